@@ -1,0 +1,24 @@
+/*
+ * callbacks.h - the libmilter callbacks: macros -> facts -> decide -> reply
+ *
+ * The glue between libmilter and the core.  main.c registers the filter
+ * description and hands over the audit sink; everything else happens in
+ * the callbacks.
+ */
+#ifndef TLSPOLICY_CALLBACKS_H
+#define TLSPOLICY_CALLBACKS_H
+
+#include <libmilter/mfapi.h>
+
+#include "audit.h"
+
+/* callbacks_desc - the filter description for smfi_register(). */
+struct smfiDesc *callbacks_desc(void);
+
+/*
+ * callbacks_set_sink - where JSON records go (NULL: none).  Set before
+ * smfi_main(); the sink is borrowed until the milter stops.
+ */
+void	callbacks_set_sink(struct audit_sink *);
+
+#endif /* TLSPOLICY_CALLBACKS_H */

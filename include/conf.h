@@ -1,0 +1,113 @@
+/*
+ * conf.h - the configuration file: load, validate, print
+ *
+ * One file in the style milter admins know (opendkim.conf): "key value"
+ * lines, keys case-insensitive, '#' comments, and sections:
+ *
+ *   socket inet:8895@127.0.0.1          # global keys first
+ *   [listener submission]               # one section per listener
+ *   port 587
+ *   require-tls yes
+ *   [default]                           # sessions no listener matches
+ *
+ * Loading yields a complete, validated, immutable struct conf, or an error
+ * "file:line: found ..., expected ..." and nothing.  Unknown keys are
+ * errors.  The config holds no reference count: session.c owns the
+ * current-config pointer and the counting.  No libmilter.
+ */
+#ifndef TLSPOLICY_CONF_H
+#define TLSPOLICY_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "facts.h"
+#include "policy.h"
+
+#define CONF_DEFAULT_SOCKET	"inet:8895@127.0.0.1"
+#define CONF_ERROR_MAX		512
+
+enum conf_match {
+	CONF_MATCH_ANY = 0,	/* port or name matches */
+	CONF_MATCH_ALL,		/* every given criterion matches */
+};
+
+struct conf_listener {
+	char			*label;		/* section name; "default" for [default] */
+	unsigned		*ports;		/* owned; n_ports entries */
+	size_t			 n_ports;
+	char			**names;	/* owned; {daemon_name} values */
+	size_t			 n_names;
+	enum conf_match		 match;
+	struct policy_rules	 rules;
+	unsigned		 line;		/* where the section starts; 0 built in */
+};
+
+struct conf {
+	char			*path;		/* file loaded; NULL for the built-in */
+	char			*socket;	/* libmilter socket spec */
+	char			*pid_file;	/* NULL: none */
+	bool			 syslog;	/* decision lines to syslog */
+	int			 syslog_facility; /* LOG_MAIL ... */
+	char			*audit_log;	/* JSON Lines file; NULL: none */
+	enum policy_action	 failure_action; /* internal failure: tempfail|reject */
+	bool			 request_macros; /* ask the MTA for macros (smfi_setsymlist) */
+	bool			 log_debug;	/* debug lines */
+	struct conf_listener	*listeners;	/* owned, file order */
+	size_t			 n_listeners;
+	struct conf_listener	 fallback;	/* [default] */
+};
+
+struct conf_error {
+	char	text[CONF_ERROR_MAX];	/* "file:line: ..." */
+};
+
+/*
+ * conf_load - read and validate path.  Returns a new config owned by the
+ * caller (free with conf_free), or NULL with err filled.
+ */
+struct conf *conf_load(const char *path, struct conf_error *err);
+
+/*
+ * conf_load_string - as conf_load, from text; name is used in messages in
+ * place of the file name.  For tests and fuzzing.
+ */
+struct conf *conf_load_string(const char *text, size_t size, const char *name,
+	    struct conf_error *err);
+
+/*
+ * conf_builtin - the built-in policy used without a config file
+ * (RFC 8314 / RFC 6409):
+ *   submission  port 587 or name submission/MSA: require-tls, require-auth,
+ *               min-tls-version TLSv1.2
+ *   submissions port 465 or name submissions/smtps/MSA-TLS: require-tls,
+ *               require-auth, min-tls-version TLSv1.2
+ *   default     auth-requires-tls only (25 and everything else)
+ * Exits the process on allocation failure (start-up only).
+ */
+struct conf *conf_builtin(void);
+
+/* conf_free - free a config and set the pointer to NULL; NULL is fine. */
+void	conf_free(struct conf **);
+
+/*
+ * conf_match - the listener whose rules apply to a session with these
+ * facts; never NULL (falls back to the default section).  Pass one, in
+ * file order: listeners with a port equal to {daemon_port} (with match
+ * all, the name must match too).  Pass two: listeners with a name equal
+ * to {daemon_name}, case-insensitively (with match all, the port must
+ * match too, so a missing port never matches).  Nothing matched: the
+ * default section.  *port_missing is set when some listener matches by
+ * port and the MTA sent no valid {daemon_port} (the caller warns once).
+ */
+const struct conf_listener *conf_match(const struct conf *,
+	    const struct facts *, bool *port_missing);
+
+/* conf_uses_ports - some listener matches by port. */
+bool	conf_uses_ports(const struct conf *);
+
+/* conf_print - the effective policy per listener, as "-n" shows it. */
+void	conf_print(const struct conf *, FILE *);
+
+#endif /* TLSPOLICY_CONF_H */

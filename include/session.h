@@ -1,0 +1,58 @@
+/*
+ * session.h - per-connection state and the current configuration
+ *
+ * The current config is one pointer behind a mutex.  A session takes a
+ * reference at connect and keeps that config until it closes, so a reload
+ * never changes the rules in the middle of a session; a replaced config is
+ * freed when its last session closes.  Reference counts change only under
+ * the same mutex.  Session state itself belongs to one libmilter context:
+ * callbacks of one session run one at a time (possibly on different
+ * threads), so it needs no lock.
+ */
+#ifndef TLSPOLICY_SESSION_H
+#define TLSPOLICY_SESSION_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "facts.h"
+
+#define SESSION_ID_MAX 24
+
+struct session {
+	char		 id[SESSION_ID_MAX];	/* "<start time hex>.<counter>" */
+	struct conf	*conf;			/* reference held until free */
+	struct facts	 facts;
+	unsigned	 n_helo;		/* HELO callbacks seen */
+	unsigned	 n_mail;		/* MAIL FROM decided */
+	bool		 saw_plain_helo;	/* a HELO before TLS */
+	bool		 is_auth_before_tls;	/* AUTH already present at the first TLS HELO */
+	bool		 has_noreply;		/* MTA takes no reply at connect/HELO */
+	bool		 has_failed;		/* an earlier stage ran out of memory */
+};
+
+/*
+ * session_conf_install - make conf the current config (ownership passes to
+ * this module).  The previous one is freed once no session holds it.
+ */
+void	session_conf_install(struct conf *);
+
+/* session_conf_acquire - a counted reference to the current config. */
+struct conf *session_conf_acquire(void);
+
+/* session_conf_release - drop a reference; sets the pointer to NULL. */
+void	session_conf_release(struct conf **);
+
+/* session_conf_shutdown - release the current config at exit. */
+void	session_conf_shutdown(void);
+
+/*
+ * session_new - a session with a fresh id and a reference to the current
+ * config.  NULL on allocation failure.
+ */
+struct session *session_new(void);
+
+/* session_free - release config reference and facts; sets pointer to NULL. */
+void	session_free(struct session **);
+
+#endif /* TLSPOLICY_SESSION_H */

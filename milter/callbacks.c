@@ -1,0 +1,419 @@
+/*
+ * NAME
+ *	callbacks - the libmilter callbacks: macros -> facts -> decide -> reply
+ *
+ * SYNOPSIS
+ *	#include "callbacks.h"
+ *
+ * DESCRIPTION
+ *	Each callback turns the MTA's macros into facts, calls the core and
+ *	turns the verdict into a milter reply.  Nothing else lives here.
+ *
+ *	negotiate  asks only for connect, HELO and MAIL (no RCPT, DATA,
+ *	           headers, EOH, body or unknown commands), with no reply
+ *	           expected at connect and HELO (the milter never refuses
+ *	           there: a Postfix reject at connect or HELO would stick for
+ *	           the whole session and refuse STARTTLS too), and requests
+ *	           the macros it needs per stage with smfi_setsymlist.
+ *	connect    creates the session (which takes a reference to the
+ *	           current config) and reads listener and client facts.
+ *	helo       refreshes TLS facts (the MTA re-runs HELO after STARTTLS)
+ *	           and notes AUTH already present at the first TLS HELO
+ *	           (Sendmail keeps a plaintext AUTH across STARTTLS).
+ *	envfrom    refreshes TLS facts, reads AUTH facts and the queue id,
+ *	           decides, records and replies.  Accepted transactions get
+ *	           SMFIS_ACCEPT so the MTA skips the milter for the rest of
+ *	           the message.
+ *	close      frees the session.
+ *
+ *	All session state hangs off smfi_setpriv: one session's callbacks
+ *	may run on different libmilter worker threads, one at a time.
+ *	Globals here are read-only after start-up, except the once-only
+ *	warning flags, which are atomics.
+ *
+ * DIAGNOSTICS
+ *	Internal failure (no session, allocation failure, record not
+ *	written) answers MAIL with the configured failure action (tempfail
+ *	by default), never with an accept, and logs an error.  A macro the
+ *	policy needs but the MTA did not send is logged once per process at
+ *	warning level with the line the admin must add.
+ *
+ * SEE ALSO
+ *	facts.c, policy.c, conf.c, audit.c, session.c; smfi_setsymlist(3)
+ *
+ * LICENSE
+ *	SPDX-License-Identifier: BSD-2-Clause
+ *	Copyright (c) 2026 The tlspolicy-milter authors
+ */
+
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+
+#include "audit.h"
+#include "callbacks.h"
+#include "conf.h"
+#include "facts.h"
+#include "log.h"
+#include "policy.h"
+#include "session.h"
+#include "strbuf.h"
+
+/* Macros requested per stage (smfi_setsymlist). */
+#define MACROS_CONNECT \
+	"j _ v {daemon_name} {daemon_addr} {daemon_port} {if_addr} " \
+	"{client_addr} {client_port}"
+#define MACROS_TLS \
+	"{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} " \
+	"{verify}"
+#define MACROS_AUTH	"{auth_type} {auth_authen} {auth_ssf}"
+#define MACROS_HELO	MACROS_TLS " " MACROS_AUTH
+#define MACROS_ENVFROM	"i " MACROS_TLS " " MACROS_AUTH
+
+/* libmilter takes char *, so the strings it is given live in arrays. */
+static char	filter_name[] = PACKAGE_NAME;
+static char	macros_connect[] = MACROS_CONNECT;
+static char	macros_helo[] = MACROS_HELO;
+static char	macros_envfrom[] = MACROS_ENVFROM;
+
+static struct audit_sink	*audit_sink;
+static atomic_flag		 warned_port = ATOMIC_FLAG_INIT;
+
+static sfsistat	cb_negotiate(SMFICTX *, unsigned long, unsigned long,
+		    unsigned long, unsigned long, unsigned long *,
+		    unsigned long *, unsigned long *, unsigned long *);
+static sfsistat	cb_connect(SMFICTX *, char *, _SOCK_ADDR *);
+static sfsistat	cb_helo(SMFICTX *, char *);
+static sfsistat	cb_envfrom(SMFICTX *, char **);
+static sfsistat	cb_close(SMFICTX *);
+static const char *lookup_macro(void *, const char *);
+static int	set_client_from_sockaddr(struct facts *, const _SOCK_ADDR *);
+static sfsistat	fail(SMFICTX *, const struct session *, const char *);
+static sfsistat	act(SMFICTX *, const struct policy_verdict *);
+static void	set_reply(SMFICTX *, unsigned, const char *, const char *);
+static int	record(const struct session *, const struct conf_listener *,
+		    const struct policy_verdict *);
+static void	warn_missing_port(const struct session *);
+
+static struct smfiDesc desc = {
+	.xxfi_name = filter_name,
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_SETSYMLIST,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = cb_helo,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_close = cb_close,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+struct smfiDesc *
+callbacks_desc(void)
+{
+	return &desc;
+}
+
+void
+callbacks_set_sink(struct audit_sink *sink)
+{
+	audit_sink = sink;
+}
+
+/* cb_negotiate - ask for the fewest steps and the macros we need. */
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	const unsigned long skip = SMFIP_NORCPT | SMFIP_NOHDRS |
+	    SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA |
+	    SMFIP_NR_CONN | SMFIP_NR_HELO;
+	struct session *s;
+
+	(void) f2;
+	(void) f3;
+	if ((s = session_new()) == NULL || s->conf == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "negotiate: cannot create a session");
+		session_free(&s);
+		/* replies everywhere, so MAIL can answer the failure action */
+		*pf0 = *pf2 = *pf3 = 0;
+		*pf1 = f1 & skip & ~(SMFIP_NR_CONN | SMFIP_NR_HELO);
+		return SMFIS_CONTINUE;
+	}
+	(void) smfi_setpriv(ctx, s);
+	*pf0 = 0;
+	*pf1 = f1 & skip;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (s->conf->request_macros && (f0 & SMFIF_SETSYMLIST) != 0) {
+		*pf0 = SMFIF_SETSYMLIST;
+		if (smfi_setsymlist(ctx, SMFIM_CONNECT, macros_connect) !=
+		    MI_SUCCESS ||
+		    smfi_setsymlist(ctx, SMFIM_HELO, macros_helo) != MI_SUCCESS ||
+		    smfi_setsymlist(ctx, SMFIM_ENVFROM, macros_envfrom) !=
+		    MI_SUCCESS)
+			log_msg(LOG_LEVEL_WARNING, "%s: smfi_setsymlist failed;"
+			    " the MTA's own macro lists apply", s->id);
+	}
+	s->has_noreply = (f1 & SMFIP_NR_CONN) != 0;
+	return SMFIS_CONTINUE;
+}
+
+/* cb_connect - listener and client facts. */
+static sfsistat
+cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct session *s = smfi_getpriv(ctx);
+	sfsistat next;
+
+	(void) hostname;
+	if (s == NULL) {
+		/* negotiate failed or was skipped; MAIL applies the failure action */
+		return SMFIS_CONTINUE;
+	}
+	next = s->has_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	if (facts_update(&s->facts, FACTS_GROUP_CONNECT, lookup_macro,
+	    ctx) == -1 ||
+	    set_client_from_sockaddr(&s->facts, hostaddr) == -1)
+		s->has_failed = true;
+	log_msg(LOG_LEVEL_DEBUG, "%s: connect", s->id);
+	return next;
+}
+
+/* cb_helo - refresh TLS facts; notice AUTH carried into the first TLS HELO. */
+static sfsistat
+cb_helo(SMFICTX *ctx, char *helohost)
+{
+	struct session *s = smfi_getpriv(ctx);
+	bool was_tls;
+
+	(void) helohost;
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	was_tls = facts_is_tls(&s->facts);
+	s->n_helo++;
+	if (facts_update(&s->facts, FACTS_GROUP_TLS, lookup_macro, ctx) == -1 ||
+	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1)
+		s->has_failed = true;
+	if (!facts_is_tls(&s->facts))
+		s->saw_plain_helo = true;
+	else if (!was_tls && s->saw_plain_helo && facts_has_auth(&s->facts))
+		s->is_auth_before_tls = true;
+	return s->has_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* cb_envfrom - decide the transaction. */
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session *s = smfi_getpriv(ctx);
+	const struct conf_listener *listener;
+	struct policy_verdict verdict;
+	bool port_missing = false;
+
+	(void) argv;
+	if (s == NULL || s->conf == NULL)
+		return fail(ctx, s, "no session state");
+	if (s->has_failed)
+		return fail(ctx, s, "session state incomplete (out of memory)");
+	if (facts_update(&s->facts, FACTS_GROUP_TLS, lookup_macro, ctx) == -1 ||
+	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1 ||
+	    facts_update(&s->facts, FACTS_GROUP_QUEUE, lookup_macro, ctx) == -1)
+		return fail(ctx, s, "out of memory reading macros");
+	s->facts.is_auth_before_tls = s->is_auth_before_tls;
+	listener = conf_match(s->conf, &s->facts, &port_missing);
+	if (port_missing)
+		warn_missing_port(s);
+	policy_decide(&listener->rules, &s->facts, &verdict);
+	s->n_mail++;
+	if (record(s, listener, &verdict) == -1 &&
+	    verdict.outcome != POLICY_OUTCOME_REJECT)
+		return fail(ctx, s, "decision record not written");
+	return act(ctx, &verdict);
+}
+
+/* cb_close - end of the SMTP session. */
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s != NULL) {
+		log_msg(LOG_LEVEL_DEBUG, "%s: close after %u HELO, %u MAIL",
+		    s->id, s->n_helo, s->n_mail);
+		(void) smfi_setpriv(ctx, NULL);
+		session_free(&s);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* lookup_macro - facts_lookup_fn over smfi_getsymval. */
+static const char *
+lookup_macro(void *ctx, const char *name)
+{
+	return smfi_getsymval(ctx, (char *)name);
+}
+
+/* set_client_from_sockaddr - client address/port when the macros are absent. */
+static int
+set_client_from_sockaddr(struct facts *f, const _SOCK_ADDR *sa)
+{
+	char addr[INET6_ADDRSTRLEN], port[8];
+	const void *bytes;
+	unsigned p;
+
+	if (sa == NULL)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		bytes = &in->sin_addr;
+		p = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		bytes = &in6->sin6_addr;
+		p = ntohs(in6->sin6_port);
+	} else
+		return 0;
+	if (inet_ntop(sa->sa_family, bytes, addr, sizeof(addr)) == NULL)
+		return 0;
+	(void) snprintf(port, sizeof(port), "%u", p);
+	if (f->f[FACT_CLIENT_ADDR].state == FACT_ABSENT &&
+	    facts_set(f, FACT_CLIENT_ADDR, addr) == -1)
+		return -1;
+	if (f->f[FACT_CLIENT_PORT].state == FACT_ABSENT && p != 0 &&
+	    facts_set(f, FACT_CLIENT_PORT, port) == -1)
+		return -1;
+	return 0;
+}
+
+/* fail - answer MAIL with the failure action; never accept. */
+static sfsistat
+fail(SMFICTX *ctx, const struct session *s, const char *why)
+{
+	bool reject = s != NULL && s->conf != NULL &&
+	    s->conf->failure_action == POLICY_ACTION_REJECT;
+
+	log_msg(LOG_LEVEL_ERROR, "%s: internal failure: %s; answering %s",
+	    s != NULL ? s->id : "-", why, reject ? "reject" : "tempfail");
+	if (reject) {
+		set_reply(ctx, 550, "5.3.0",
+		    "Policy check failed (internal error)");
+		return SMFIS_REJECT;
+	}
+	set_reply(ctx, 451, "4.3.0",
+	    "Policy check failed temporarily, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+/* act - the verdict as a milter reply. */
+static sfsistat
+act(SMFICTX *ctx, const struct policy_verdict *v)
+{
+	if (v->outcome != POLICY_OUTCOME_REJECT &&
+	    v->outcome != POLICY_OUTCOME_TEMPFAIL)
+		return SMFIS_ACCEPT;
+	set_reply(ctx, v->reply.code, v->reply.xcode, v->reply.text);
+	return v->outcome == POLICY_OUTCOME_REJECT ? SMFIS_REJECT :
+	    SMFIS_TEMPFAIL;
+}
+
+/* set_reply - smfi_setreply with writable copies and '%' doubled. */
+static void
+set_reply(SMFICTX *ctx, unsigned code, const char *xcode, const char *text)
+{
+	char rcode[8], xc[16], msg[2 * POLICY_TEXT_MAX];
+	size_t n = 0;
+
+	(void) snprintf(rcode, sizeof(rcode), "%u", code);
+	(void) snprintf(xc, sizeof(xc), "%s", xcode);
+	for (; *text != '\0' && n + 2 < sizeof(msg); text++) {
+		if (*text == '%')	/* a lone % makes libmilter drop the text */
+			msg[n++] = '%';
+		msg[n++] = *text;
+	}
+	msg[n] = '\0';
+	if (smfi_setreply(ctx, rcode, xc, msg) != MI_SUCCESS)
+		log_msg(LOG_LEVEL_ERROR, "smfi_setreply(%s %s) failed; the MTA"
+		    " sends its default reply", rcode, xc);
+}
+
+/* record - the syslog line and, when configured, the JSON line. */
+static int
+record(const struct session *s, const struct conf_listener *l,
+    const struct policy_verdict *v)
+{
+	struct audit_record r = {
+		.session_id = s->id,
+		.listener = l->label,
+		.facts = &s->facts,
+		.verdict = v,
+	};
+	struct strbuf sb;
+	int rc = 0;
+
+	(void) clock_gettime(CLOCK_REALTIME, &r.time);
+	switch (v->outcome) {
+	case POLICY_OUTCOME_REJECT:
+		r.action = POLICY_ACTION_REJECT;
+		break;
+	case POLICY_OUTCOME_TEMPFAIL:
+		r.action = POLICY_ACTION_TEMPFAIL;
+		break;
+	case POLICY_OUTCOME_WOULD_REJECT:
+		r.action = POLICY_ACTION_REPORT;
+		break;
+	default:
+		r.action = l->rules.action;
+		break;
+	}
+	r.is_report_mode = r.action == POLICY_ACTION_REPORT;
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	if (audit_format_kv(&r, &sb) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "%s: cannot format record", s->id);
+		rc = -1;
+	} else
+		log_msg(LOG_LEVEL_INFO, "%s: %s", s->id, strbuf_str(&sb));
+	if (audit_sink != NULL) {
+		strbuf_reset(&sb);
+		if (audit_format_json(&r, &sb) == -1 ||
+		    audit_sink_write(audit_sink, strbuf_str(&sb), sb.len) == -1) {
+			log_errno(LOG_LEVEL_ERROR, "%s: audit record not written",
+			    s->id);
+			rc = -1;
+		}
+	}
+	strbuf_free(&sb);
+	return rc;
+}
+
+/* warn_missing_port - once per process: which macro, which line to add. */
+static void
+warn_missing_port(const struct session *s)
+{
+	const struct fact *v = &s->facts.f[FACT_MTA_VERSION];
+	bool is_postfix = v->text != NULL && strncmp(v->text, "Postfix", 7) == 0;
+
+	if (atomic_flag_test_and_set(&warned_port))
+		return;
+	log_msg(LOG_LEVEL_WARNING, "%s: the MTA sent no {daemon_port} at"
+	    " connect, so listeners cannot be matched by port and the"
+	    " [default] policy applies; %s%s%s", s->id,
+	    is_postfix ? "" : "Sendmail: add to the .mc file: "
+	    "define(`confMILTER_MACROS_CONNECT', `j, _, {daemon_name}, "
+	    "{daemon_addr}, {daemon_port}, {client_addr}, {client_port}')dnl",
+	    is_postfix ? "" : "; ",
+	    "Postfix: set in main.cf: milter_connect_macros = j {daemon_name}"
+	    " {daemon_addr} {daemon_port} {client_addr} {client_port} v _");
+}

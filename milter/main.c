@@ -1,0 +1,335 @@
+/*
+ * NAME
+ *	main - command line, config load, daemon setup, signals, smfi_main
+ *
+ * SYNOPSIS
+ *	tlspolicy-milter [-fnvVh] [-c file] [-p socket]
+ *
+ * DESCRIPTION
+ *	Loads the configuration (or the built-in policy), opens the milter
+ *	socket and the audit log, goes to the background unless -f, and runs
+ *	libmilter's smfi_main() in a thread of its own.  The main thread
+ *	waits for signals with sigwait(): libmilter's own signal thread
+ *	would stop the milter on SIGHUP, so every signal is blocked before
+ *	any thread starts and the main thread, which the kernel prefers for
+ *	process signals, takes them all:
+ *
+ *	  SIGHUP          reload the config; on error keep the old one
+ *	  SIGUSR1         reopen the audit log (log rotation)
+ *	  SIGTERM SIGINT  stop: smfi_stop(), then exit
+ *
+ * DIAGNOSTICS
+ *	Start-up failures print "tlspolicy-milter: ..." on stderr and exit
+ *	with a sysexits(3) code: EX_USAGE, EX_CONFIG (bad config), EX_OSERR,
+ *	EX_UNAVAILABLE (socket).  Reload and reopen outcomes are logged.
+ *
+ * SEE ALSO
+ *	callbacks.c, conf.c, session.c; tlspolicy-milter(8)
+ *
+ * LICENSE
+ *	SPDX-License-Identifier: BSD-2-Clause
+ *	Copyright (c) 2026 The tlspolicy-milter authors
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "audit.h"
+#include "callbacks.h"
+#include "conf.h"
+#include "log.h"
+#include "session.h"
+
+struct options {
+	const char	*config_path;	/* NULL: built-in policy */
+	const char	*socket;	/* -p, overrides the config */
+	bool		 is_foreground;
+	bool		 is_check_only;
+	bool		 is_verbose;
+};
+
+static int	parse_args(int, char **, struct options *);
+static void	usage(FILE *);
+static struct conf *load(const struct options *, struct conf_error *);
+static void	start_logging(const struct conf *, const struct options *);
+static int	daemonize(void);
+static int	write_pid_file(const char *);
+static void	*milter_thread(void *);
+static int	serve(const struct options *, struct audit_sink *);
+static void	reload(const struct options *);
+
+static volatile int milter_status;	/* smfi_main's result */
+
+int
+main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct conf_error err;
+	struct conf *conf;
+	struct audit_sink *sink = NULL;
+	int rc;
+
+	if ((rc = parse_args(argc, argv, &opt)) != -1)
+		return rc;
+	if ((conf = load(&opt, &err)) == NULL) {
+		fprintf(stderr, "tlspolicy-milter: %s\n", err.text);
+		return EX_CONFIG;
+	}
+	if (opt.is_check_only) {
+		conf_print(conf, stdout);
+		printf("ok\n");
+		conf_free(&conf);
+		return EX_OK;
+	}
+	if (opt.socket != NULL) {
+		free(conf->socket);
+		if ((conf->socket = strdup(opt.socket)) == NULL)
+			return EX_OSERR;
+	}
+	start_logging(conf, &opt);
+	if (conf->audit_log != NULL &&
+	    (sink = audit_sink_open(conf->audit_log)) == NULL) {
+		fprintf(stderr, "tlspolicy-milter: %s: cannot open audit log: %s\n",
+		    conf->audit_log, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	session_conf_install(conf);
+	rc = serve(&opt, sink);
+	session_conf_shutdown();
+	audit_sink_close(&sink);
+	log_close();
+	return rc;
+}
+
+/* parse_args - fill opt; -1 to go on, else the exit status. */
+static int
+parse_args(int argc, char **argv, struct options *opt)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "c:p:fnvVh")) != -1) {
+		switch (c) {
+		case 'c':
+			opt->config_path = optarg;
+			break;
+		case 'p':
+			opt->socket = optarg;
+			break;
+		case 'f':
+			opt->is_foreground = true;
+			break;
+		case 'n':
+			opt->is_check_only = true;
+			break;
+		case 'v':
+			opt->is_verbose = true;
+			break;
+		case 'V':
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return EX_OK;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "tlspolicy-milter: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	return -1;
+}
+
+/* usage - the synopsis and options. */
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: tlspolicy-milter [-fnvVh] [-c file] [-p socket]\n"
+	    "  -c file    configuration file (default: the built-in policy)\n"
+	    "  -p socket  milter socket: inet:PORT@HOST, inet6:PORT@HOST,\n"
+	    "             unix:PATH (default " CONF_DEFAULT_SOCKET ")\n"
+	    "  -f         stay in the foreground, log to stderr too\n"
+	    "  -n         check the configuration, print the policy, exit\n"
+	    "  -v         log debug lines\n"
+	    "  -V         print the version and exit\n"
+	    "  -h         print this help and exit\n");
+}
+
+/* load - the config file, or the built-in policy without -c. */
+static struct conf *
+load(const struct options *opt, struct conf_error *err)
+{
+	if (opt->config_path == NULL)
+		return conf_builtin();
+	return conf_load(opt->config_path, err);
+}
+
+/* start_logging - syslog per the config; stderr in the foreground. */
+static void
+start_logging(const struct conf *conf, const struct options *opt)
+{
+	log_open(PACKAGE_NAME, conf->syslog_facility, conf->syslog,
+	    opt->is_foreground);
+	log_set_debug(opt->is_verbose || conf->log_debug);
+}
+
+/* serve - open the socket, detach, run smfi_main, handle signals. */
+static int
+serve(const struct options *opt, struct audit_sink *sink)
+{
+	struct conf *conf = session_conf_acquire();
+	sigset_t set;
+	pthread_t tid;
+	int sig;
+	bool running = true;
+
+	callbacks_set_sink(sink);
+	if (smfi_setconn(conf->socket) != MI_SUCCESS ||
+	    smfi_register(*callbacks_desc()) != MI_SUCCESS ||
+	    smfi_opensocket(true) != MI_SUCCESS) {
+		fprintf(stderr, "tlspolicy-milter: cannot listen on %s\n",
+		    conf->socket);
+		session_conf_release(&conf);
+		return EX_UNAVAILABLE;
+	}
+	if (!opt->is_foreground && daemonize() == -1) {
+		session_conf_release(&conf);
+		return EX_OSERR;
+	}
+	if (conf->pid_file != NULL && write_pid_file(conf->pid_file) == -1)
+		log_errno(LOG_LEVEL_WARNING, "cannot write pid file %s",
+		    conf->pid_file);
+	log_msg(LOG_LEVEL_INFO, "starting: socket %s, config %s", conf->socket,
+	    opt->config_path != NULL ? opt->config_path : "built-in");
+	session_conf_release(&conf);
+
+	(void) sigemptyset(&set);
+	(void) sigaddset(&set, SIGHUP);
+	(void) sigaddset(&set, SIGUSR1);
+	(void) sigaddset(&set, SIGUSR2);
+	(void) sigaddset(&set, SIGTERM);
+	(void) sigaddset(&set, SIGINT);
+	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
+	(void) signal(SIGPIPE, SIG_IGN);
+	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0) {
+		log_msg(LOG_LEVEL_ERROR, "cannot start the milter thread");
+		return EX_OSERR;
+	}
+	while (running) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		switch (sig) {
+		case SIGHUP:
+			reload(opt);
+			break;
+		case SIGUSR1:
+			if (sink == NULL)
+				log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
+			else if (audit_sink_reopen(sink) == -1)
+				log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
+				    " audit log; still writing to the old file");
+			else
+				log_msg(LOG_LEVEL_INFO, "SIGUSR1: audit log reopened");
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_msg(LOG_LEVEL_INFO, "%s: stopping",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			(void) smfi_stop();
+			running = false;
+			break;
+		case SIGUSR2:	/* smfi_main returned by itself */
+			running = false;
+			break;
+		}
+	}
+	(void) pthread_join(tid, NULL);
+	log_msg(LOG_LEVEL_INFO, "stopped");
+	return milter_status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}
+
+/* milter_thread - run libmilter; tell the main thread when it returns. */
+static void *
+milter_thread(void *arg)
+{
+	(void) arg;
+	milter_status = smfi_main();
+	(void) kill(getpid(), SIGUSR2);
+	return NULL;
+}
+
+/* reload - SIGHUP: a new config beside the old one; keep the old on error. */
+static void
+reload(const struct options *opt)
+{
+	struct conf_error err;
+	struct conf *conf;
+
+	if ((conf = load(opt, &err)) == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
+		    " configuration stays: %s", err.text);
+		return;
+	}
+	log_set_debug(opt->is_verbose || conf->log_debug);
+	session_conf_install(conf);
+	log_msg(LOG_LEVEL_INFO, "SIGHUP: configuration %s reloaded",
+	    opt->config_path != NULL ? opt->config_path : "built-in");
+}
+
+/* daemonize - fork, new session, stdio to /dev/null. */
+static int
+daemonize(void)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "tlspolicy-milter: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid != 0)
+		_exit(EX_OK);
+	if (setsid() == -1 || chdir("/") == -1)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		(void) dup2(fd, STDIN_FILENO);
+		(void) dup2(fd, STDOUT_FILENO);
+		(void) dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			(void) close(fd);
+	}
+	return 0;
+}
+
+/* write_pid_file - our pid, one line. */
+static int
+write_pid_file(const char *path)
+{
+	FILE *fp;
+
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(fp, "%ld\n", (long)getpid());
+	return fclose(fp) == 0 ? 0 : -1;
+}
