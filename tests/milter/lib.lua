@@ -1,0 +1,229 @@
+-- lib.lua - shared helpers for the protocol tests (miltertest, Lua 5.x).
+--
+-- Each test script starts the real daemon with a config of its own, plays
+-- SMTP sessions as an MTA would (Postfix-style or Sendmail-style macro
+-- sets, taken from shared/reference measurements), and states what it
+-- expects: the milter reply and the decision record.  run.sh defines the
+-- globals MILTER, PORT, WORK and SRCDIR with miltertest -D.
+--
+-- Every expectation that fails raises an error naming the session, so a
+-- script reads as a list of intents.
+
+T = {}
+T.sock = "inet:" .. PORT .. "@127.0.0.1"
+T.audit = WORK .. "/audit.jsonl"
+T.decisions = 0
+
+-- The MTAs' macro values, as measured.
+T.mta = {
+	postfix = {
+		version = "Postfix 3.7.11",
+		connect = function(l, client, cport)
+			return { "j", "mx.example.test", "_", "client.example [" .. client .. "]",
+				"v", "Postfix 3.7.11",
+				"{daemon_name}", l.name or "mx.example.test",
+				"{daemon_addr}", "127.0.0.1",
+				"{daemon_port}", l.port,
+				"{client_addr}", client, "{client_port}", cport }
+		end,
+		tls = function(t)
+			local m = { "{tls_version}", t.version, "{cipher}", t.cipher,
+				"{cipher_bits}", t.bits }
+			if t.subject then
+				table.insert(m, "{cert_subject}"); table.insert(m, t.subject)
+				table.insert(m, "{cert_issuer}"); table.insert(m, t.issuer)
+			end
+			return m
+		end,
+		auth = function(a)
+			return { "{auth_type}", a.mech, "{auth_authen}", a.user }
+		end,
+	},
+	sendmail = {
+		version = "8.17.1.9",
+		connect = function(l, client, cport)
+			return { "j", "mx.example.test", "_", "client.example [" .. client .. "]",
+				"v", "8.17.1.9",
+				"{daemon_name}", l.name or "MTA",
+				"{daemon_addr}", "127.0.0.1", "{daemon_family}", "inet",
+				"{daemon_port}", l.port,
+				"{client_addr}", client, "{client_port}", cport }
+		end,
+		tls = function(t)
+			return { "{tls_version}", t.version, "{cipher}", t.cipher,
+				"{cipher_bits}", t.bits,
+				"{cert_subject}", t.subject or "", "{cert_issuer}", t.issuer or "",
+				"{verify}", t.subject and "OK" or "NO" }
+		end,
+		auth = function(a)
+			return { "{auth_type}", a.mech, "{auth_authen}", a.user,
+				"{auth_ssf}", "0" }
+		end,
+	},
+}
+
+T.TLS13 = { version = "TLSv1.3", cipher = "TLS_AES_256_GCM_SHA384", bits = "256" }
+T.TLS12 = { version = "TLSv1.2", cipher = "ECDHE-RSA-AES256-GCM-SHA384", bits = "256" }
+T.TLS11 = { version = "TLSv1.1", cipher = "ECDHE-RSA-AES256-SHA", bits = "256" }
+T.ALICE = { mech = "PLAIN", user = "alice@example.test" }
+
+-- T.start(config_text) - write the config (with the audit log) and start
+-- the daemon in the foreground; miltertest stops it by its PID at the end.
+function T.start(text, args)
+	local path = WORK .. "/test.conf"
+	local f = assert(io.open(path, "w"))
+	f:write("audit-log " .. T.audit .. "\n" .. (text or ""))
+	f:close()
+	local argv = { "-f", "-p", T.sock, "-c", path }
+	for _, a in ipairs(args or {}) do table.insert(argv, a) end
+	mt.startfilter(MILTER, table.unpack(argv))
+end
+
+-- T.start_builtin() - the daemon with the built-in policy (no audit file).
+function T.start_builtin()
+	T.no_audit = true
+	mt.startfilter(MILTER, "-f", "-p", T.sock)
+end
+
+local function check(cond, what, ...)
+	if not cond then
+		error(string.format(what, ...), 2)
+	end
+end
+
+local function macro(conn, stage, list)
+	if #list > 0 then
+		check(mt.macro(conn, stage, table.unpack(list)) == nil, "mt.macro failed")
+	end
+end
+
+local function concat(a, b)
+	local r = {}
+	for _, v in ipairs(a) do table.insert(r, v) end
+	for _, v in ipairs(b or {}) do table.insert(r, v) end
+	return r
+end
+
+-- T.session{...} - connect, HELO (and a second HELO after STARTTLS), MAIL.
+--   mta      "postfix" (default) or "sendmail"
+--   listener { port = "587", name = "submission" }
+--   client   "192.0.2.10" (default)
+--   tls      T.TLS13 ... or nil for plaintext
+--   auth     T.ALICE or nil
+--   tls_at   "helo" (default: a second HELO after STARTTLS) or "mail"
+--            (Sendmail accepting MAIL right after STARTTLS)
+--   connect_extra  extra connect macros; raw_connect replaces them all
+-- Returns the connection handle after MAIL, and the milter's reply code.
+function T.session(o)
+	local m = T.mta[o.mta or "postfix"]
+	local client = o.client or "192.0.2.10"
+	local conn = mt.connect(T.sock, 40, 0.25)
+	check(conn ~= nil, "cannot connect to the milter at %s", T.sock)
+	local cm = o.raw_connect or concat(m.connect(o.listener or {}, client, "40000"), o.connect_extra)
+	macro(conn, SMFIC_CONNECT, cm)
+	check(mt.conninfo(conn, "client.example", client) == nil, "conninfo failed")
+	check(mt.helo(conn, "client.example") == nil, "helo failed")
+	local mailm = {}
+	if o.tls then
+		local tm = m.tls(o.tls)
+		if (o.tls_at or "helo") == "helo" then
+			macro(conn, SMFIC_HELO, concat(tm, o.helo_extra))
+			check(mt.helo(conn, "client.example") == nil, "second helo failed")
+		end
+		mailm = concat(mailm, tm)
+	end
+	if o.auth then mailm = concat(mailm, m.auth(o.auth)) end
+	mailm = concat(mailm, o.mail_extra)
+	if o.mta == "sendmail" then mailm = concat(mailm, { "i", "4AOLab0" .. client:gsub("%D", "") }) end
+	macro(conn, SMFIC_MAIL, mailm)
+	check(mt.mailfrom(conn, "<alice@example.test>") == nil, "mailfrom failed")
+	return conn, mt.getreply(conn)
+end
+
+local reply_names = {
+	[SMFIR_CONTINUE] = "continue", [SMFIR_ACCEPT] = "accept",
+	[SMFIR_REJECT] = "reject", [SMFIR_TEMPFAIL] = "tempfail",
+	[SMFIR_REPLYCODE] = "replycode",
+}
+
+-- T.expect(label, session_options, want) - play one session and check the
+-- reply and its record.  want.reply: "accept" (the transaction goes on) or
+-- "replycode" (a reject/tempfail with our SMTP reply); want.record: the
+-- fields the newest audit record must hold ({rule = "require-tls", ...}).
+function T.expect(label, o, want)
+	local before = T.count_records()
+	local conn, r = T.session(o)
+	local got = reply_names[r] or tostring(r)
+	check(got == want.reply, "%s: milter replied %s, expected %s", label, got, want.reply)
+	mt.disconnect(conn)
+	T.decisions = T.decisions + 1
+	if T.no_audit then
+		mt.echo("ok - " .. label)
+		return
+	end
+	local after = T.count_records()
+	check(after == before + 1, "%s: %d new audit records, expected 1", label, after - before)
+	if want.record then T.expect_record(label, want.record) end
+	mt.echo("ok - " .. label)
+end
+
+-- T.records() - the audit file's lines.
+function T.records()
+	local lines = {}
+	local f = io.open(T.audit, "r")
+	if f == nil then return lines end
+	for l in f:lines() do table.insert(lines, l) end
+	f:close()
+	return lines
+end
+
+function T.count_records() return #T.records() end
+
+-- T.expect_record(label, fields) - the newest record holds each field:
+-- strings as "key":"value", booleans and numbers as bare JSON values.
+function T.expect_record(label, fields)
+	local recs = T.records()
+	local last = recs[#recs]
+	check(last ~= nil, "%s: no audit record", label)
+	for k, v in pairs(fields) do
+		local want
+		if type(v) == "string" then
+			want = '"' .. k .. '":"' .. v .. '"'
+		else
+			want = '"' .. k .. '":' .. tostring(v)
+		end
+		check(last:find(want, 1, true) ~= nil, "%s: record lacks %s: %s", label, want, last)
+	end
+end
+
+-- T.expect_no_field(label, key) - the newest record has no such key.
+function T.expect_no_field(label, key)
+	local recs = T.records()
+	local last = recs[#recs] or ""
+	check(last:find('"' .. key .. '":', 1, true) == nil, "%s: record has %s: %s", label, key, last)
+end
+
+-- T.done() - tell run.sh how many decisions to count in the logs.
+function T.done()
+	mt.echo("DECISIONS " .. T.decisions)
+end
+
+-- T.log_count(text) - how many lines of the daemon's stderr contain text.
+function T.log_count(text)
+	local n = 0
+	local f = io.open(WORK .. "/err", "r")
+	if f == nil then return 0 end
+	for l in f:lines() do
+		if l:find(text, 1, true) then n = n + 1 end
+	end
+	f:close()
+	return n
+end
+
+-- T.expect_log(label, text, n) - exactly n stderr lines contain text.
+function T.expect_log(label, text, n)
+	mt.sleep(0.2)	-- the daemon writes its lines before replying; be safe
+	local got = T.log_count(text)
+	check(got == n, "%s: %d log lines contain %q, expected %d", label, got, text, n)
+	mt.echo("ok - " .. label)
+end

@@ -1,0 +1,64 @@
+#!/bin/sh
+# run.sh - the protocol suite: every *.t.lua script here drives the real
+# daemon through miltertest on its own loopback port and work directory.
+#
+# Besides each script's own assertions (replies and audit records), this
+# runner checks that every decision left exactly one key=value log line on
+# the daemon's stderr and exactly one audit line, and that every audit line
+# parses as JSON.  Ends with "N passed, N failed"; exit 1 on any failure.
+#
+# Environment: MILTERTEST, MILTER (the built daemon), SRCDIR (this folder).
+
+set -u
+: "${MILTERTEST:=miltertest}"
+: "${SRCDIR:=$(cd "$(dirname "$0")" && pwd)}"
+: "${MILTER:=$SRCDIR/../../milter/tlspolicy-milter}"
+
+if ! command -v "$MILTERTEST" >/dev/null 2>&1; then
+	echo "FAIL: miltertest not found (Debian package miltertest)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+[ -x "$MILTER" ] || { echo "FAIL: no daemon at $MILTER"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+# A port range per run, away from the usual services.
+base=$(( 20000 + ($$ % 2000) * 10 ))
+i=0
+for script in "$SRCDIR"/*.t.lua; do
+	name=$(basename "$script" .t.lua)
+	i=$((i + 1))
+	work=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-mt.XXXXXX")
+	"$MILTERTEST" -D MILTER="$MILTER" -D PORT=$((base + i)) -D WORK="$work" \
+	    -D SRCDIR="$SRCDIR" -s "$script" >"$work/out" 2>"$work/err" </dev/null
+	rc=$?
+	why=""
+	[ $rc -eq 0 ] || why="miltertest exit $rc"
+	n=$(sed -n 's/^DECISIONS \([0-9]*\)$/\1/p' "$work/out" | tail -n 1)
+	[ -n "$why" ] || [ -n "$n" ] || why="script did not finish (no DECISIONS line)"
+	if [ -z "$why" ]; then
+		kv=$(grep -c ' outcome=' "$work/err")
+		[ "$kv" -eq "$n" ] || why="$kv decision log lines for $n decisions"
+	fi
+	if [ -z "$why" ] && [ -f "$work/audit.jsonl" ]; then
+		js=$(wc -l <"$work/audit.jsonl")
+		[ "$js" -eq "$n" ] || why="$js audit lines for $n decisions"
+		python3 -c 'import json,sys
+for i, l in enumerate(sys.stdin, 1):
+    json.loads(l)' <"$work/audit.jsonl" 2>"$work/json.err" ||
+		    why="audit line is not JSON: $(tail -n 1 "$work/json.err")"
+	fi
+	if [ -z "$why" ]; then
+		passed=$((passed + 1))
+		echo "PASS: $name ($n decisions)"
+		rm -rf "$work"
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $name: $why (kept $work)"
+		sed 's/^/    out: /' "$work/out" | tail -n 20
+		sed 's/^/    err: /' "$work/err" | tail -n 20
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,87 @@
+#!/bin/sh
+# run-all.sh - the whole test suite: README command 2 and what CI runs.
+#
+#   sudo tests/run-all.sh
+#
+# Installs missing packages, then:
+#   1. normal build with -Werror: unit suites (Check) and the protocol
+#      suite (miltertest against the real daemon);
+#   2. the real-Postfix suite (private instance on loopback, swaks);
+#   3. the same unit and protocol suites built with ASan and UBSan;
+#   4. make distcheck.
+# Builds happen in build/ below the source tree.  Prints every runner's
+# summary and ends with "N passed, N failed" over the stages; exits
+# non-zero when any stage fails.  A stage that cannot run (Postfix does
+# not start, say) fails; nothing is skipped.
+
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/deps.sh"
+deps_install || exit 1
+
+cd "$top" || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+passed=0
+failed=0
+failures=""
+
+stage() {
+	name=$1
+	shift
+	echo
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "=== $name: PASS"
+	else
+		failed=$((failed + 1))
+		failures="$failures $name"
+		echo "=== $name: FAIL"
+	fi
+}
+
+show_logs() {
+	# The summaries of the automake test drivers, and the log of a failure.
+	for f in "$1"/tests/unit/test-suite.log "$1"/tests/milter/test-suite.log; do
+		[ -f "$f" ] || continue
+		sed -n '1,/^====/p' "$f" | grep -E '^(# |[A-Z]+:)' || true
+		grep -q '^# FAIL: *0$' "$f" || cat "$f"
+	done
+}
+
+build() {
+	dir=$1
+	shift
+	mkdir -p "$dir" &&
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs")
+}
+
+check_in() {
+	dir=$1
+	(cd "$dir" && make -s -j"$jobs" check >/dev/null 2>&1)
+	rc=$?
+	# Check's own summaries ("100%: Checks: 42, Failures: 0, Errors: 0").
+	find "$dir/tests/unit" -name 'check_*.log' -exec grep -h '%: Checks' {} + 2>/dev/null
+	grep -h -E '^[0-9]+ passed, [0-9]+ failed' "$dir"/tests/milter/*.log 2>/dev/null
+	show_logs "$dir"
+	return $rc
+}
+
+autotools() {
+	[ -f config.status ] && make -s distclean >/dev/null 2>&1
+	autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+}
+
+stage "bootstrap (autoreconf)" autotools
+stage "build (-Werror)" build build/normal --enable-werror
+stage "unit and protocol suites" check_in build/normal
+stage "real Postfix suite" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
+    sh "$top/tests/postfix/run.sh"
+stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
+stage "unit and protocol suites under ASan+UBSan" check_in build/asan
+stage "make distcheck" sh -c "cd build/normal && { make -s distcheck >/dev/null 2>&1 || { make distcheck 2>&1 | tail -40; exit 1; }; }"
+
+echo
+[ -n "$failures" ] && echo "failed stages:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
