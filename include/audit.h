@@ -15,7 +15,7 @@
  *   time session type queue_id client_addr client_port listener
  *   daemon_name daemon_port daemon_addr tls tls_version cipher cipher_bits
  *   cert_subject cert_issuer verify auth auth_type auth_authen rule action
- *   outcome reply mode exposure trusted reason mta facts_problem
+ *   outcome reply mode exposure trusted reason mta_version facts_problem
  *
  * The audit file: audit_sink_open() opens a file O_APPEND; each record is
  * written whole with one write(2) under the sink's lock, so lines never

@@ -1,0 +1,436 @@
+/*
+ * NAME
+ *	audit - decision records: the syslog line and the JSON audit line
+ *
+ * SYNOPSIS
+ *	#include "audit.h"
+ *
+ * DESCRIPTION
+ *	audit_format_kv() and audit_format_json() turn one decision into one
+ *	line.  They are pure (the caller passes the time) and append to a
+ *	strbuf owned by the caller.  Every value that came from the network
+ *	goes through an escaper, so a record is exactly one line and a value
+ *	can never close its quotes and forge a field:
+ *
+ *	  kv    a value made only of [A-Za-z0-9._:@/+-] is written bare,
+ *	        anything else double-quoted with \" \\ \n \r \t and \xNN for
+ *	        other control bytes, DEL and bytes that are not valid UTF-8;
+ *	  JSON  RFC 8259 strings; invalid UTF-8 bytes become \u00NN (the
+ *	        byte as U+0080..U+00FF), so the file is always valid UTF-8.
+ *
+ *	The audit sink appends whole records to a file with one write(2)
+ *	each, under a mutex, and reopens the file by path for rotation.
+ *
+ * DIAGNOSTICS
+ *	Functions return 0, or -1 with errno (ENOMEM, EMSGSIZE from the
+ *	strbuf; the write(2) or open(2) error for the sink).  Nothing is
+ *	logged here; callers log.
+ *
+ * SEE ALSO
+ *	facts.c, policy.c, strbuf.c; RFC 8259, RFC 3339
+ *
+ * LICENSE
+ *	SPDX-License-Identifier: BSD-2-Clause
+ *	Copyright (c) 2026 The tlspolicy-milter authors
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "facts.h"
+#include "policy.h"
+#include "strbuf.h"
+#include "tlsinfo.h"
+
+struct audit_sink {
+	pthread_mutex_t	 lock;
+	int		 fd;
+	char		*path;
+};
+
+/* One output form: how a key, a string, a bool and a number are written. */
+struct form {
+	bool	is_json;
+};
+
+static int	put_key(struct strbuf *, const struct form *, const char *);
+static int	put_str(struct strbuf *, const struct form *, const char *,
+		    const char *);
+static int	put_bool(struct strbuf *, const struct form *, const char *,
+		    bool);
+static int	put_fact(struct strbuf *, const struct form *,
+		    const struct facts *, enum fact_id);
+static int	put_facts(struct strbuf *, const struct form *,
+		    const struct facts *, enum fact_id, enum fact_id);
+static int	put_problems(struct strbuf *, const struct form *,
+		    const struct facts *);
+static int	format(const struct audit_record *, struct strbuf *,
+		    const struct form *);
+static size_t	utf8_len(const unsigned char *, size_t);
+static bool	is_bare(const char *, size_t);
+
+enum audit_type
+audit_record_type(const struct audit_record *r)
+{
+	return r->verdict->is_exposure ? AUDIT_TYPE_EXPOSURE :
+	    AUDIT_TYPE_DECISION;
+}
+
+const char *
+audit_type_name(enum audit_type t)
+{
+	return t == AUDIT_TYPE_EXPOSURE ? "credential-exposure" : "decision";
+}
+
+int
+audit_format_kv(const struct audit_record *r, struct strbuf *out)
+{
+	const struct form kv = { .is_json = false };
+
+	return format(r, out, &kv);
+}
+
+int
+audit_format_json(const struct audit_record *r, struct strbuf *out)
+{
+	const struct form js = { .is_json = true };
+
+	if (strbuf_puts(out, "{\"v\":1") == -1 || format(r, out, &js) == -1)
+		return -1;
+	return strbuf_puts(out, "}\n");
+}
+
+char *
+audit_format_time(const struct timespec *ts, char *buf, size_t size)
+{
+	struct tm tm;
+	char day[32];
+
+	if (gmtime_r(&ts->tv_sec, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		(void) snprintf(day, sizeof(day), "1970-01-01T00:00:00");
+	(void) snprintf(buf, size, "%s.%03ldZ", day, ts->tv_nsec / 1000000L);
+	return buf;
+}
+
+int
+audit_escape_kv(struct strbuf *sb, const char *s, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	int rc = 0;
+
+	if (size > 0 && is_bare(s, size))
+		return strbuf_append(sb, s, size);
+	rc |= strbuf_putc(sb, '"');
+	while (i < size && rc == 0) {
+		unsigned char c = p[i];
+
+		if (c >= 0x80 && (n = utf8_len(p + i, size - i)) > 0) {
+			rc |= strbuf_append(sb, p + i, n);
+			i += n;
+			continue;
+		}
+		if (c == '"' || c == '\\')
+			rc |= strbuf_putc(sb, '\\') | strbuf_putc(sb, (char)c);
+		else if (c == '\n')
+			rc |= strbuf_puts(sb, "\\n");
+		else if (c == '\r')
+			rc |= strbuf_puts(sb, "\\r");
+		else if (c == '\t')
+			rc |= strbuf_puts(sb, "\\t");
+		else if (c < 0x20 || c >= 0x7f) {
+			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 0xf] };
+
+			rc |= strbuf_append(sb, e, sizeof(e));
+		} else
+			rc |= strbuf_putc(sb, (char)c);
+		i++;
+	}
+	return rc != 0 ? -1 : strbuf_putc(sb, '"');
+}
+
+int
+audit_escape_json(struct strbuf *sb, const char *s, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	int rc = strbuf_putc(sb, '"');
+
+	while (i < size && rc == 0) {
+		unsigned char c = p[i];
+
+		if (c >= 0x80 && (n = utf8_len(p + i, size - i)) > 0) {
+			rc |= strbuf_append(sb, p + i, n);
+			i += n;
+			continue;
+		}
+		if (c == '"' || c == '\\')
+			rc |= strbuf_putc(sb, '\\') | strbuf_putc(sb, (char)c);
+		else if (c == '\n')
+			rc |= strbuf_puts(sb, "\\n");
+		else if (c == '\r')
+			rc |= strbuf_puts(sb, "\\r");
+		else if (c == '\t')
+			rc |= strbuf_puts(sb, "\\t");
+		else if (c < 0x20 || c >= 0x7f)
+			rc |= strbuf_printf(sb, "\\u%04x", c);
+		else
+			rc |= strbuf_putc(sb, (char)c);
+		i++;
+	}
+	return rc != 0 ? -1 : strbuf_putc(sb, '"');
+}
+
+struct audit_sink *
+audit_sink_open(const char *path)
+{
+	struct audit_sink *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->path = strdup(path)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (s->fd == -1) {
+		int e = errno;
+
+		free(s->path);
+		free(s);
+		errno = e;
+		return NULL;
+	}
+	(void) pthread_mutex_init(&s->lock, NULL);
+	return s;
+}
+
+int
+audit_sink_write(struct audit_sink *s, const char *p, size_t size)
+{
+	ssize_t n;
+	int rc = 0;
+
+	(void) pthread_mutex_lock(&s->lock);
+	while (size > 0) {
+		n = write(s->fd, p, size);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			rc = -1;
+			break;
+		}
+		p += n;		/* a short write: the rest, still under the lock */
+		size -= (size_t)n;
+	}
+	(void) pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int
+audit_sink_reopen(struct audit_sink *s)
+{
+	int fd, old;
+
+	fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return -1;
+	(void) pthread_mutex_lock(&s->lock);
+	old = s->fd;
+	s->fd = fd;
+	(void) pthread_mutex_unlock(&s->lock);
+	(void) close(old);
+	return 0;
+}
+
+void
+audit_sink_close(struct audit_sink **sp)
+{
+	struct audit_sink *s = *sp;
+
+	if (s == NULL)
+		return;
+	(void) close(s->fd);
+	(void) pthread_mutex_destroy(&s->lock);
+	free(s->path);
+	free(s);
+	*sp = NULL;
+}
+
+/* format - the record's fields in the documented order. */
+static int
+format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
+{
+	const struct policy_verdict *v = r->verdict;
+	char when[40], reply[POLICY_TEXT_MAX + 32];
+	int rc = 0;
+
+	rc |= put_str(sb, f, "time", audit_format_time(&r->time, when,
+	    sizeof(when)));
+	rc |= put_str(sb, f, "session", r->session_id);
+	rc |= put_str(sb, f, "type", audit_type_name(audit_record_type(r)));
+	rc |= put_fact(sb, f, r->facts, FACT_QUEUE_ID);
+	rc |= put_facts(sb, f, r->facts, FACT_CLIENT_ADDR, FACT_CLIENT_PORT);
+	rc |= put_str(sb, f, "listener", r->listener);
+	rc |= put_facts(sb, f, r->facts, FACT_DAEMON_NAME, FACT_DAEMON_PORT);
+	rc |= put_bool(sb, f, "tls", facts_is_tls(r->facts));
+	rc |= put_facts(sb, f, r->facts, FACT_TLS_VERSION, FACT_VERIFY);
+	rc |= put_bool(sb, f, "auth", facts_has_auth(r->facts));
+	rc |= put_facts(sb, f, r->facts, FACT_AUTH_TYPE, FACT_AUTH_AUTHEN);
+	rc |= put_str(sb, f, "rule", policy_rule_name(v->rule));
+	rc |= put_str(sb, f, "action", policy_action_name(r->action));
+	rc |= put_str(sb, f, "outcome", policy_outcome_name(v->outcome));
+	if (v->reply.code != 0) {
+		(void) snprintf(reply, sizeof(reply), "%u %s %s", v->reply.code,
+		    v->reply.xcode, v->reply.text);
+		rc |= put_str(sb, f, "reply", reply);
+	}
+	rc |= put_str(sb, f, "mode", r->is_report_mode ? "report" : "enforce");
+	rc |= put_bool(sb, f, "exposure", v->is_exposure);
+	rc |= put_bool(sb, f, "trusted", v->is_trusted);
+	rc |= put_str(sb, f, "reason", v->reason);
+	rc |= put_fact(sb, f, r->facts, FACT_MTA_VERSION);
+	rc |= put_problems(sb, f, r->facts);
+	return rc != 0 ? -1 : 0;
+}
+
+/* put_key - the separator and the key. */
+static int
+put_key(struct strbuf *sb, const struct form *f, const char *key)
+{
+	if (f->is_json)
+		return strbuf_printf(sb, ",\"%s\":", key);
+	return strbuf_printf(sb, "%s%s=", sb->len > 0 &&
+	    sb->data[sb->len - 1] != ' ' ? " " : "", key);
+}
+
+/* put_str - key and escaped string value. */
+static int
+put_str(struct strbuf *sb, const struct form *f, const char *key,
+    const char *value)
+{
+	if (put_key(sb, f, key) == -1)
+		return -1;
+	return f->is_json ? audit_escape_json(sb, value, strlen(value)) :
+	    audit_escape_kv(sb, value, strlen(value));
+}
+
+/* put_bool - key and yes/no (kv) or true/false (JSON). */
+static int
+put_bool(struct strbuf *sb, const struct form *f, const char *key, bool b)
+{
+	if (put_key(sb, f, key) == -1)
+		return -1;
+	if (f->is_json)
+		return strbuf_puts(sb, b ? "true" : "false");
+	return strbuf_puts(sb, b ? "yes" : "no");
+}
+
+/* put_fact - one fact with text; numbers bare in JSON when well-formed. */
+static int
+put_fact(struct strbuf *sb, const struct form *f, const struct facts *fs,
+    enum fact_id id)
+{
+	const struct fact *x = &fs->f[id];
+
+	if (x->text == NULL)
+		return 0;
+	if (f->is_json && id == FACT_CIPHER_BITS && x->state == FACT_OK) {
+		if (put_key(sb, f, facts_id_name(id)) == -1)
+			return -1;
+		return strbuf_printf(sb, "%lu", x->num);
+	}
+	return put_str(sb, f, facts_id_name(id), x->text);
+}
+
+/* put_facts - facts first..last in table order. */
+static int
+put_facts(struct strbuf *sb, const struct form *f, const struct facts *fs,
+    enum fact_id first, enum fact_id last)
+{
+	int rc = 0;
+
+	for (enum fact_id id = first; id <= last; id++)
+		rc |= put_fact(sb, f, fs, id);
+	return rc;
+}
+
+/* put_problems - "key: problem; ..." for malformed and oversize facts. */
+static int
+put_problems(struct strbuf *sb, const struct form *f, const struct facts *fs)
+{
+	char all[1024], one[160];
+	size_t n = 0;
+
+	all[0] = '\0';
+	for (enum fact_id id = 0; id < FACT_COUNT; id++) {
+		if (fs->f[id].state != FACT_MALFORMED &&
+		    fs->f[id].state != FACT_OVERSIZE)
+			continue;
+		(void) facts_describe(fs, id, one, sizeof(one));
+		n += (size_t)snprintf(all + n, n < sizeof(all) ?
+		    sizeof(all) - n : 0, "%s%s: %s", n > 0 ? "; " : "",
+		    facts_id_name(id), one);
+		if (n >= sizeof(all))
+			break;
+	}
+	if (all[0] == '\0')
+		return 0;
+	return put_str(sb, f, "facts_problem", all);
+}
+
+/* utf8_len - length of a valid UTF-8 sequence at p (lead >= 0x80), else 0. */
+static size_t
+utf8_len(const unsigned char *p, size_t avail)
+{
+	size_t n, i;
+	unsigned long cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* is_bare - may the value be written without quotes in a kv line? */
+static bool
+is_bare(const char *s, size_t size)
+{
+	for (size_t i = 0; i < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("._:@/+-", c) != NULL))
+			return false;
+	}
+	return true;
+}
