@@ -393,12 +393,17 @@ static int
 parse_line(struct loader *ld, char *line)
 {
 	char *p, *key, *value, *end;
+	bool in_quotes = false;
 
-	for (p = line; *p != '\0'; p++)
-		if (*p == '#' && (p == line || isspace((unsigned char)p[-1]))) {
+	for (p = line; *p != '\0'; p++) {
+		if (*p == '"')
+			in_quotes = !in_quotes;
+		if (*p == '#' && !in_quotes &&
+		    (p == line || isspace((unsigned char)p[-1]))) {
 			*p = '\0';
 			break;
 		}
+	}
 	while (isspace((unsigned char)*line))
 		line++;
 	end = line + strlen(line);
