@@ -33,8 +33,10 @@
 
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +71,7 @@ static void	usage(FILE *);
 static struct conf *load(const struct options *, struct conf_error *);
 static void	start_logging(const struct conf *, const struct options *);
 static int	daemonize(void);
+static int	clear_stale_socket(const char *);
 static int	write_pid_file(const char *);
 static void	*milter_thread(void *);
 static int	serve(const struct options *, struct audit_sink *);
@@ -205,9 +208,13 @@ serve(const struct options *opt, struct audit_sink *sink)
 	bool running = true;
 
 	callbacks_set_sink(sink);
+	if (clear_stale_socket(conf->socket) == -1) {
+		session_conf_release(&conf);
+		return EX_UNAVAILABLE;
+	}
 	if (smfi_setconn(conf->socket) != MI_SUCCESS ||
 	    smfi_register(*callbacks_desc()) != MI_SUCCESS ||
-	    smfi_opensocket(true) != MI_SUCCESS) {
+	    smfi_opensocket(false) != MI_SUCCESS) {
 		fprintf(stderr, "tlspolicy-milter: cannot listen on %s\n",
 		    conf->socket);
 		session_conf_release(&conf);
@@ -295,6 +302,52 @@ reload(const struct options *opt)
 	session_conf_install(conf);
 	log_msg(LOG_LEVEL_INFO, "SIGHUP: configuration %s reloaded",
 	    opt->config_path != NULL ? opt->config_path : "built-in");
+}
+
+/*
+ * clear_stale_socket - for unix:/local: sockets, remove a socket file left
+ * by a dead milter; refuse when the path is not a socket or when another
+ * process still listens on it.
+ */
+static int
+clear_stale_socket(const char *spec)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path;
+	struct stat st;
+	int fd, rc;
+
+	if (strncmp(spec, "unix:", 5) == 0)
+		path = spec + 5;
+	else if (strncmp(spec, "local:", 6) == 0)
+		path = spec + 6;
+	else
+		return 0;
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr, "tlspolicy-milter: %s exists and is not a socket;"
+		    " not removing it\n", path);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	(void) close(fd);
+	if (rc == 0) {
+		fprintf(stderr, "tlspolicy-milter: another process listens on %s\n",
+		    path);
+		return -1;
+	}
+	if (unlink(path) == -1) {
+		fprintf(stderr, "tlspolicy-milter: cannot remove stale socket %s:"
+		    " %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* daemonize - fork, new session, stdio to /dev/null. */

@@ -13,6 +13,7 @@ T = {}
 T.sock = "inet:" .. PORT .. "@127.0.0.1"
 T.audit = WORK .. "/audit.jsonl"
 T.decisions = 0
+T.config = WORK .. "/test.conf"
 
 -- The MTAs' macro values, as measured.
 T.mta = {
@@ -69,11 +70,15 @@ T.ALICE = { mech = "PLAIN", user = "alice@example.test" }
 
 -- T.start(config_text) - write the config (with the audit log) and start
 -- the daemon in the foreground; miltertest stops it by its PID at the end.
-function T.start(text, args)
-	local path = WORK .. "/test.conf"
-	local f = assert(io.open(path, "w"))
+function T.write_config(text)
+	local f = assert(io.open(T.config, "w"))
 	f:write("audit-log " .. T.audit .. "\n" .. (text or ""))
 	f:close()
+end
+
+function T.start(text, args)
+	local path = T.config
+	T.write_config(text)
 	local argv = { "-f", "-p", T.sock, "-c", path }
 	for _, a in ipairs(args or {}) do table.insert(argv, a) end
 	mt.startfilter(MILTER, table.unpack(argv))
@@ -115,6 +120,12 @@ end
 --   connect_extra  extra connect macros; raw_connect replaces them all
 -- Returns the connection handle after MAIL, and the milter's reply code.
 function T.session(o)
+	local conn = T.open(o)
+	return conn, T.mail(conn, o)
+end
+
+-- T.open(o) - connect and HELO(s), as T.session, without MAIL.
+function T.open(o)
 	local m = T.mta[o.mta or "postfix"]
 	local client = o.client or "192.0.2.10"
 	local conn = mt.connect(T.sock, 40, 0.25)
@@ -123,21 +134,25 @@ function T.session(o)
 	macro(conn, SMFIC_CONNECT, cm)
 	check(mt.conninfo(conn, "client.example", client) == nil, "conninfo failed")
 	check(mt.helo(conn, "client.example") == nil, "helo failed")
-	local mailm = {}
-	if o.tls then
-		local tm = m.tls(o.tls)
-		if (o.tls_at or "helo") == "helo" then
-			macro(conn, SMFIC_HELO, concat(tm, o.helo_extra))
-			check(mt.helo(conn, "client.example") == nil, "second helo failed")
-		end
-		mailm = concat(mailm, tm)
+	if o.tls and (o.tls_at or "helo") == "helo" then
+		macro(conn, SMFIC_HELO, concat(m.tls(o.tls), o.helo_extra))
+		check(mt.helo(conn, "client.example") == nil, "second helo failed")
 	end
+	return conn
+end
+
+-- T.mail(conn, o) - MAIL FROM with the session's macros; the reply code.
+function T.mail(conn, o)
+	local m = T.mta[o.mta or "postfix"]
+	local client = o.client or "192.0.2.10"
+	local mailm = {}
+	if o.tls then mailm = concat(mailm, m.tls(o.tls)) end
 	if o.auth then mailm = concat(mailm, m.auth(o.auth)) end
 	mailm = concat(mailm, o.mail_extra)
 	if o.mta == "sendmail" then mailm = concat(mailm, { "i", "4AOLab0" .. client:gsub("%D", "") }) end
 	macro(conn, SMFIC_MAIL, mailm)
 	check(mt.mailfrom(conn, "<alice@example.test>") == nil, "mailfrom failed")
-	return conn, mt.getreply(conn)
+	return mt.getreply(conn)
 end
 
 local reply_names = {
@@ -167,13 +182,16 @@ function T.expect(label, o, want)
 	mt.echo("ok - " .. label)
 end
 
--- T.records() - the audit file's lines.
+-- T.records() - the audit file's lines (rotated files first).
 function T.records()
 	local lines = {}
-	local f = io.open(T.audit, "r")
-	if f == nil then return lines end
-	for l in f:lines() do table.insert(lines, l) end
-	f:close()
+	for _, name in ipairs({ T.audit .. ".1", T.audit }) do
+		local f = io.open(name, "r")
+		if f ~= nil then
+			for l in f:lines() do table.insert(lines, l) end
+			f:close()
+		end
+	end
 	return lines
 end
 
