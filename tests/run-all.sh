@@ -6,9 +6,10 @@
 # Installs missing packages, then:
 #   1. normal build with -Werror: unit suites (Check) and the protocol
 #      suite (miltertest against the real daemon);
-#   2. the real-Postfix suite (private instance on loopback, swaks);
-#   3. the same unit and protocol suites built with ASan and UBSan;
-#   4. make distcheck.
+#   2. the protocol suite again with the daemon under valgrind memcheck;
+#   3. the real-Postfix suite (private instance on loopback, swaks);
+#   4. the same unit and protocol suites built with ASan and UBSan;
+#   5. make distcheck.
 # Builds happen in build/ below the source tree.  Prints every runner's
 # summary and ends with "N passed, N failed" over the stages; exits
 # non-zero when any stage fails.  A stage that cannot run (Postfix does
@@ -75,6 +76,9 @@ autotools() {
 stage "bootstrap (autoreconf)" autotools
 stage "build (-Werror)" build build/normal --enable-werror
 stage "unit and protocol suites" check_in build/normal
+stage "protocol suite under valgrind memcheck" env VALGRIND=1 \
+    MILTER="$top/build/normal/milter/tlspolicy-milter" SRCDIR="$top/tests/milter" \
+    sh "$top/tests/milter/run.sh"
 stage "real Postfix suite" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
     sh "$top/tests/postfix/run.sh"
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers

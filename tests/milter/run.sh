@@ -7,7 +7,9 @@
 # the daemon's stderr and exactly one audit line, and that every audit line
 # parses as JSON.  Ends with "N passed, N failed"; exit 1 on any failure.
 #
-# Environment: MILTERTEST, MILTER (the built daemon), SRCDIR (this folder).
+# Environment: MILTERTEST, MILTER (the built daemon), SRCDIR (this folder);
+# VALGRIND=1 runs the daemon under valgrind memcheck and fails a script
+# on any memcheck error or any definitely or indirectly lost byte.
 
 set -u
 : "${MILTERTEST:=miltertest}"
@@ -30,7 +32,14 @@ for script in "$SRCDIR"/*.t.lua; do
 	name=$(basename "$script" .t.lua)
 	i=$((i + 1))
 	work=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-mt.XXXXXX")
-	"$MILTERTEST" -D MILTER="$MILTER" -D PORT=$((base + i)) -D WORK="$work" \
+	daemon=$MILTER
+	if [ -n "${VALGRIND:-}" ]; then
+		daemon="$work/valgrind-milter"
+		printf '#!/bin/sh\nexec valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --log-file=%s/vg.%%p.log "%s" "$@"\n' \
+		    "$work" "$MILTER" >"$daemon"
+		chmod +x "$daemon"
+	fi
+	"$MILTERTEST" -D MILTER="$daemon" -D PORT=$((base + i)) -D WORK="$work" \
 	    -D SRCDIR="$SRCDIR" -s "$script" >"$work/out" 2>"$work/err" </dev/null
 	rc=$?
 	why=""
@@ -50,6 +59,12 @@ for i, l in enumerate(sys.stdin, 1):
     json.loads(l)' <"$work/all.jsonl" 2>"$work/json.err" ||
 		    why="audit line is not JSON: $(tail -n 1 "$work/json.err")"
 		:
+	fi
+	if [ -z "$why" ] && [ -n "${VALGRIND:-}" ]; then
+		ls "$work"/vg.*.log >/dev/null 2>&1 || why="no valgrind log"
+		for vg in "$work"/vg.*.log; do
+			[ -s "$vg" ] && why="valgrind: $(head -c 2000 "$vg")"
+		done
 	fi
 	if [ -z "$why" ]; then
 		passed=$((passed + 1))
