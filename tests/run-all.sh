@@ -9,7 +9,8 @@
 #   2. the protocol suite again with the daemon under valgrind memcheck;
 #   3. the real-Postfix suite (private instance on loopback, swaks);
 #   4. the same unit and protocol suites built with ASan and UBSan;
-#   5. make distcheck.
+#   5. every libFuzzer target for FUZZ_SECONDS (default 60) from its seeds;
+#   6. make distcheck.
 # Builds happen in build/ below the source tree.  Prints every runner's
 # summary and ends with "N passed, N failed" over the stages; exits
 # non-zero when any stage fails.  A stage that cannot run (Postfix does
@@ -83,6 +84,7 @@ stage "real Postfix suite" env MILTER="$top/build/normal/milter/tlspolicy-milter
     sh "$top/tests/postfix/run.sh"
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
 stage "unit and protocol suites under ASan+UBSan" check_in build/asan
+stage "fuzzing (libFuzzer, ${FUZZ_SECONDS:-60}s per target)" sh "$top/tests/fuzz/run.sh" "$top/build/fuzz"
 stage "make distcheck" sh -c "cd build/normal && { make -s distcheck >/dev/null 2>&1 || { make distcheck 2>&1 | tail -40; exit 1; }; }"
 
 echo
