@@ -54,6 +54,9 @@ struct conf {
 	enum policy_action	 failure_action; /* internal failure: tempfail|reject */
 	bool			 request_macros; /* ask the MTA for macros (smfi_setsymlist) */
 	bool			 log_debug;	/* debug lines */
+	char			*userid;	/* "user[:group]" to run as; NULL: none */
+	bool			 allow_root;	/* may keep running as root */
+	unsigned		 socket_mode;	/* unix socket mode; 0: libmilter's */
 	struct conf_listener	*listeners;	/* owned, file order */
 	size_t			 n_listeners;
 	struct conf_listener	 fallback;	/* [default] */

@@ -103,6 +103,12 @@ static const struct conf_key keys[] = {
 	    CONF(request_macros), -1, "ask the MTA for the needed macros" },
 	{ "log-debug", CONF_KEY_BOOL, CONF_SCOPE_GLOBAL,
 	    CONF(log_debug), -1, "log debug lines" },
+	{ "userid", CONF_KEY_USER, CONF_SCOPE_GLOBAL,
+	    CONF(userid), -1, "user[:group] to run as after start-up" },
+	{ "allow-root", CONF_KEY_BOOL, CONF_SCOPE_GLOBAL,
+	    CONF(allow_root), -1, "keep running as root without userid" },
+	{ "socket-mode", CONF_KEY_MODE, CONF_SCOPE_GLOBAL,
+	    CONF(socket_mode), -1, "mode of a unix socket (octal)" },
 	{ "action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
 	    RULES(action), -1, "what a failing rule does" },
 	{ "trusted-networks", CONF_KEY_NETWORKS, CONF_SCOPE_BOTH,
@@ -288,6 +294,7 @@ conf_free(struct conf **confp)
 	free(conf->path);
 	free(conf->socket);
 	free(conf->pid_file);
+	free(conf->userid);
 	free(conf->audit_log);
 	free(conf);
 	*confp = NULL;

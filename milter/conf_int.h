@@ -32,6 +32,8 @@ enum conf_key_type {
 	CONF_KEY_NAMES,		/* list of {daemon_name} values */
 	CONF_KEY_MATCH,		/* any | all */
 	CONF_KEY_VERSION,	/* TLS version or none */
+	CONF_KEY_USER,		/* user[:group] */
+	CONF_KEY_MODE,		/* octal file mode 0..0777 */
 	CONF_KEY_TYPE_COUNT
 };
 

@@ -75,6 +75,10 @@ print_globals(const struct conf *conf, FILE *fp)
 	    policy_action_name(conf->failure_action));
 	fprintf(fp, "request-macros %s\n", yes_no(conf->request_macros));
 	fprintf(fp, "log-debug %s\n", yes_no(conf->log_debug));
+	fprintf(fp, "userid %s; allow-root %s\n", conf->userid != NULL ?
+	    conf->userid : "none", yes_no(conf->allow_root));
+	if (conf->socket_mode != 0)
+		fprintf(fp, "socket-mode %04o\n", conf->socket_mode);
 	fprintf(fp, "rule order:");
 	for (int r = 0; r < POLICY_RULE_COUNT; r++)
 		fprintf(fp, " %d %s%s", r + 1, policy_rule_name(r),

@@ -70,6 +70,10 @@ static int	set_match(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	set_version(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
+static int	set_user(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
+static int	set_mode(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
 static int	parse_bool(const char *, bool *);
 static int	parse_action(const char *, enum policy_action *);
 static char	*next_item(char **);
@@ -90,6 +94,8 @@ const struct conf_type conf_types[CONF_KEY_TYPE_COUNT] = {
 	[CONF_KEY_PORTS] = { set_ports, "a port number 1..65535" },
 	[CONF_KEY_NAMES] = { set_names, "{daemon_name} values" },
 	[CONF_KEY_MATCH] = { set_match, "any or all" },
+	[CONF_KEY_USER] = { set_user, "user or user:group" },
+	[CONF_KEY_MODE] = { set_mode, "an octal mode 0000..0777" },
 	[CONF_KEY_VERSION] = { set_version,
 	    "one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, none" },
 };
@@ -145,6 +151,42 @@ set_path(struct conf_loader *ld, const struct conf_key *k, const char *v,
 		return conf_bad_value(ld, k, v);
 	if ((*path = strdup(v)) == NULL)
 		return conf_fail(ld, "out of memory");
+	return 0;
+}
+
+/* set_user - CONF_KEY_USER: user[:group], names of [A-Za-z0-9._-]. */
+static int
+set_user(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	char **user = field;
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-");
+
+	if (n == 0 || n > 32 || (v[n] != '\0' && (v[n] != ':' ||
+	    v[n + 1] == '\0' || strspn(v + n + 1, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(v + n + 1))))
+		return conf_bad_value(ld, k, v);
+	if ((*user = strdup(v)) == NULL)
+		return conf_fail(ld, "out of memory");
+	return 0;
+}
+
+/* set_mode - CONF_KEY_MODE: octal digits, at most 0777. */
+static int
+set_mode(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	unsigned *mode = field;
+	char *end;
+	unsigned long m;
+
+	if (*v < '0' || *v > '7')
+		return conf_bad_value(ld, k, v);
+	m = strtoul(v, &end, 8);
+	if (*end != '\0' || m > 0777 || strlen(v) > 4)
+		return conf_bad_value(ld, k, v);
+	*mode = (unsigned)m;
 	return 0;
 }
 

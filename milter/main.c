@@ -40,7 +40,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -61,6 +63,8 @@
 struct options {
 	const char	*config_path;	/* NULL: built-in policy */
 	const char	*socket;	/* -p, overrides the config */
+	const char	*userid;	/* -u, overrides the config */
+	bool		 is_root_allowed; /* -R */
 	bool		 is_foreground;
 	bool		 is_check_only;
 	bool		 is_verbose;
@@ -72,6 +76,8 @@ static struct conf *load(const struct options *, struct conf_error *);
 static void	start_logging(const struct conf *, const struct options *);
 static int	daemonize(void);
 static int	clear_stale_socket(const char *);
+static const char *unix_path(const char *);
+static int	drop_privileges(const struct conf *, const char *);
 static int	write_pid_file(const char *);
 static void	*milter_thread(void *);
 static int	serve(const struct options *, struct audit_sink *);
@@ -105,6 +111,17 @@ main(int argc, char **argv)
 		if ((conf->socket = strdup(opt.socket)) == NULL)
 			return EX_OSERR;
 	}
+	if (opt.userid != NULL) {
+		free(conf->userid);
+		if ((conf->userid = strdup(opt.userid)) == NULL)
+			return EX_OSERR;
+	}
+	if (geteuid() == 0 && conf->userid == NULL && !conf->allow_root &&
+	    !opt.is_root_allowed) {
+		fprintf(stderr, "tlspolicy-milter: refusing to run as root: set"
+		    " userid in the config (or -u user), or allow-root yes (-R)\n");
+		return EX_CONFIG;
+	}
 	start_logging(conf, &opt);
 	if (conf->audit_log != NULL &&
 	    (sink = audit_sink_open(conf->audit_log)) == NULL) {
@@ -126,8 +143,14 @@ parse_args(int argc, char **argv, struct options *opt)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "c:p:fnvVh")) != -1) {
+	while ((c = getopt(argc, argv, "c:p:u:fnRvVh")) != -1) {
 		switch (c) {
+		case 'u':
+			opt->userid = optarg;
+			break;
+		case 'R':
+			opt->is_root_allowed = true;
+			break;
 		case 'c':
 			opt->config_path = optarg;
 			break;
@@ -168,10 +191,12 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: tlspolicy-milter [-fnvVh] [-c file] [-p socket]\n"
+	    "usage: tlspolicy-milter [-fnRvVh] [-c file] [-p socket] [-u user[:group]]\n"
 	    "  -c file    configuration file (default: the built-in policy)\n"
 	    "  -p socket  milter socket: inet:PORT@HOST, inet6:PORT@HOST,\n"
 	    "             unix:PATH (default " CONF_DEFAULT_SOCKET ")\n"
+	    "  -u user[:group]  run as this user after start-up (config: userid)\n"
+	    "  -R         allow running as root without -u (config: allow-root)\n"
 	    "  -f         stay in the foreground, log to stderr too\n"
 	    "  -n         check the configuration, print the policy, exit\n"
 	    "  -v         log debug lines\n"
@@ -227,6 +252,14 @@ serve(const struct options *opt, struct audit_sink *sink)
 	if (conf->pid_file != NULL && write_pid_file(conf->pid_file) == -1)
 		log_errno(LOG_LEVEL_WARNING, "cannot write pid file %s",
 		    conf->pid_file);
+	if (unix_path(conf->socket) != NULL && conf->socket_mode != 0 &&
+	    chmod(unix_path(conf->socket), conf->socket_mode) == -1)
+		log_errno(LOG_LEVEL_WARNING, "cannot set mode %04o on %s",
+		    conf->socket_mode, unix_path(conf->socket));
+	if (drop_privileges(conf, sink != NULL ? conf->audit_log : NULL) == -1) {
+		session_conf_release(&conf);
+		return EX_NOPERM;
+	}
 	log_msg(LOG_LEVEL_INFO, "starting: socket %s, config %s", conf->socket,
 	    opt->config_path != NULL ? opt->config_path : "built-in");
 	session_conf_release(&conf);
@@ -313,15 +346,11 @@ static int
 clear_stale_socket(const char *spec)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *path;
+	const char *path = unix_path(spec);
 	struct stat st;
 	int fd, rc;
 
-	if (strncmp(spec, "unix:", 5) == 0)
-		path = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		path = spec + 6;
-	else
+	if (path == NULL)
 		return 0;
 	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 : -1;
@@ -347,6 +376,73 @@ clear_stale_socket(const char *spec)
 		    " %s\n", path, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* unix_path - the file of a unix:/local: socket spec, else NULL. */
+static const char *
+unix_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return NULL;
+}
+
+/*
+ * drop_privileges - become conf->userid ("user[:group]"): hand the unix
+ * socket and the audit log to that user, then setgroups, setgid, setuid,
+ * and verify that root cannot be regained.  Nothing to do without userid
+ * or when not running as root.
+ */
+static int
+drop_privileges(const struct conf *conf, const char *audit)
+{
+	char name[64], *colon;
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	if (conf->userid == NULL || geteuid() != 0)
+		return 0;
+	(void) snprintf(name, sizeof(name), "%s", conf->userid);
+	if ((colon = strchr(name, ':')) != NULL)
+		*colon++ = '\0';
+	if ((pw = getpwnam(name)) == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "userid %s: no such user", name);
+		return -1;
+	}
+	gid = pw->pw_gid;
+	if (colon != NULL) {
+		if ((gr = getgrnam(colon)) == NULL) {
+			log_msg(LOG_LEVEL_ERROR, "userid %s: no such group %s",
+			    conf->userid, colon);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (unix_path(conf->socket) != NULL &&
+	    chown(unix_path(conf->socket), pw->pw_uid, gid) == -1)
+		log_errno(LOG_LEVEL_WARNING, "cannot give %s to %s",
+		    unix_path(conf->socket), conf->userid);
+	if (audit != NULL && chown(audit, pw->pw_uid, gid) == -1)
+		log_errno(LOG_LEVEL_WARNING, "cannot give %s to %s", audit,
+		    conf->userid);
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
+	    setuid(pw->pw_uid) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "cannot become %s", conf->userid);
+		return -1;
+	}
+	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    getgid() != gid || getegid() != gid ||
+	    (pw->pw_uid != 0 && setuid(0) != -1)) {
+		log_msg(LOG_LEVEL_ERROR, "privileges not dropped to %s",
+		    conf->userid);
+		return -1;
+	}
+	log_msg(LOG_LEVEL_INFO, "running as %s (uid %ld, gid %ld)",
+	    conf->userid, (long)pw->pw_uid, (long)gid);
 	return 0;
 }
 

@@ -40,8 +40,8 @@ trap 'exit 1' INT TERM
 
 echo "== starting a private Postfix on 127.0.0.1 (MX $LAB_MX_PORT, submission $LAB_SUB_PORT, submissions $LAB_SMTPS_PORT)"
 (lab_start "$work/lab" "$port") || { echo "Postfix did not start"; exit 1; }
-echo "== starting tlspolicy-milter with its built-in policy on inet:$port@127.0.0.1"
-"$milter" -f -p "inet:$port@127.0.0.1" 2>"$work/milter.log" &
+echo "== starting tlspolicy-milter with its built-in policy on inet:$port@127.0.0.1, as user nobody"
+"$milter" -f -u nobody -p "inet:$port@127.0.0.1" 2>"$work/milter.log" &
 mpid=$!
 i=0
 until lab_listening "$port"; do

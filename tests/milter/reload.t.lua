@@ -32,12 +32,12 @@ mt.echo("ok - the session in flight kept the config it started with")
 
 -- A broken config is refused; the old one keeps deciding.
 local f = assert(io.open(T.config, "w"))
-f:write("audit-log " .. T.audit .. "\n[listener submission]\nport 587\nrequire-tls perhaps\n")
+f:write("audit-log " .. T.audit .. "\nallow-root yes\n[listener submission]\nport 587\nrequire-tls perhaps\n")
 f:close()
 mt.signal(1)
 mt.sleep(0.5)
 T.expect_log("the broken config is refused with file:line",
-	"reload refused, the running configuration stays: " .. T.config .. ":4: require-tls: found 'perhaps'", 1)
+	"reload refused, the running configuration stays: " .. T.config .. ":5: require-tls: found 'perhaps'", 1)
 T.expect("after a refused reload the previous policy still decides", sub, {
 	reply = "accept", record = { rule = "none", outcome = "accept" } })
 

@@ -35,7 +35,8 @@ mta_port() {
 # milter_start CONFIG [extra config lines] - the daemon in the foreground.
 milter_start() {
 	[ "$1" = - ] && return 0
-	{ printf 'audit-log %s\nsyslog no\n%s\n' "$AUDIT" "${2:-}"
+	# run as the unprivileged user nobody, as a deployment would
+	{ printf 'audit-log %s\nsyslog no\nuserid nobody\n%s\n' "$AUDIT" "${2:-}"
 	  cat "$SCENARIOS/$1"; } >"$WORK/milter.conf"
 	"$MILTER" -f -c "$WORK/milter.conf" -p "inet:$MILTER_PORT@127.0.0.1" \
 	    2>>"$WORK/milter.err" &

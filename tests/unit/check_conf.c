@@ -156,6 +156,16 @@ static const struct {
 	{ "bad facility", "syslog-facility kern\n",
 	    "t.conf:1: syslog-facility: found 'kern', expected mail, daemon,"
 	    " user, auth, authpriv or local0..local7" },
+	{ "bad userid", "userid mil ter\n",
+	    "t.conf:1: userid: found 'mil ter', expected user or user:group" },
+	{ "userid with empty group", "userid milter:\n",
+	    "t.conf:1: userid: found 'milter:', expected user or user:group" },
+	{ "socket-mode not octal", "socket-mode 0689\n",
+	    "t.conf:1: socket-mode: found '0689', expected an octal mode 0000..0777" },
+	{ "socket-mode too wide", "socket-mode 4755\n",
+	    "t.conf:1: socket-mode: found '4755', expected an octal mode 0000..0777" },
+	{ "bad allow-root", "allow-root sometimes\n",
+	    "t.conf:1: allow-root: found 'sometimes', expected yes or no" },
 	{ "relative audit-log", "audit-log audit.jsonl\n",
 	    "t.conf:1: audit-log: found 'audit.jsonl', expected an absolute path" },
 	{ "failure-action accept", "failure-action accept\n",
@@ -524,6 +534,7 @@ static const char builtin_print[] =
     "failure-action tempfail\n"
     "request-macros yes\n"
     "log-debug no\n"
+    "userid none; allow-root no\n"
     "rule order: 1 auth-requires-tls, 2 require-tls, 3 min-tls-version,"
     " 4 require-auth (the first failing rule decides)\n"
     "matching: by {daemon_port} in file order, then by {daemon_name};"
