@@ -44,7 +44,7 @@ stage() {
 
 show_logs() {
 	# The summaries of the automake test drivers, and the log of a failure.
-	for f in "$1"/tests/unit/test-suite.log "$1"/tests/milter/test-suite.log; do
+	for f in "$1"/tests/unit/test-suite.log "$1"/tests/milter/test-suite.log "$1"/tests/bench/test-suite.log; do
 		[ -f "$f" ] || continue
 		sed -n '1,/^====/p' "$f" | grep -E '^(# |[A-Z]+:)' || true
 		grep -q '^# FAIL: *0$' "$f" || cat "$f"
@@ -64,7 +64,7 @@ check_in() {
 	rc=$?
 	# Check's own summaries ("100%: Checks: 42, Failures: 0, Errors: 0").
 	find "$dir/tests/unit" -name 'check_*.log' -exec grep -h '%: Checks' {} + 2>/dev/null
-	grep -h -E '^[0-9]+ passed, [0-9]+ failed' "$dir"/tests/milter/*.log 2>/dev/null
+	grep -h -E "^[0-9]+ passed, [0-9]+ failed" "$dir"/tests/milter/*.log "$dir"/tests/bench/*.log 2>/dev/null
 	show_logs "$dir"
 	return $rc
 }
