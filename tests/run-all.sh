@@ -80,6 +80,8 @@ stage "unit and protocol suites" check_in build/normal
 stage "protocol suite under valgrind memcheck" env VALGRIND=1 \
     MILTER="$top/build/normal/milter/tlspolicy-milter" SRCDIR="$top/tests/milter" \
     sh "$top/tests/milter/run.sh"
+stage "allocation failure injection" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
+    sh "$top/tests/milter/failalloc.sh"
 stage "real Postfix suite" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
     sh "$top/tests/postfix/run.sh"
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
