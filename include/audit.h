@@ -20,6 +20,14 @@
  * The audit file: audit_sink_open() opens a file O_APPEND; each record is
  * written whole with one write(2) under the sink's lock, so lines never
  * interleave.  audit_sink_reopen() reopens by path (log rotation).
+ *
+ * The hash chain (format version 2, docs/audit-format.md): the file
+ * records are {"v":2,<fields>,"prev":"P","hash":"H"} and a newline, where
+ * H = hex SHA-256 (or HMAC-SHA256 with the key) of the line without
+ * ,"hash":"H" and without the newline, and P = H of the record before it
+ * in the chain (across rotated files), or AUDIT_CHAIN_ANCHOR for the
+ * first record ever.  audit_sink_write_chained() adds P and H under the
+ * sink's lock, so the chain order is the file order.
  */
 #ifndef TLSPOLICY_AUDIT_H
 #define TLSPOLICY_AUDIT_H
@@ -37,6 +45,32 @@
 enum audit_type {
 	AUDIT_TYPE_DECISION = 0,	/* "decision" */
 	AUDIT_TYPE_EXPOSURE,		/* "credential-exposure": a decision where AUTH was plaintext */
+	AUDIT_TYPE_SESSION,		/* "session": connect to close */
+};
+
+/* Hex digits of a chain hash, and the "prev" of the first record ever. */
+#define AUDIT_HASH_HEX		64
+#define AUDIT_CHAIN_ANCHOR \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+/* The longest key read from audit-key-file. */
+#define AUDIT_KEY_MAX		1024
+
+/* When the sink calls fdatasync(2). */
+enum audit_fsync {
+	AUDIT_FSYNC_INTERVAL = 0,	/* at most once a second (and on audit_sink_sync) */
+	AUDIT_FSYNC_EVERY,		/* after every record, before the reply */
+	AUDIT_FSYNC_NONE,		/* leave it to the kernel */
+};
+
+/* One session, connect to close: the "session" record. */
+struct audit_session {
+	struct timespec		 time;		/* close */
+	struct timespec		 started;	/* connect (negotiate) */
+	const char		*session_id;	/* borrowed */
+	const char		*listener;	/* matched section label */
+	const struct facts	*facts;		/* borrowed: the last facts seen */
+	unsigned		 n_helo;	/* HELO/EHLO seen */
+	unsigned		 n_mail;	/* MAIL FROM decided */
 };
 
 struct audit_record {
@@ -64,6 +98,26 @@ int	audit_format_kv(const struct audit_record *, struct strbuf *out);
 /* audit_format_json - append one JSON object and "\n" to out.  As above. */
 int	audit_format_json(const struct audit_record *, struct strbuf *out);
 
+/*
+ * audit_format_json_open - the JSON record for the file: "{\"v\":2" and
+ * the fields, left open for audit_sink_write_chained().  As above.
+ */
+int	audit_format_json_open(const struct audit_record *, struct strbuf *out);
+
+/* audit_format_session_kv - the session record as key=value (no newline). */
+int	audit_format_session_kv(const struct audit_session *, struct strbuf *);
+
+/* audit_format_session_open - the session record, open, as above. */
+int	audit_format_session_open(const struct audit_session *,
+	    struct strbuf *);
+
+/*
+ * audit_chain_hash - hex SHA-256 of data (HMAC-SHA256 when keylen > 0)
+ * into hex (AUDIT_HASH_HEX + 1 bytes).  0, or -1 (OpenSSL failure).
+ */
+int	audit_chain_hash(const unsigned char *key, size_t keylen,
+	    const char *data, size_t size, char *hex);
+
 /* audit_escape_kv - append value double-quoted and escaped as above. */
 int	audit_escape_kv(struct strbuf *, const char *, size_t size);
 
@@ -77,12 +131,39 @@ struct audit_sink;
 
 /*
  * audit_sink_open - open path for appending (mode 0640, created if
- * needed).  Returns a new sink, or NULL with errno.
+ * needed).  The chain continues from the "hash" of the file's last
+ * complete line, else starts at AUDIT_CHAIN_ANCHOR; a file that ends in
+ * a torn line gets a newline before the next record.  Returns a new
+ * sink, or NULL with errno.
  */
 struct audit_sink *audit_sink_open(const char *path);
 
 /* audit_sink_write - write size bytes with one write(2); 0, or -1 with errno. */
 int	audit_sink_write(struct audit_sink *, const char *, size_t size);
+
+/*
+ * audit_sink_write_chained - close the open record in sb with "prev" and
+ * "hash" (see above), write it with one write(2) and fdatasync(2) as
+ * configured, all under the sink's lock; the chain advances only when
+ * the record was written whole.  0, or -1 with errno.
+ */
+int	audit_sink_write_chained(struct audit_sink *, struct strbuf *sb);
+
+/* audit_sink_set_key - HMAC key for the chain (copied); 0, or -1 (EINVAL). */
+int	audit_sink_set_key(struct audit_sink *, const unsigned char *,
+	    size_t size);
+
+/* audit_sink_set_fsync - when to fdatasync(2). */
+void	audit_sink_set_fsync(struct audit_sink *, enum audit_fsync);
+
+/* audit_sink_sync - fdatasync now if records were written since; 0 or -1. */
+int	audit_sink_sync(struct audit_sink *);
+
+/* audit_sink_path - the file the sink appends to. */
+const char *audit_sink_path(const struct audit_sink *);
+
+/* audit_sink_last_hash - copy the chain head (65 bytes) into hex. */
+void	audit_sink_last_hash(struct audit_sink *, char *hex);
 
 /* audit_sink_reopen - reopen the same path; on failure the old fd stays. 0 or -1. */
 int	audit_sink_reopen(struct audit_sink *);

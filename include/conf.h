@@ -28,6 +28,11 @@
 #define CONF_DEFAULT_SOCKET	"inet:8895@127.0.0.1"
 #define CONF_ERROR_MAX		512
 
+/* audit-fsync values (the same order as audit.h's enum audit_fsync). */
+#define CONF_FSYNC_INTERVAL	0	/* at most once a second (default) */
+#define CONF_FSYNC_EVERY	1	/* every record */
+#define CONF_FSYNC_NONE		2	/* never */
+
 enum conf_match {
 	CONF_MATCH_ANY = 0,	/* port or name matches */
 	CONF_MATCH_ALL,		/* every given criterion matches */
@@ -51,6 +56,9 @@ struct conf {
 	bool			 syslog;	/* decision lines to syslog */
 	int			 syslog_facility; /* LOG_MAIL ... */
 	char			*audit_log;	/* JSON Lines file; NULL: none */
+	char			*audit_key_file; /* HMAC key for the chain; NULL: none */
+	unsigned		 audit_fsync;	/* CONF_FSYNC_* */
+	enum policy_action	 audit_failure_action; /* record not written: tempfail|reject */
 	enum policy_action	 failure_action; /* internal failure: tempfail|reject */
 	bool			 request_macros; /* ask the MTA for macros (smfi_setsymlist) */
 	bool			 log_debug;	/* debug lines */

@@ -13,6 +13,7 @@
 #define TLSPOLICY_SESSION_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "conf.h"
 #include "facts.h"
@@ -23,6 +24,7 @@ struct session {
 	char		 id[SESSION_ID_MAX];	/* "<start time hex>.<counter>" */
 	struct conf	*conf;			/* reference held until free */
 	struct facts	 facts;
+	struct timespec	 started;		/* wall clock at negotiate */
 	unsigned	 n_helo;		/* HELO callbacks seen */
 	unsigned	 n_mail;		/* MAIL FROM decided */
 	bool		 saw_plain_helo;	/* a HELO before TLS */

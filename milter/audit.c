@@ -20,6 +20,13 @@
  *
  *	The audit sink appends whole records to a file with one write(2)
  *	each, under a mutex, and reopens the file by path for rotation.
+ *	File records are hash-chained (format version 2): under the same
+ *	mutex the sink appends "prev" (the chain head) and "hash" (SHA-256,
+ *	or HMAC-SHA256 with a key, over the line without its "hash" member
+ *	and newline), writes the line, and only then advances the head.
+ *	The head survives reopen, so a rotated file's first record links to
+ *	the last record of the file before it; at open, the head is read
+ *	from the last line of an existing file.  See docs/audit-format.md.
  *
  * DIAGNOSTICS
  *	Functions return 0, or -1 with errno (ENOMEM, EMSGSIZE from the
@@ -38,6 +45,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -53,10 +62,21 @@
 #include "tlsinfo.h"
 
 struct audit_sink {
-	pthread_mutex_t	 lock;
-	int		 fd;
-	char		*path;
+	pthread_mutex_t		 lock;
+	int			 fd;
+	char			*path;
+	char			 head[AUDIT_HASH_HEX + 1];	/* last hash written */
+	unsigned char		 key[AUDIT_KEY_MAX];		/* HMAC key */
+	size_t			 keylen;			/* 0: plain SHA-256 */
+	enum audit_fsync	 fsync;
+	bool			 is_dirty;	/* written since the last fdatasync */
+	bool			 needs_newline;	/* the file ends in a torn line */
+	struct timespec		 synced;	/* CLOCK_MONOTONIC of the last sync */
 };
+
+/* The tail of a chained line: ,"hash":"<64 hex>"} */
+#define HASH_MEMBER	",\"hash\":\""
+#define HASH_TAIL_LEN	(sizeof(HASH_MEMBER) - 1 + AUDIT_HASH_HEX + 2)
 
 /* One output form: how a key, a string, a bool and a number are written. */
 struct form {
@@ -76,6 +96,11 @@ static int	put_problems(struct strbuf *, const struct form *,
 		    const struct facts *);
 static int	format(const struct audit_record *, struct strbuf *,
 		    const struct form *);
+static int	format_session(const struct audit_session *, struct strbuf *,
+		    const struct form *);
+static void	read_head(struct audit_sink *);
+static int	write_all(int, const char *, size_t);
+static void	sync_locked(struct audit_sink *, bool);
 static size_t	utf8_len(const unsigned char *, size_t);
 static bool	is_bare(const char *, size_t);
 
@@ -89,6 +114,8 @@ audit_record_type(const struct audit_record *r)
 const char *
 audit_type_name(enum audit_type t)
 {
+	if (t == AUDIT_TYPE_SESSION)
+		return "session";
 	return t == AUDIT_TYPE_EXPOSURE ? "credential-exposure" : "decision";
 }
 
@@ -108,6 +135,61 @@ audit_format_json(const struct audit_record *r, struct strbuf *out)
 	if (strbuf_puts(out, "{\"v\":1") == -1 || format(r, out, &js) == -1)
 		return -1;
 	return strbuf_puts(out, "}\n");
+}
+
+int
+audit_format_json_open(const struct audit_record *r, struct strbuf *out)
+{
+	const struct form js = { .is_json = true };
+
+	if (strbuf_puts(out, "{\"v\":2") == -1)
+		return -1;
+	return format(r, out, &js);
+}
+
+int
+audit_format_session_kv(const struct audit_session *as, struct strbuf *out)
+{
+	const struct form kv = { .is_json = false };
+
+	return format_session(as, out, &kv);
+}
+
+int
+audit_format_session_open(const struct audit_session *as, struct strbuf *out)
+{
+	const struct form js = { .is_json = true };
+
+	if (strbuf_puts(out, "{\"v\":2") == -1)
+		return -1;
+	return format_session(as, out, &js);
+}
+
+int
+audit_chain_hash(const unsigned char *key, size_t keylen, const char *data,
+    size_t size, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	size_t mlen = 0;
+
+	if (keylen > 0) {
+		if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen,
+		    (const unsigned char *)data, size, md, sizeof(md),
+		    &mlen) == NULL)
+			return -1;
+		n = (unsigned int)mlen;
+	} else if (EVP_Digest(data, size, md, &n, EVP_sha256(), NULL) != 1)
+		return -1;
+	if (n * 2 != AUDIT_HASH_HEX)
+		return -1;
+	for (unsigned int i = 0; i < n; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	hex[AUDIT_HASH_HEX] = '\0';
+	return 0;
 }
 
 char *
@@ -214,7 +296,93 @@ audit_sink_open(const char *path)
 		return NULL;
 	}
 	(void) pthread_mutex_init(&s->lock, NULL);
+	(void) memcpy(s->head, AUDIT_CHAIN_ANCHOR, sizeof(s->head));
+	(void) clock_gettime(CLOCK_MONOTONIC, &s->synced);
+	read_head(s);
 	return s;
+}
+
+int
+audit_sink_write_chained(struct audit_sink *s, struct strbuf *sb)
+{
+	char hash[AUDIT_HASH_HEX + 1];
+	int rc = -1, e = 0;
+
+	(void) pthread_mutex_lock(&s->lock);
+	if (strbuf_printf(sb, ",\"prev\":\"%s\"}", s->head) == -1 ||
+	    audit_chain_hash(s->key, s->keylen, sb->data, sb->len, hash) == -1)
+		e = errno != 0 ? errno : EIO;
+	else {
+		sb->len--;		/* reopen the object after the hashed "}" */
+		if (strbuf_printf(sb, HASH_MEMBER "%s\"}\n", hash) == -1)
+			e = errno;
+		else if (s->needs_newline && write_all(s->fd, "\n", 1) == -1)
+			e = errno;
+		else if (write_all(s->fd, sb->data, sb->len) == -1)
+			e = errno;
+		else {
+			s->needs_newline = false;
+			(void) memcpy(s->head, hash, sizeof(s->head));
+			s->is_dirty = true;
+			sync_locked(s, s->fsync == AUDIT_FSYNC_EVERY);
+			rc = 0;
+		}
+	}
+	(void) pthread_mutex_unlock(&s->lock);
+	errno = e;
+	return rc;
+}
+
+int
+audit_sink_set_key(struct audit_sink *s, const unsigned char *key, size_t size)
+{
+	if (size > sizeof(s->key)) {
+		errno = EINVAL;
+		return -1;
+	}
+	(void) pthread_mutex_lock(&s->lock);
+	(void) memcpy(s->key, key, size);
+	s->keylen = size;
+	(void) pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void
+audit_sink_set_fsync(struct audit_sink *s, enum audit_fsync mode)
+{
+	(void) pthread_mutex_lock(&s->lock);
+	s->fsync = mode;
+	(void) pthread_mutex_unlock(&s->lock);
+}
+
+int
+audit_sink_sync(struct audit_sink *s)
+{
+	int rc = 0;
+
+	(void) pthread_mutex_lock(&s->lock);
+	if (s->is_dirty && s->fsync != AUDIT_FSYNC_NONE) {
+		if (fdatasync(s->fd) == -1)
+			rc = -1;
+		else
+			s->is_dirty = false;
+	}
+	(void) pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+const char *
+audit_sink_path(const struct audit_sink *s)
+{
+	return s->path;
+}
+
+void
+audit_sink_last_hash(struct audit_sink *s, char *hex)
+{
+	(void) pthread_mutex_lock(&s->lock);
+	(void) memcpy(hex, s->head, sizeof(s->head));
+	(void) pthread_mutex_unlock(&s->lock);
 }
 
 int
@@ -250,8 +418,10 @@ audit_sink_reopen(struct audit_sink *s)
 	if (fd == -1)
 		return -1;
 	(void) pthread_mutex_lock(&s->lock);
+	sync_locked(s, true);	/* the old file's records are on disk */
 	old = s->fd;
 	s->fd = fd;
+	s->needs_newline = false;
 	(void) pthread_mutex_unlock(&s->lock);
 	(void) close(old);
 	return 0;
@@ -264,6 +434,8 @@ audit_sink_close(struct audit_sink **sp)
 
 	if (s == NULL)
 		return;
+	if (s->is_dirty && s->fsync != AUDIT_FSYNC_NONE)
+		(void) fdatasync(s->fd);
 	(void) close(s->fd);
 	(void) pthread_mutex_destroy(&s->lock);
 	free(s->path);
@@ -306,6 +478,109 @@ format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
 	rc |= put_fact(sb, f, r->facts, FACT_MTA_VERSION);
 	rc |= put_problems(sb, f, r->facts);
 	return rc != 0 ? -1 : 0;
+}
+
+/* format_session - the session record's fields in the documented order. */
+static int
+format_session(const struct audit_session *as, struct strbuf *sb,
+    const struct form *f)
+{
+	char when[40], start[40];
+	int rc = 0;
+
+	rc |= put_str(sb, f, "time", audit_format_time(&as->time, when,
+	    sizeof(when)));
+	rc |= put_str(sb, f, "session", as->session_id);
+	rc |= put_str(sb, f, "type", audit_type_name(AUDIT_TYPE_SESSION));
+	rc |= put_str(sb, f, "started", audit_format_time(&as->started, start,
+	    sizeof(start)));
+	rc |= put_facts(sb, f, as->facts, FACT_CLIENT_ADDR, FACT_CLIENT_PORT);
+	rc |= put_str(sb, f, "listener", as->listener);
+	rc |= put_facts(sb, f, as->facts, FACT_DAEMON_NAME, FACT_DAEMON_PORT);
+	rc |= put_bool(sb, f, "tls", facts_is_tls(as->facts));
+	rc |= put_facts(sb, f, as->facts, FACT_TLS_VERSION, FACT_VERIFY);
+	rc |= put_bool(sb, f, "auth", facts_has_auth(as->facts));
+	rc |= put_facts(sb, f, as->facts, FACT_AUTH_TYPE, FACT_AUTH_AUTHEN);
+	rc |= put_key(sb, f, "helos") | strbuf_printf(sb, "%u", as->n_helo);
+	rc |= put_key(sb, f, "mails") | strbuf_printf(sb, "%u", as->n_mail);
+	rc |= put_fact(sb, f, as->facts, FACT_MTA_VERSION);
+	rc |= put_problems(sb, f, as->facts);
+	return rc != 0 ? -1 : 0;
+}
+
+/*
+ * read_head - continue the chain of an existing file: the "hash" of its
+ * last complete line; note a torn last line.
+ */
+static void
+read_head(struct audit_sink *s)
+{
+	char buf[AUDIT_RECORD_MAX + 2], *end, *nl;
+	struct stat st;
+	ssize_t n;
+	off_t at;
+	int fd;
+
+	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	if (fstat(fd, &st) == -1 || st.st_size == 0) {
+		(void) close(fd);
+		return;
+	}
+	at = st.st_size > (off_t)sizeof(buf) ? st.st_size - (off_t)sizeof(buf) : 0;
+	n = pread(fd, buf, sizeof(buf), at);
+	(void) close(fd);
+	if (n <= 0)
+		return;
+	s->needs_newline = buf[n - 1] != '\n';
+	if ((end = memrchr(buf, '\n', (size_t)n)) == NULL)
+		return;
+	*end = '\0';
+	nl = memrchr(buf, '\n', (size_t)(end - buf));
+	nl = nl != NULL ? nl + 1 : buf;
+	if ((size_t)(end - nl) > HASH_TAIL_LEN &&
+	    strncmp(end - HASH_TAIL_LEN, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) == 0 &&
+	    strcmp(end - 2, "\"}") == 0)
+		(void) memcpy(s->head, end - HASH_TAIL_LEN + sizeof(HASH_MEMBER) - 1,
+		    AUDIT_HASH_HEX);
+}
+
+/* write_all - the whole buffer with one write(2) (more only if short). */
+static int
+write_all(int fd, const char *p, size_t size)
+{
+	ssize_t n;
+
+	while (size > 0) {
+		n = write(fd, p, size);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		size -= (size_t)n;
+	}
+	return 0;
+}
+
+/* sync_locked - fdatasync when forced or a second has passed (lock held). */
+static void
+sync_locked(struct audit_sink *s, bool force)
+{
+	struct timespec now;
+
+	if (!s->is_dirty || s->fsync == AUDIT_FSYNC_NONE)
+		return;
+	(void) clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!force && now.tv_sec - s->synced.tv_sec < 1)
+		return;
+	if (fdatasync(s->fd) == 0) {
+		s->is_dirty = false;
+		s->synced = now;
+	}
 }
 
 /* put_key - the separator and the key. */

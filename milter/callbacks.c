@@ -24,7 +24,8 @@
  *	           decides, records and replies.  Accepted transactions get
  *	           SMFIS_ACCEPT so the MTA skips the milter for the rest of
  *	           the message.
- *	close      frees the session.
+ *	close      writes the session record (every session, also one that
+ *	           never sent MAIL) and frees the session.
  *
  *	All session state hangs off smfi_setpriv: one session's callbacks
  *	may run on different libmilter worker threads, one at a time.
@@ -32,9 +33,11 @@
  *	warning flags, which are atomics.
  *
  * DIAGNOSTICS
- *	Internal failure (no session, allocation failure, record not
- *	written) answers MAIL with the configured failure action (tempfail
- *	by default), never with an accept, and logs an error.  A macro the
+ *	Internal failure (no session, allocation failure) answers MAIL with
+ *	the configured failure-action, a decision record that cannot be
+ *	written (disk full, file gone read-only) with audit-failure-action
+ *	(both tempfail by default), never with an accept; either is logged
+ *	at error level, the record failure with the file and errno.  A macro the
  *	policy needs but the MTA did not send is logged once per process at
  *	warning level with the line the admin must add.
  *
@@ -99,11 +102,13 @@ static sfsistat	cb_envfrom(SMFICTX *, char **);
 static sfsistat	cb_close(SMFICTX *);
 static const char *lookup_macro(void *, const char *);
 static int	set_client_from_sockaddr(struct facts *, const _SOCK_ADDR *);
-static sfsistat	fail(SMFICTX *, const struct session *, const char *);
+static sfsistat	fail(SMFICTX *, const struct session *, const char *, bool);
 static sfsistat	act(SMFICTX *, const struct policy_verdict *);
 static void	set_reply(SMFICTX *, unsigned, const char *, const char *);
 static int	record(const struct session *, const struct conf_listener *,
 		    const struct policy_verdict *);
+static int	write_audit(const char *, struct strbuf *);
+static void	record_session(struct session *);
 static void	warn_missing_port(const struct session *);
 
 static struct smfiDesc desc = {
@@ -151,6 +156,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_CONTINUE;
 	}
 	(void) smfi_setpriv(ctx, s);
+	(void) clock_gettime(CLOCK_REALTIME, &s->started);
 	*pf0 = 0;
 	*pf1 = f1 & skip;
 	*pf2 = 0;
@@ -223,13 +229,14 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 
 	(void) argv;
 	if (s == NULL || s->conf == NULL)
-		return fail(ctx, s, "no session state");
+		return fail(ctx, s, "no session state", false);
 	if (s->has_failed)
-		return fail(ctx, s, "session state incomplete (out of memory)");
+		return fail(ctx, s, "session state incomplete (out of memory)",
+		    false);
 	if (facts_update(&s->facts, FACTS_GROUP_TLS, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_QUEUE, lookup_macro, ctx) == -1)
-		return fail(ctx, s, "out of memory reading macros");
+		return fail(ctx, s, "out of memory reading macros", false);
 	s->facts.is_auth_before_tls = s->is_auth_before_tls;
 	listener = conf_match(s->conf, &s->facts, &port_missing);
 	if (port_missing)
@@ -238,7 +245,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	s->n_mail++;
 	if (record(s, listener, &verdict) == -1 &&
 	    verdict.outcome != POLICY_OUTCOME_REJECT)
-		return fail(ctx, s, "decision record not written");
+		return fail(ctx, s, "decision record not written", true);
 	return act(ctx, &verdict);
 }
 
@@ -251,6 +258,7 @@ cb_close(SMFICTX *ctx)
 	if (s != NULL) {
 		log_msg(LOG_LEVEL_DEBUG, "%s: close after %u HELO, %u MAIL",
 		    s->id, s->n_helo, s->n_mail);
+		record_session(s);
 		(void) smfi_setpriv(ctx, NULL);
 		session_free(&s);
 	}
@@ -298,12 +306,16 @@ set_client_from_sockaddr(struct facts *f, const _SOCK_ADDR *sa)
 	return 0;
 }
 
-/* fail - answer MAIL with the failure action; never accept. */
+/*
+ * fail - answer MAIL with the failure action (audit-failure-action when
+ * is_audit: the record was not written); never accept.
+ */
 static sfsistat
-fail(SMFICTX *ctx, const struct session *s, const char *why)
+fail(SMFICTX *ctx, const struct session *s, const char *why, bool is_audit)
 {
-	bool reject = s != NULL && s->conf != NULL &&
-	    s->conf->failure_action == POLICY_ACTION_REJECT;
+	bool reject = s != NULL && s->conf != NULL && (is_audit ?
+	    s->conf->audit_failure_action : s->conf->failure_action) ==
+	    POLICY_ACTION_REJECT;
 
 	log_msg(LOG_LEVEL_ERROR, "%s: internal failure: %s; answering %s",
 	    s != NULL ? s->id : "-", why, reject ? "reject" : "tempfail");
@@ -387,15 +399,54 @@ record(const struct session *s, const struct conf_listener *l,
 		log_msg(LOG_LEVEL_INFO, "%s: %s", s->id, strbuf_str(&sb));
 	if (audit_sink != NULL) {
 		strbuf_reset(&sb);
-		if (audit_format_json(&r, &sb) == -1 ||
-		    audit_sink_write(audit_sink, strbuf_str(&sb), sb.len) == -1) {
-			log_errno(LOG_LEVEL_ERROR, "%s: audit record not written",
-			    s->id);
+		if (audit_format_json_open(&r, &sb) == -1 ||
+		    write_audit(s->id, &sb) == -1)
 			rc = -1;
-		}
 	}
 	strbuf_free(&sb);
 	return rc;
+}
+
+/* write_audit - chain and write an open JSON record; loud on failure. */
+static int
+write_audit(const char *id, struct strbuf *sb)
+{
+	if (audit_sink_write_chained(audit_sink, sb) == 0)
+		return 0;
+	log_errno(LOG_LEVEL_ERROR, "%s: audit record NOT WRITTEN to %s", id,
+	    audit_sink_path(audit_sink));
+	return -1;
+}
+
+/* record_session - the session record at close: syslog and audit file. */
+static void
+record_session(struct session *s)
+{
+	struct audit_session as = {
+		.started = s->started,
+		.session_id = s->id,
+		.listener = "default",
+		.facts = &s->facts,
+		.n_helo = s->n_helo,
+		.n_mail = s->n_mail,
+	};
+	struct strbuf sb;
+	bool port_missing;
+
+	(void) clock_gettime(CLOCK_REALTIME, &as.time);
+	if (s->conf != NULL)
+		as.listener = conf_match(s->conf, &s->facts, &port_missing)->label;
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	if (audit_format_session_kv(&as, &sb) == 0)
+		log_msg(LOG_LEVEL_INFO, "%s: %s", s->id, strbuf_str(&sb));
+	else
+		log_errno(LOG_LEVEL_ERROR, "%s: cannot format session record",
+		    s->id);
+	strbuf_reset(&sb);
+	if (audit_sink != NULL && (audit_format_session_open(&as, &sb) == -1 ||
+	    write_audit(s->id, &sb) == -1))
+		log_msg(LOG_LEVEL_ERROR, "%s: session record lost", s->id);
+	strbuf_free(&sb);
 }
 
 /* warn_missing_port - once per process: which macro, which line to add. */

@@ -81,6 +81,11 @@
 #define RTLS		POLICY_RULE_REQUIRE_TLS
 #define MINV		POLICY_RULE_MIN_TLS_VERSION
 #define RAUTH		POLICY_RULE_REQUIRE_AUTH
+#define MINB		POLICY_RULE_MIN_CIPHER_BITS
+#define RFS		POLICY_RULE_REQUIRE_FORWARD_SECRECY
+#define RAEAD		POLICY_RULE_REQUIRE_AEAD
+#define FORB		POLICY_RULE_FORBID_CIPHERS
+#define RCERT		POLICY_RULE_REQUIRE_CLIENT_CERT
 
 /*
  * Every key: name, type, scope, field, rule, description.  One entry per
@@ -99,6 +104,13 @@ static const struct conf_key keys[] = {
 	    CONF(audit_log), -1, "JSON Lines audit file" },
 	{ "failure-action", CONF_KEY_FAILURE, CONF_SCOPE_GLOBAL,
 	    CONF(failure_action), -1, "answer when the milter itself fails" },
+	{ "audit-key-file", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
+	    CONF(audit_key_file), -1, "HMAC key for the audit hash chain" },
+	{ "audit-fsync", CONF_KEY_FSYNC, CONF_SCOPE_GLOBAL,
+	    CONF(audit_fsync), -1, "when audit records are synced to disk" },
+	{ "audit-failure-action", CONF_KEY_FAILURE, CONF_SCOPE_GLOBAL,
+	    CONF(audit_failure_action), -1,
+	    "answer when a decision record cannot be written" },
 	{ "request-macros", CONF_KEY_BOOL, CONF_SCOPE_GLOBAL,
 	    CONF(request_macros), -1, "ask the MTA for the needed macros" },
 	{ "log-debug", CONF_KEY_BOOL, CONF_SCOPE_GLOBAL,
@@ -125,6 +137,28 @@ static const struct conf_key keys[] = {
 	    RULES(rule_action[MINV]), MINV, "action of min-tls-version" },
 	{ "min-tls-version-reply", CONF_KEY_REPLY, CONF_SCOPE_BOTH,
 	    RULES(reply[MINV]), MINV, "reply of min-tls-version" },
+	{ "exempt-users", CONF_KEY_USERS, CONF_SCOPE_BOTH,
+	    RULES(exempt_users), -1, "AUTH users or @domains exempt from all rules" },
+	{ "min-cipher-bits-action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
+	    RULES(rule_action[MINB]), MINB, "action of min-cipher-bits" },
+	{ "min-cipher-bits-reply", CONF_KEY_REPLY, CONF_SCOPE_BOTH,
+	    RULES(reply[MINB]), MINB, "reply of min-cipher-bits" },
+	{ "require-forward-secrecy-action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
+	    RULES(rule_action[RFS]), RFS, "action of require-forward-secrecy" },
+	{ "require-forward-secrecy-reply", CONF_KEY_REPLY, CONF_SCOPE_BOTH,
+	    RULES(reply[RFS]), RFS, "reply of require-forward-secrecy" },
+	{ "require-aead-action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
+	    RULES(rule_action[RAEAD]), RAEAD, "action of require-aead" },
+	{ "require-aead-reply", CONF_KEY_REPLY, CONF_SCOPE_BOTH,
+	    RULES(reply[RAEAD]), RAEAD, "reply of require-aead" },
+	{ "forbid-ciphers-action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
+	    RULES(rule_action[FORB]), FORB, "action of forbid-ciphers" },
+	{ "forbid-ciphers-reply", CONF_KEY_REPLY, CONF_SCOPE_BOTH,
+	    RULES(reply[FORB]), FORB, "reply of forbid-ciphers" },
+	{ "require-client-cert-action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
+	    RULES(rule_action[RCERT]), RCERT, "action of require-client-cert" },
+	{ "require-client-cert-reply", CONF_KEY_REPLY, CONF_SCOPE_BOTH,
+	    RULES(reply[RCERT]), RCERT, "reply of require-client-cert" },
 	{ "require-auth-action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
 	    RULES(rule_action[RAUTH]), RAUTH, "action of require-auth" },
 	{ "require-auth-reply", CONF_KEY_REPLY, CONF_SCOPE_BOTH,
@@ -143,6 +177,20 @@ static const struct conf_key keys[] = {
 	    RULES(auth_requires_tls), -1, "refuse MAIL after plaintext AUTH" },
 	{ "min-tls-version", CONF_KEY_VERSION, CONF_SCOPE_SECTION,
 	    RULES(min_tls_version), -1, "oldest TLS version accepted" },
+	{ "min-cipher-bits", CONF_KEY_BITS, CONF_SCOPE_SECTION,
+	    RULES(min_cipher_bits), -1, "weakest cipher strength accepted" },
+	{ "require-forward-secrecy", CONF_KEY_BOOL, CONF_SCOPE_SECTION,
+	    RULES(require_forward_secrecy), -1, "refuse ciphers without FS" },
+	{ "require-aead", CONF_KEY_BOOL, CONF_SCOPE_SECTION,
+	    RULES(require_aead), -1, "refuse ciphers that are not AEAD" },
+	{ "forbid-ciphers", CONF_KEY_CIPHERS, CONF_SCOPE_SECTION,
+	    RULES(forbid_classes), -1, "cipher classes and name patterns refused" },
+	{ "require-client-cert", CONF_KEY_BOOL, CONF_SCOPE_SECTION,
+	    RULES(require_client_cert), -1, "refuse without a verified client certificate" },
+	{ "client-cert-issuer", CONF_KEY_PATTERN, CONF_SCOPE_SECTION,
+	    RULES(client_cert_issuer), -1, "pattern the certificate issuer must match" },
+	{ "client-cert-subject", CONF_KEY_PATTERN, CONF_SCOPE_SECTION,
+	    RULES(client_cert_subject), -1, "pattern the certificate subject must match" },
 };
 #define N_KEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -155,6 +203,8 @@ static const struct conf defaults = {
 	.syslog_facility = LOG_MAIL,
 	.audit_log = NULL,
 	.failure_action = POLICY_ACTION_TEMPFAIL,
+	.audit_fsync = CONF_FSYNC_INTERVAL,
+	.audit_failure_action = POLICY_ACTION_TEMPFAIL,
 	.request_macros = true,
 	.log_debug = false,
 	.listeners = NULL,
@@ -296,6 +346,7 @@ conf_free(struct conf **confp)
 	free(conf->pid_file);
 	free(conf->userid);
 	free(conf->audit_log);
+	free(conf->audit_key_file);
 	free(conf);
 	*confp = NULL;
 }
@@ -752,6 +803,10 @@ inherit(struct policy_rules *dst, const struct policy_rules *src)
 	for (size_t i = 0; i < src->trusted.n_blocks; i++)
 		if (netaddr_list_add(&dst->trusted,
 		    &src->trusted.blocks[i]) == -1)
+			return -1;
+	for (size_t i = 0; i < src->exempt_users.n_items; i++)
+		if (policy_list_add(&dst->exempt_users,
+		    src->exempt_users.items[i]) == -1)
 			return -1;
 	return 0;
 }

@@ -47,6 +47,7 @@ static void	print_selector(const struct conf_listener *, FILE *);
 static void	print_trusted(const struct netaddr_list *, FILE *);
 static void	print_replies(const struct policy_rules *, FILE *);
 static bool	rule_is_on(const struct policy_rules *, enum policy_rule);
+static void	print_tls_rules(const struct policy_rules *, FILE *);
 static const char *yes_no(bool);
 
 void
@@ -117,6 +118,7 @@ print_listener(const struct conf_listener *l, FILE *fp)
 	fprintf(fp, "  action %s; trusted-networks ",
 	    policy_action_name(r->action));
 	print_trusted(&r->trusted, fp);
+	print_tls_rules(r, fp);
 	print_replies(r, fp);
 }
 
@@ -185,6 +187,15 @@ print_replies(const struct policy_rules *r, FILE *fp)
 		if (i == POLICY_RULE_MIN_TLS_VERSION && !r->has_reply[i])
 			fprintf(fp, "<version> is below the required %s",
 			    tlsinfo_version_name(r->min_tls_version));
+		else if (i == POLICY_RULE_MIN_CIPHER_BITS && !r->has_reply[i])
+			fprintf(fp, "Cipher strength of <n> bits is below the"
+			    " required %u", r->min_cipher_bits);
+		else if (i > POLICY_RULE_MIN_CIPHER_BITS &&
+		    i < POLICY_RULE_REQUIRE_CLIENT_CERT && !r->has_reply[i])
+			fprintf(fp, "Cipher <name> %s", i ==
+			    POLICY_RULE_REQUIRE_FORWARD_SECRECY ? "does not provide"
+			    " forward secrecy" : i == POLICY_RULE_REQUIRE_AEAD ?
+			    "is not an AEAD cipher" : "is not allowed (<class>)");
 		else
 			fprintf(fp, "%s", reply->text);
 		fprintf(fp, "\"%s\n", r->has_reply[i] ? "" : " (built in)");
@@ -205,10 +216,56 @@ rule_is_on(const struct policy_rules *r, enum policy_rule rule)
 		return r->require_tls;
 	case POLICY_RULE_MIN_TLS_VERSION:
 		return r->min_tls_version != TLS_VERSION_NONE;
+	case POLICY_RULE_MIN_CIPHER_BITS:
+		return r->min_cipher_bits > 0;
+	case POLICY_RULE_REQUIRE_FORWARD_SECRECY:
+		return r->require_forward_secrecy;
+	case POLICY_RULE_REQUIRE_AEAD:
+		return r->require_aead;
+	case POLICY_RULE_FORBID_CIPHERS:
+		return r->forbid_classes != 0 || r->forbid_names.n_items > 0;
+	case POLICY_RULE_REQUIRE_CLIENT_CERT:
+		return r->require_client_cert;
 	case POLICY_RULE_REQUIRE_AUTH:
 		return r->require_auth;
 	default:
 		return false;
+	}
+}
+
+/* print_tls_rules - the cipher and certificate rules, when any is on. */
+static void
+print_tls_rules(const struct policy_rules *r, FILE *fp)
+{
+	const char *name;
+
+	if (!rule_is_on(r, POLICY_RULE_MIN_CIPHER_BITS) &&
+	    !r->require_forward_secrecy && !r->require_aead &&
+	    !rule_is_on(r, POLICY_RULE_FORBID_CIPHERS) &&
+	    !r->require_client_cert && r->exempt_users.n_items == 0)
+		return;
+	fprintf(fp, "  min-cipher-bits %u; require-forward-secrecy %s;"
+	    " require-aead %s; require-client-cert %s\n", r->min_cipher_bits,
+	    yes_no(r->require_forward_secrecy), yes_no(r->require_aead),
+	    yes_no(r->require_client_cert));
+	fprintf(fp, "  forbid-ciphers");
+	for (unsigned bit = 1; bit <= TLS_CIPHER_CLASS_ALL; bit <<= 1)
+		if ((r->forbid_classes & bit) != 0 &&
+		    (name = tlsinfo_cipher_class_name(bit)) != NULL)
+			fprintf(fp, " %s", name);
+	for (size_t i = 0; i < r->forbid_names.n_items; i++)
+		fprintf(fp, " %s", r->forbid_names.items[i]);
+	fprintf(fp, "%s\n", rule_is_on(r, POLICY_RULE_FORBID_CIPHERS) ? "" :
+	    " none");
+	if (r->client_cert_issuer != NULL || r->client_cert_subject != NULL)
+		fprintf(fp, "  client-cert-issuer %s; client-cert-subject %s\n",
+		    r->client_cert_issuer ? r->client_cert_issuer : "any",
+		    r->client_cert_subject ? r->client_cert_subject : "any");
+	if (r->exempt_users.n_items > 0) {
+		fprintf(fp, "  exempt-users");
+		for (size_t i = 0; i < r->exempt_users.n_items; i++)
+			fprintf(fp, " %s", r->exempt_users.items[i]);
+		fprintf(fp, "\n");
 	}
 }
 

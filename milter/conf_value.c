@@ -35,6 +35,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -74,6 +75,16 @@ static int	set_user(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	set_mode(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
+static int	set_bits(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
+static int	set_ciphers(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
+static int	set_pattern(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
+static int	set_users(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
+static int	set_fsync(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
 static int	parse_bool(const char *, bool *);
 static int	parse_action(const char *, enum policy_action *);
 static char	*next_item(char **);
@@ -87,6 +98,7 @@ const struct conf_type conf_types[CONF_KEY_TYPE_COUNT] = {
 	[CONF_KEY_FACILITY] = { set_facility,
 	    "mail, daemon, user, auth, authpriv or local0..local7" },
 	[CONF_KEY_FAILURE] = { set_failure, "tempfail or reject" },
+	[CONF_KEY_FSYNC] = { set_fsync, "every, interval or none" },
 	[CONF_KEY_ACTION] = { set_action, "reject, tempfail or report" },
 	[CONF_KEY_NETWORKS] = { set_networks,
 	    "addresses or CIDR blocks ADDRESS[/PREFIX], or none" },
@@ -95,6 +107,11 @@ const struct conf_type conf_types[CONF_KEY_TYPE_COUNT] = {
 	[CONF_KEY_NAMES] = { set_names, "{daemon_name} values" },
 	[CONF_KEY_MATCH] = { set_match, "any or all" },
 	[CONF_KEY_USER] = { set_user, "user or user:group" },
+	[CONF_KEY_BITS] = { set_bits, "a number of bits 0..16384" },
+	[CONF_KEY_CIPHERS] = { set_ciphers, "cipher classes (NULL, EXPORT,"
+	    " RC4, 3DES, DES, CBC, MD5, ANON, PSK, SRP) or name patterns" },
+	[CONF_KEY_PATTERN] = { set_pattern, "a printable pattern" },
+	[CONF_KEY_USERS] = { set_users, "user@domain or @domain values" },
 	[CONF_KEY_MODE] = { set_mode, "an octal mode 0000..0777" },
 	[CONF_KEY_VERSION] = { set_version,
 	    "one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, none" },
@@ -172,6 +189,93 @@ set_user(struct conf_loader *ld, const struct conf_key *k, const char *v,
 	return 0;
 }
 
+/* set_bits - CONF_KEY_BITS: decimal 0..16384. */
+static int
+set_bits(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	unsigned *bits = field;
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return conf_bad_value(ld, k, v);
+	n = strtoul(v, &end, 10);
+	if (*end != '\0' || n > 16384 || strlen(v) > 5)
+		return conf_bad_value(ld, k, v);
+	*bits = (unsigned)n;
+	return 0;
+}
+
+/*
+ * set_ciphers - CONF_KEY_CIPHERS: each item a class name (a class bit in
+ * forbid_classes) or else a name pattern (forbid_names of the same rules).
+ */
+static int
+set_ciphers(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	unsigned *classes = field, bit;
+	struct policy_rules *r = (struct policy_rules *)(void *)((char *)field -
+	    offsetof(struct policy_rules, forbid_classes));
+	char *copy, *rest, *item;
+	int rc = 0;
+
+	if ((copy = strdup(v)) == NULL)
+		return conf_fail(ld, "out of memory");
+	rest = copy;
+	while (rc == 0 && (item = next_item(&rest)) != NULL) {
+		if (tlsinfo_cipher_class_parse(item, &bit) == 0)
+			*classes |= bit;
+		else if (!is_printable(item) || strlen(item) > 128)
+			rc = conf_bad_value(ld, k, item);
+		else if (policy_list_add(&r->forbid_names, item) == -1)
+			rc = conf_fail(ld, "out of memory");
+	}
+	free(copy);
+	return rc;
+}
+
+/* set_pattern - CONF_KEY_PATTERN: the whole value, printable. */
+static int
+set_pattern(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	char **pattern = field;
+
+	if (!is_printable(v) || strlen(v) > 512)
+		return conf_bad_value(ld, k, v);
+	if ((*pattern = strdup(v)) == NULL)
+		return conf_fail(ld, "out of memory");
+	return 0;
+}
+
+/* set_users - CONF_KEY_USERS: "user@domain" or "@domain" items. */
+static int
+set_users(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	struct policy_list *users = field;
+	char *copy, *rest, *item;
+	int rc = 0;
+
+	policy_list_free(users);	/* a section replaces the global list */
+	if ((copy = strdup(v)) == NULL)
+		return conf_fail(ld, "out of memory");
+	rest = copy;
+	while (rc == 0 && (item = next_item(&rest)) != NULL) {
+		const char *at = strchr(item, '@');
+
+		if (at == NULL || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+		    !is_printable(item))
+			rc = conf_bad_value(ld, k, item);
+		else if (policy_list_add(users, item) == -1)
+			rc = conf_fail(ld, "out of memory");
+	}
+	free(copy);
+	return rc;
+}
+
 /* set_mode - CONF_KEY_MODE: octal digits, at most 0777. */
 static int
 set_mode(struct conf_loader *ld, const struct conf_key *k, const char *v,
@@ -218,6 +322,24 @@ set_failure(struct conf_loader *ld, const struct conf_key *k, const char *v,
 		return conf_fail(ld, "%s: found 'accept', expected tempfail or"
 		    " reject (the milter never accepts mail it could not"
 		    " check)", k->name);
+	else
+		return conf_bad_value(ld, k, v);
+	return 0;
+}
+
+/* set_fsync - CONF_KEY_FSYNC: every, interval or none. */
+static int
+set_fsync(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	unsigned *mode = field;
+
+	if (strcasecmp(v, "interval") == 0)
+		*mode = CONF_FSYNC_INTERVAL;
+	else if (strcasecmp(v, "every") == 0)
+		*mode = CONF_FSYNC_EVERY;
+	else if (strcasecmp(v, "none") == 0)
+		*mode = CONF_FSYNC_NONE;
 	else
 		return conf_bad_value(ld, k, v);
 	return 0;

@@ -4,6 +4,7 @@
  *
  * SYNOPSIS
  *	tlspolicy-milter [-fnvVh] [-c file] [-p socket]
+ *	tlspolicy-milter --verify-audit [--key-file file] FILE...
  *
  * DESCRIPTION
  *	Loads the configuration (or the built-in policy), opens the milter
@@ -16,9 +17,13 @@
  *
  *	  SIGHUP          reload the config; on error keep the old one
  *	  SIGUSR1         reopen the audit log (log rotation)
+ *	  (every second)  fdatasync the audit log (audit-fsync interval)
  *	  SIGTERM SIGINT  stop: smfi_stop(), then exit
  *
  * DIAGNOSTICS
+ *	--verify-audit checks the hash chain of audit files given in order
+ *	(oldest first): "OK: N records" and 0, or "FILE:LINE: why" and 1.
+ *
  *	Start-up failures print "tlspolicy-milter: ..." on stderr and exit
  *	with a sysexits(3) code: EX_USAGE, EX_CONFIG (bad config), EX_OSERR,
  *	EX_UNAVAILABLE (socket).  Reload and reopen outcomes are logged.
@@ -55,10 +60,12 @@
 #include <libmilter/mfapi.h>
 
 #include "audit.h"
+#include "auditverify.h"
 #include "callbacks.h"
 #include "conf.h"
 #include "log.h"
 #include "session.h"
+#include "tlsinfo.h"
 
 struct options {
 	const char	*config_path;	/* NULL: built-in policy */
@@ -82,6 +89,10 @@ static int	write_pid_file(const char *);
 static void	*milter_thread(void *);
 static int	serve(const struct options *, struct audit_sink *);
 static void	reload(const struct options *);
+static int	verify_audit(int, char **);
+static int	verify_one(struct auditverify *, const char *);
+static int	read_key(const char *, unsigned char *, size_t *);
+static struct audit_sink *open_audit(const struct conf *);
 
 static volatile int milter_status;	/* smfi_main's result */
 
@@ -94,6 +105,8 @@ main(int argc, char **argv)
 	struct audit_sink *sink = NULL;
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "--verify-audit") == 0)
+		return verify_audit(argc - 2, argv + 2);
 	if ((rc = parse_args(argc, argv, &opt)) != -1)
 		return rc;
 	if ((conf = load(&opt, &err)) == NULL) {
@@ -123,16 +136,21 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	start_logging(conf, &opt);
-	if (conf->audit_log != NULL &&
-	    (sink = audit_sink_open(conf->audit_log)) == NULL) {
-		fprintf(stderr, "tlspolicy-milter: %s: cannot open audit log: %s\n",
-		    conf->audit_log, strerror(errno));
+	if (tlsinfo_cipher_init() == -1)	/* reads OpenSSL's config: before chroot/setuid */
+		log_msg(LOG_LEVEL_WARNING, "OpenSSL's cipher table is not"
+		    " available; every cipher counts as unknown");
+	if (conf->audit_log != NULL && (sink = open_audit(conf)) == NULL)
 		return EX_CANTCREAT;
-	}
 	session_conf_install(conf);
 	rc = serve(&opt, sink);
 	session_conf_shutdown();
-	audit_sink_close(&sink);
+	/*
+	 * Sync, but do not free: a libmilter worker may still be finishing
+	 * a session and write its record; the process exits next.
+	 */
+	if (sink != NULL && audit_sink_sync(sink) == -1)
+		log_errno(LOG_LEVEL_ERROR, "%s: cannot sync the audit log",
+		    audit_sink_path(sink));
 	log_close();
 	return rc;
 }
@@ -201,7 +219,9 @@ usage(FILE *fp)
 	    "  -n         check the configuration, print the policy, exit\n"
 	    "  -v         log debug lines\n"
 	    "  -V         print the version and exit\n"
-	    "  -h         print this help and exit\n");
+	    "  -h         print this help and exit\n"
+	    "       tlspolicy-milter --verify-audit [--key-file file] FILE...\n"
+	    "  check the hash chain of audit files, oldest first\n");
 }
 
 /* load - the config file, or the built-in policy without -c. */
@@ -227,6 +247,7 @@ static int
 serve(const struct options *opt, struct audit_sink *sink)
 {
 	struct conf *conf = session_conf_acquire();
+	const struct timespec tick = { 1, 0 };
 	sigset_t set;
 	pthread_t tid;
 	int sig;
@@ -277,8 +298,12 @@ serve(const struct options *opt, struct audit_sink *sink)
 		return EX_OSERR;
 	}
 	while (running) {
-		if (sigwait(&set, &sig) != 0)
+		if ((sig = sigtimedwait(&set, NULL, &tick)) == -1) {
+			if (sink != NULL && audit_sink_sync(sink) == -1)
+				log_errno(LOG_LEVEL_ERROR, "%s: cannot sync the"
+				    " audit log", audit_sink_path(sink));
 			continue;
+		}
 		switch (sig) {
 		case SIGHUP:
 			reload(opt);
@@ -288,7 +313,8 @@ serve(const struct options *opt, struct audit_sink *sink)
 				log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
 			else if (audit_sink_reopen(sink) == -1)
 				log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
-				    " audit log; still writing to the old file");
+				    " audit log %s; still writing to the old file",
+				    audit_sink_path(sink));
 			else
 				log_msg(LOG_LEVEL_INFO, "SIGUSR1: audit log reopened");
 			break;
@@ -469,6 +495,108 @@ daemonize(void)
 			(void) close(fd);
 	}
 	return 0;
+}
+
+/* open_audit - the audit sink with its key and fsync policy, or NULL. */
+static struct audit_sink *
+open_audit(const struct conf *conf)
+{
+	static const enum audit_fsync modes[] = {
+		[CONF_FSYNC_INTERVAL] = AUDIT_FSYNC_INTERVAL,
+		[CONF_FSYNC_EVERY] = AUDIT_FSYNC_EVERY,
+		[CONF_FSYNC_NONE] = AUDIT_FSYNC_NONE,
+	};
+	unsigned char key[AUDIT_KEY_MAX];
+	size_t keylen = 0;
+	struct audit_sink *sink;
+
+	if (conf->audit_key_file != NULL &&
+	    read_key(conf->audit_key_file, key, &keylen) == -1)
+		return NULL;
+	if ((sink = audit_sink_open(conf->audit_log)) == NULL) {
+		fprintf(stderr, "tlspolicy-milter: %s: cannot open audit log: %s\n",
+		    conf->audit_log, strerror(errno));
+		return NULL;
+	}
+	(void) audit_sink_set_key(sink, key, keylen);
+	audit_sink_set_fsync(sink, conf->audit_fsync < 3 ?
+	    modes[conf->audit_fsync] : AUDIT_FSYNC_INTERVAL);
+	return sink;
+}
+
+/*
+ * read_key - the HMAC key: the file's bytes without one trailing newline,
+ * 1..AUDIT_KEY_MAX bytes.  0, or -1 with a message on stderr.
+ */
+static int
+read_key(const char *path, unsigned char *key, size_t *size)
+{
+	FILE *fp;
+	size_t n;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "tlspolicy-milter: %s: cannot read audit key: %s\n",
+		    path, strerror(errno));
+		return -1;
+	}
+	n = fread(key, 1, AUDIT_KEY_MAX, fp);
+	if (n > 0 && key[n - 1] == '\n')
+		n--;
+	if (ferror(fp) || n == 0 || fgetc(fp) != EOF) {
+		(void) fclose(fp);
+		fprintf(stderr, "tlspolicy-milter: %s: audit key must be 1..%d"
+		    " bytes\n", path, AUDIT_KEY_MAX);
+		return -1;
+	}
+	(void) fclose(fp);
+	*size = n;
+	return 0;
+}
+
+/* verify_audit - --verify-audit [--key-file file] FILE...: exit status. */
+static int
+verify_audit(int argc, char **argv)
+{
+	unsigned char key[AUDIT_KEY_MAX];
+	size_t keylen = 0;
+	struct auditverify v;
+	int i = 0;
+
+	if (argc >= 2 && strcmp(argv[0], "--key-file") == 0) {
+		if (read_key(argv[1], key, &keylen) == -1)
+			return 2;
+		i = 2;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: tlspolicy-milter --verify-audit"
+		    " [--key-file file] FILE...\n");
+		return EX_USAGE;
+	}
+	auditverify_init(&v, keylen > 0 ? key : NULL, keylen);
+	for (; i < argc; i++)
+		if (verify_one(&v, argv[i]) == -1)
+			return 1;
+	printf("OK: %lu records\n", v.n_records);
+	return 0;
+}
+
+/* verify_one - one file of the chain; -1 after printing FILE:LINE: why. */
+static int
+verify_one(struct auditverify *v, const char *path)
+{
+	unsigned long line;
+	FILE *fp;
+	int rc;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		printf("%s:0: cannot open: %s\n", path, strerror(errno));
+		return -1;
+	}
+	rc = auditverify_file(v, fp, &line);
+	(void) fclose(fp);
+	if (rc == -1)
+		printf("%s:%lu: %s\n", path, line, v->why);
+	return rc;
 }
 
 /* write_pid_file - our pid, one line. */

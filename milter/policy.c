@@ -29,6 +29,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,16 @@ static const struct policy_reply default_replies[POLICY_RULE_COUNT] = {
 	    "Must issue a STARTTLS command first" },
 	[POLICY_RULE_MIN_TLS_VERSION] = { 530, "5.7.0",
 	    "TLS version is below the required minimum" },
+	[POLICY_RULE_MIN_CIPHER_BITS] = { 530, "5.7.0",
+	    "Cipher strength is below the required minimum" },
+	[POLICY_RULE_REQUIRE_FORWARD_SECRECY] = { 530, "5.7.0",
+	    "Cipher does not provide forward secrecy" },
+	[POLICY_RULE_REQUIRE_AEAD] = { 530, "5.7.0",
+	    "Cipher is not an AEAD cipher" },
+	[POLICY_RULE_FORBID_CIPHERS] = { 530, "5.7.0",
+	    "Cipher is not allowed" },
+	[POLICY_RULE_REQUIRE_CLIENT_CERT] = { 530, "5.7.0",
+	    "A trusted client certificate is required" },
 	[POLICY_RULE_REQUIRE_AUTH] = { 530, "5.7.0",
 	    "Authentication required" },
 };
@@ -54,17 +65,33 @@ static const char *const rule_names[POLICY_RULE_COUNT + 1] = {
 	[POLICY_RULE_AUTH_REQUIRES_TLS] = "auth-requires-tls",
 	[POLICY_RULE_REQUIRE_TLS] = "require-tls",
 	[POLICY_RULE_MIN_TLS_VERSION] = "min-tls-version",
+	[POLICY_RULE_MIN_CIPHER_BITS] = "min-cipher-bits",
+	[POLICY_RULE_REQUIRE_FORWARD_SECRECY] = "require-forward-secrecy",
+	[POLICY_RULE_REQUIRE_AEAD] = "require-aead",
+	[POLICY_RULE_FORBID_CIPHERS] = "forbid-ciphers",
+	[POLICY_RULE_REQUIRE_CLIENT_CERT] = "require-client-cert",
 	[POLICY_RULE_REQUIRE_AUTH] = "require-auth",
 	[POLICY_RULE_NONE] = "none",
 };
 
 static bool	rule_fails(const struct policy_rules *, const struct facts *,
-		    enum policy_rule);
+		    enum policy_rule, const struct tls_cipher_info *);
 static void	set_reply(const struct policy_rules *, const struct facts *,
-		    enum policy_rule, struct policy_verdict *);
+		    enum policy_rule, const struct tls_cipher_info *,
+		    struct policy_verdict *);
 static void	set_reason(const struct policy_rules *, const struct facts *,
-		    enum policy_rule, struct policy_verdict *);
+		    enum policy_rule, const struct tls_cipher_info *,
+		    struct policy_verdict *);
 static int	parse_xcode(const char *, size_t *, const char **);
+static bool	cipher_fails(const struct policy_rules *, const struct facts *,
+		    enum policy_rule, const struct tls_cipher_info *);
+static unsigned	cipher_bits(const struct facts *, const struct tls_cipher_info *);
+static bool	forbidden(const struct policy_rules *, const struct facts *,
+		    const struct tls_cipher_info *, const char **);
+static bool	cert_fails(const struct policy_rules *, const struct facts *);
+static bool	matches(const char *, const char *, bool);
+static bool	is_exempt_user(const struct policy_rules *, const struct facts *);
+static const char *cipher_name(const struct tls_cipher_info *);
 
 void
 policy_rules_init(struct policy_rules *r)
@@ -79,6 +106,38 @@ void
 policy_rules_free(struct policy_rules *r)
 {
 	netaddr_list_free(&r->trusted);
+	policy_list_free(&r->forbid_names);
+	policy_list_free(&r->exempt_users);
+	free(r->client_cert_issuer);
+	free(r->client_cert_subject);
+	r->client_cert_issuer = r->client_cert_subject = NULL;
+}
+
+int
+policy_list_add(struct policy_list *l, const char *s)
+{
+	char **grown, *copy;
+
+	if ((copy = strdup(s)) == NULL)
+		return -1;
+	grown = realloc(l->items, (l->n_items + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(copy);
+		return -1;
+	}
+	l->items = grown;
+	l->items[l->n_items++] = copy;
+	return 0;
+}
+
+void
+policy_list_free(struct policy_list *l)
+{
+	for (size_t i = 0; i < l->n_items; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n_items = 0;
 }
 
 void
@@ -86,6 +145,7 @@ policy_decide(const struct policy_rules *r, const struct facts *f,
     struct policy_verdict *v)
 {
 	const struct fact *addr = &f->f[FACT_CLIENT_ADDR];
+	struct tls_cipher_info ci;
 	enum policy_rule rule;
 	enum policy_action action;
 
@@ -101,16 +161,26 @@ policy_decide(const struct policy_rules *r, const struct facts *f,
 		    "client in trusted-networks");
 		return;
 	}
+	if (is_exempt_user(r, f)) {
+		v->is_trusted = true;
+		(void) snprintf(v->reason, sizeof(v->reason),
+		    "authenticated user in exempt-users");
+		return;
+	}
+	if (f->f[FACT_CIPHER].text != NULL)
+		(void) tlsinfo_cipher_lookup(f->f[FACT_CIPHER].text, &ci);
+	else
+		memset(&ci, 0, sizeof(ci));	/* is_known false */
 	for (rule = 0; rule < POLICY_RULE_COUNT; rule++)
-		if (rule_fails(r, f, rule))
+		if (rule_fails(r, f, rule, &ci))
 			break;
 	if (rule == POLICY_RULE_COUNT) {
 		(void) snprintf(v->reason, sizeof(v->reason), "all rules passed");
 		return;
 	}
 	v->rule = rule;
-	set_reply(r, f, rule, v);
-	set_reason(r, f, rule, v);
+	set_reply(r, f, rule, &ci, v);
+	set_reason(r, f, rule, &ci, v);
 	action = r->rule_action[rule] != POLICY_ACTION_UNSET ?
 	    r->rule_action[rule] : r->action;
 	switch (action) {
@@ -217,7 +287,7 @@ policy_parse_reply(const char *s, struct policy_reply *out,
 /* rule_fails - does this rule refuse the session? */
 static bool
 rule_fails(const struct policy_rules *r, const struct facts *f,
-    enum policy_rule rule)
+    enum policy_rule rule, const struct tls_cipher_info *ci)
 {
 	bool is_tls = facts_is_tls(f), has_auth = facts_has_auth(f);
 
@@ -231,6 +301,13 @@ rule_fails(const struct policy_rules *r, const struct facts *f,
 		return r->min_tls_version != TLS_VERSION_NONE && is_tls &&
 		    (!tlsinfo_version_is_known(f->tls_version) ||
 		    f->tls_version < r->min_tls_version);
+	case POLICY_RULE_MIN_CIPHER_BITS:
+	case POLICY_RULE_REQUIRE_FORWARD_SECRECY:
+	case POLICY_RULE_REQUIRE_AEAD:
+	case POLICY_RULE_FORBID_CIPHERS:
+		return is_tls && cipher_fails(r, f, rule, ci);
+	case POLICY_RULE_REQUIRE_CLIENT_CERT:
+		return is_tls && r->require_client_cert && cert_fails(r, f);
 	case POLICY_RULE_REQUIRE_AUTH:
 		return r->require_auth && !has_auth;
 	default:
@@ -238,33 +315,185 @@ rule_fails(const struct policy_rules *r, const struct facts *f,
 	}
 }
 
+/* cipher_fails - the cipher rules; an unknown cipher fails each one that is on. */
+static bool
+cipher_fails(const struct policy_rules *r, const struct facts *f,
+    enum policy_rule rule, const struct tls_cipher_info *ci)
+{
+	const char *why;
+
+	switch (rule) {
+	case POLICY_RULE_MIN_CIPHER_BITS:
+		return r->min_cipher_bits > 0 &&
+		    cipher_bits(f, ci) < r->min_cipher_bits;
+	case POLICY_RULE_REQUIRE_FORWARD_SECRECY:
+		return r->require_forward_secrecy &&
+		    (!ci->is_known || !ci->has_forward_secrecy);
+	case POLICY_RULE_REQUIRE_AEAD:
+		return r->require_aead && (!ci->is_known || !ci->is_aead);
+	default:
+		return forbidden(r, f, ci, &why);
+	}
+}
+
+/* cipher_bits - the MTA's {cipher_bits}, else OpenSSL's; 0 when unknown. */
+static unsigned
+cipher_bits(const struct facts *f, const struct tls_cipher_info *ci)
+{
+	if (f->f[FACT_CIPHER_BITS].state == FACT_OK)
+		return (unsigned)f->f[FACT_CIPHER_BITS].num;
+	return ci->is_known && ci->bits > 0 ? (unsigned)ci->bits : 0;
+}
+
+/*
+ * forbidden - the cipher is in a forbidden class or matches a forbidden
+ * name pattern; *why is the class name or "name".  With forbid rules on,
+ * an unknown cipher is forbidden ("unknown").
+ */
+static bool
+forbidden(const struct policy_rules *r, const struct facts *f,
+    const struct tls_cipher_info *ci, const char **why)
+{
+	unsigned hit;
+
+	if (r->forbid_classes == 0 && r->forbid_names.n_items == 0)
+		return false;
+	if (!ci->is_known) {
+		*why = "unknown";
+		return true;
+	}
+	if ((hit = ci->classes & r->forbid_classes) != 0) {
+		hit &= ~(hit - 1);	/* the lowest class bit */
+		*why = tlsinfo_cipher_class_name(hit);
+		return true;
+	}
+	for (size_t i = 0; i < r->forbid_names.n_items; i++) {
+		if (matches(r->forbid_names.items[i], ci->openssl_name, false) ||
+		    matches(r->forbid_names.items[i], ci->iana_name, false) ||
+		    matches(r->forbid_names.items[i], f->f[FACT_CIPHER].text,
+		    false)) {
+			*why = "name";
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * cert_fails - no client certificate the MTA verified, or one whose issuer
+ * or subject does not match.  Sendmail says {verify}=OK; Postfix sends
+ * {cert_subject} only for a verified certificate and no {verify}.
+ */
+static bool
+cert_fails(const struct policy_rules *r, const struct facts *f)
+{
+	const struct fact *verify = &f->f[FACT_VERIFY];
+	const struct fact *subject = &f->f[FACT_CERT_SUBJECT];
+	const struct fact *issuer = &f->f[FACT_CERT_ISSUER];
+	bool is_sendmail = verify->state != FACT_ABSENT;
+	bool is_verified = is_sendmail ?
+	    (verify->text != NULL && strcmp(verify->text, "OK") == 0) :
+	    subject->state == FACT_OK;
+
+	if (!is_verified)
+		return true;
+	if (r->client_cert_issuer != NULL && !matches(r->client_cert_issuer,
+	    issuer->text, is_sendmail))
+		return true;
+	return r->client_cert_subject != NULL &&
+	    !matches(r->client_cert_subject, subject->text, is_sendmail);
+}
+
+/*
+ * matches - fnmatch without case; with is_xtext the value is Sendmail's
+ * xtext ("+20" for a space) and is decoded first.  NULL never matches.
+ */
+static bool
+matches(const char *pattern, const char *value, bool is_xtext)
+{
+	char decoded[FACTS_VALUE_MAX + 1];
+	size_t n = 0;
+
+	if (value == NULL)
+		return false;
+	if (is_xtext) {
+		for (; *value != '\0' && n < sizeof(decoded) - 1; value++) {
+			if (value[0] == '+' && isxdigit((unsigned char)value[1]) &&
+			    isxdigit((unsigned char)value[2])) {
+				char hex[3] = { value[1], value[2], '\0' };
+
+				decoded[n++] = (char)strtol(hex, NULL, 16);
+				value += 2;
+			} else
+				decoded[n++] = *value;
+		}
+		decoded[n] = '\0';
+		value = decoded;
+	}
+	return fnmatch(pattern, value, FNM_CASEFOLD) == 0;
+}
+
+/* is_exempt_user - AUTH user equals an exempt "user@domain" or ends in "@domain". */
+static bool
+is_exempt_user(const struct policy_rules *r, const struct facts *f)
+{
+	const char *user = f->f[FACT_AUTH_AUTHEN].text, *e;
+	size_t ul, el;
+
+	if (user == NULL || f->f[FACT_AUTH_AUTHEN].state != FACT_OK)
+		return false;
+	ul = strlen(user);
+	for (size_t i = 0; i < r->exempt_users.n_items; i++) {
+		e = r->exempt_users.items[i];
+		el = strlen(e);
+		if (e[0] == '@' ? (ul > el && strcasecmp(user + ul - el, e) == 0) :
+		    strcasecmp(user, e) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* cipher_name - OpenSSL's name of a known cipher; never network text. */
+static const char *
+cipher_name(const struct tls_cipher_info *ci)
+{
+	return ci->is_known ? ci->openssl_name : "(unknown)";
+}
+
 /* set_reply - the configured reply, else the built-in one. */
 static void
 set_reply(const struct policy_rules *r, const struct facts *f,
-    enum policy_rule rule, struct policy_verdict *v)
+    enum policy_rule rule, const struct tls_cipher_info *ci,
+    struct policy_verdict *v)
 {
-	const char *found;
-
 	if (r->has_reply[rule]) {
 		v->reply = r->reply[rule];
 		return;
 	}
 	v->reply = default_replies[rule];
-	if (rule != POLICY_RULE_MIN_TLS_VERSION)
-		return;
-	found = tlsinfo_version_is_known(f->tls_version) ?
-	    tlsinfo_version_name(f->tls_version) : "unknown TLS version";
-	(void) snprintf(v->reply.text, sizeof(v->reply.text),
-	    "%s is below the required %s", found,
-	    tlsinfo_version_name(r->min_tls_version));
+	switch (rule) {
+	case POLICY_RULE_MIN_TLS_VERSION:
+	case POLICY_RULE_MIN_CIPHER_BITS:
+	case POLICY_RULE_REQUIRE_FORWARD_SECRECY:
+	case POLICY_RULE_REQUIRE_AEAD:
+	case POLICY_RULE_FORBID_CIPHERS:
+		/* the reply names the weakness, as the reason does */
+		set_reason(r, f, rule, ci, v);
+		(void) snprintf(v->reply.text, sizeof(v->reply.text), "%s",
+		    v->reason);
+		break;
+	default:
+		break;
+	}
 }
 
 /* set_reason - why the rule failed, for the record; no network text. */
 static void
 set_reason(const struct policy_rules *r, const struct facts *f,
-    enum policy_rule rule, struct policy_verdict *v)
+    enum policy_rule rule, const struct tls_cipher_info *ci,
+    struct policy_verdict *v)
 {
-	const char *text;
+	const char *text, *why = "name";
 
 	switch (rule) {
 	case POLICY_RULE_AUTH_REQUIRES_TLS:
@@ -275,11 +504,34 @@ set_reason(const struct policy_rules *r, const struct facts *f,
 		text = "plaintext session";
 		break;
 	case POLICY_RULE_MIN_TLS_VERSION:
-		(void) snprintf(v->reason, sizeof(v->reason), "%s below %s",
+		(void) snprintf(v->reason, sizeof(v->reason),
+		    "%s is below the required %s",
 		    tlsinfo_version_is_known(f->tls_version) ?
 		    tlsinfo_version_name(f->tls_version) : "unknown TLS version",
 		    tlsinfo_version_name(r->min_tls_version));
 		return;
+	case POLICY_RULE_MIN_CIPHER_BITS:
+		(void) snprintf(v->reason, sizeof(v->reason), "Cipher strength"
+		    " of %u bits is below the required %u", cipher_bits(f, ci),
+		    r->min_cipher_bits);
+		return;
+	case POLICY_RULE_REQUIRE_FORWARD_SECRECY:
+		(void) snprintf(v->reason, sizeof(v->reason), "Cipher %s does"
+		    " not provide forward secrecy", cipher_name(ci));
+		return;
+	case POLICY_RULE_REQUIRE_AEAD:
+		(void) snprintf(v->reason, sizeof(v->reason), "Cipher %s is not"
+		    " an AEAD cipher", cipher_name(ci));
+		return;
+	case POLICY_RULE_FORBID_CIPHERS:
+		(void) forbidden(r, f, ci, &why);
+		(void) snprintf(v->reason, sizeof(v->reason), "Cipher %s is not"
+		    " allowed (%s)", cipher_name(ci), why);
+		return;
+	case POLICY_RULE_REQUIRE_CLIENT_CERT:
+		text = "no trusted client certificate, or issuer or subject"
+		    " not accepted";
+		break;
 	default:
 		text = "no AUTH";
 		break;

@@ -22,7 +22,7 @@ top=$(cd "$here/../.." && pwd)
 : "${NULLMILTER:=$here/nullmilter}"
 : "${BENCH_ROUNDS:=3}"
 : "${BENCH_SESSIONS:=20000}"
-: "${BENCH_MESSAGES:=3000}"
+: "${BENCH_MESSAGES:=2000}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-bench.XXXXXX")
 chmod 755 "$W"
 . "$here/common.sh"
@@ -61,9 +61,6 @@ done
 
 echo "== through Postfix, $BENCH_ROUNDS rounds of $BENCH_MESSAGES messages"
 (lab_start "$W/lab" "$port") || { echo "Postfix did not start"; exit 1; }
-# warm-up: Postfix's processes and caches, not measured
-smtp-source -s 20 -m 500 -l 500 -c -f alice@example.test -t bob@example.test \
-    "127.0.0.1:$LAB_MX_PORT" >/dev/null 2>&1
 accepted() { n=$(grep -c 'status=sent' "$W/lab/log/maillog" 2>/dev/null); echo "${n:-0}"; }
 for r in $(seq "$BENCH_ROUNDS"); do
 	for v in none A B; do

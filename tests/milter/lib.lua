@@ -184,13 +184,21 @@ function T.expect(label, o, want)
 	mt.echo("ok - " .. label)
 end
 
--- T.records() - the audit file's lines (rotated files first).
-function T.records()
+-- T.records(kind) - the audit file's decision records (rotated files
+-- first); kind "session" gives the session records, "all" every line.
+-- Session records are written at close, after the reply, so decision
+-- counts leave them out.
+function T.records(kind)
 	local lines = {}
 	for _, name in ipairs({ T.audit .. ".1", T.audit }) do
 		local f = io.open(name, "r")
 		if f ~= nil then
-			for l in f:lines() do table.insert(lines, l) end
+			for l in f:lines() do
+				local is_session = l:find('"type":"session"', 1, true) ~= nil
+				if kind == "all" or (kind == "session") == is_session then
+					table.insert(lines, l)
+				end
+			end
 			f:close()
 		end
 	end

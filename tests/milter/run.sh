@@ -4,8 +4,9 @@
 #
 # Besides each script's own assertions (replies and audit records), this
 # runner checks that every decision left exactly one key=value log line on
-# the daemon's stderr and exactly one audit line, and that every audit line
-# parses as JSON.  Ends with "N passed, N failed"; exit 1 on any failure.
+# the daemon's stderr and exactly one audit decision line (session records
+# are written at close and not counted), that every audit line parses as
+# JSON, and that the audit files pass --verify-audit (the hash chain).  Ends with "N passed, N failed"; exit 1 on any failure.
 #
 # Environment: MILTERTEST, MILTER (the built daemon), SRCDIR (this folder);
 # VALGRIND=1 runs the daemon under valgrind memcheck and fails a script
@@ -52,8 +53,12 @@ for script in "$SRCDIR"/*.t.lua; do
 	fi
 	if [ -z "$why" ] && [ -f "$work/audit.jsonl" ]; then
 		cat "$work"/audit.jsonl.1 "$work/audit.jsonl" 2>/dev/null >"$work/all.jsonl"
-		js=$(wc -l <"$work/all.jsonl")
-		[ "$js" -eq "$n" ] || why="$js audit lines for $n decisions"
+		js=$(grep -vc '"type":"session"' "$work/all.jsonl")
+		[ "$js" -eq "$n" ] || why="$js audit decision lines for $n decisions"
+		files=$(ls "$work"/audit.jsonl.1 2>/dev/null; echo "$work/audit.jsonl")
+		# shellcheck disable=SC2086
+		[ -n "$why" ] || "$MILTER" --verify-audit $files >"$work/verify" 2>&1 ||
+		    why="audit chain: $(cat "$work/verify")"
 		python3 -c 'import json,sys
 for i, l in enumerate(sys.stdin, 1):
     json.loads(l)' <"$work/all.jsonl" 2>"$work/json.err" ||

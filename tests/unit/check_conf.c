@@ -296,11 +296,11 @@ static const struct {
 	    "           3 min-tls-version reject \"530 5.7.0 TLS 1.3 only\"\n" },
 	{ "require-auth-action", LISTENER_A "require-auth yes\n"
 	    "require-auth-action tempfail\n",
-	    "           4 require-auth tempfail \"451 4.7.0 Authentication"
+	    "           9 require-auth tempfail \"451 4.7.0 Authentication"
 	    " required\" (built in)\n" },
 	{ "require-auth-reply", LISTENER_A "require-auth on\n"
 	    "require-auth-reply 535 5.7.8 Log in first\n",
-	    "           4 require-auth reject \"535 5.7.8 Log in first\"\n" },
+	    "           9 require-auth reject \"535 5.7.8 Log in first\"\n" },
 	{ "port list", "[listener a]\nport 587, 10587 2587\n",
 	    "listener a (line 1): port 587, 10587, 2587; name -; match any\n" },
 	{ "name list", "[listener a]\nname submission,MSA\n",
@@ -536,7 +536,9 @@ static const char builtin_print[] =
     "log-debug no\n"
     "userid none; allow-root no\n"
     "rule order: 1 auth-requires-tls, 2 require-tls, 3 min-tls-version,"
-    " 4 require-auth (the first failing rule decides)\n"
+    " 4 min-cipher-bits, 5 require-forward-secrecy, 6 require-aead,"
+    " 7 forbid-ciphers, 8 require-client-cert,"
+    " 9 require-auth (the first failing rule decides)\n"
     "matching: by {daemon_port} in file order, then by {daemon_name};"
     " otherwise [default]\n"
     "\n"
@@ -551,7 +553,7 @@ static const char builtin_print[] =
     " command first\" (built in)\n"
     "           3 min-tls-version reject \"530 5.7.0 <version> is below the"
     " required TLSv1.2\" (built in)\n"
-    "           4 require-auth reject \"530 5.7.0 Authentication required\""
+    "           9 require-auth reject \"530 5.7.0 Authentication required\""
     " (built in)\n"
     "\n"
     "listener submissions (built in): port 465; name submissions, smtps,"
@@ -565,7 +567,7 @@ static const char builtin_print[] =
     " command first\" (built in)\n"
     "           3 min-tls-version reject \"530 5.7.0 <version> is below the"
     " required TLSv1.2\" (built in)\n"
-    "           4 require-auth reject \"530 5.7.0 Authentication required\""
+    "           9 require-auth reject \"530 5.7.0 Authentication required\""
     " (built in)\n"
     "\n"
     "[default] (built in): sessions no listener matches\n"

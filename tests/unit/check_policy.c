@@ -207,6 +207,166 @@ START_TEST(test_rows)
 }
 END_TEST
 
+struct crow {
+	const char		*label;
+	const char		*cipher, *bits;
+	unsigned		 min_bits;
+	bool			 fs, aead;
+	const char		*forbid;	/* class or pattern */
+	enum policy_rule	 rule;
+	const char		*text;		/* reply text, or NULL */
+};
+
+static const struct crow crows[] = {
+	{ "FS cipher passes FS", "ECDHE-RSA-AES256-GCM-SHA384", "256", 0, true,
+	    true, NULL, POLICY_RULE_NONE, NULL },
+	{ "RSA key exchange fails FS", "AES128-SHA", "128", 0, true, false,
+	    NULL, POLICY_RULE_REQUIRE_FORWARD_SECRECY,
+	    "Cipher AES128-SHA does not provide forward secrecy" },
+	{ "IANA name is understood", "TLS_RSA_WITH_AES_128_CBC_SHA", "128", 0,
+	    true, false, NULL, POLICY_RULE_REQUIRE_FORWARD_SECRECY,
+	    "Cipher AES128-SHA does not provide forward secrecy" },
+	{ "CBC fails AEAD", "ECDHE-RSA-AES128-SHA256", "128", 0, true, true,
+	    NULL, POLICY_RULE_REQUIRE_AEAD,
+	    "Cipher ECDHE-RSA-AES128-SHA256 is not an AEAD cipher" },
+	{ "TLS 1.3 passes all", "TLS_AES_128_GCM_SHA256", "128", 128, true,
+	    true, "CBC", POLICY_RULE_NONE, NULL },
+	{ "bits below minimum", "TLS_AES_128_GCM_SHA256", "128", 256, false,
+	    false, NULL, POLICY_RULE_MIN_CIPHER_BITS,
+	    "Cipher strength of 128 bits is below the required 256" },
+	{ "bits from OpenSSL when the MTA sent none", "AES256-GCM-SHA384", NULL,
+	    256, false, false, NULL, POLICY_RULE_NONE, NULL },
+	{ "forbidden class", "DHE-RSA-AES128-SHA256", "128", 0, false, false,
+	    "CBC", POLICY_RULE_FORBID_CIPHERS,
+	    "Cipher DHE-RSA-AES128-SHA256 is not allowed (CBC)" },
+	{ "forbidden class ANON", "ADH-AES128-SHA", "128", 0, false, false,
+	    "ANON", POLICY_RULE_FORBID_CIPHERS,
+	    "Cipher ADH-AES128-SHA is not allowed (ANON)" },
+	{ "forbidden name pattern", "ECDHE-RSA-CHACHA20-POLY1305", "256", 0,
+	    false, false, "*chacha*", POLICY_RULE_FORBID_CIPHERS,
+	    "Cipher ECDHE-RSA-CHACHA20-POLY1305 is not allowed (name)" },
+	{ "unknown cipher fails closed, no echo", "RC4-EVIL\"x", "128", 0,
+	    true, false, NULL, POLICY_RULE_REQUIRE_FORWARD_SECRECY,
+	    "Cipher (unknown) does not provide forward secrecy" },
+};
+
+START_TEST(test_cipher_rules)
+{
+	const struct crow *t = &crows[_i];
+	struct policy_rules r;
+	struct policy_verdict v;
+	struct facts f;
+	unsigned bit;
+
+	policy_rules_init(&r);
+	r.min_cipher_bits = t->min_bits;
+	r.require_forward_secrecy = t->fs;
+	r.require_aead = t->aead;
+	if (t->forbid != NULL) {
+		if (tlsinfo_cipher_class_parse(t->forbid, &bit) == 0)
+			r.forbid_classes = bit;
+		else
+			ck_assert_int_eq(policy_list_add(&r.forbid_names, t->forbid), 0);
+	}
+	facts_init(&f);
+	ck_assert_int_eq(facts_set(&f, FACT_TLS_VERSION, "TLSv1.2"), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_CIPHER, t->cipher), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_CIPHER_BITS, t->bits), 0);
+	policy_decide(&r, &f, &v);
+	ck_assert_msg(v.rule == t->rule, "%s: rule %s", t->label,
+	    policy_rule_name(v.rule));
+	if (t->text != NULL)
+		ck_assert_str_eq(v.reply.text, t->text);
+	facts_clear(&f);
+	policy_rules_free(&r);
+}
+END_TEST
+
+static const struct {
+	const char	*label, *verify, *subject, *issuer;
+	const char	*want_issuer, *want_subject;
+	bool		 fails;
+} certs[] = {
+	{ "Postfix: verified cert (subject sent)", NULL, "alice", "Lab CA",
+	    NULL, NULL, false },
+	{ "Postfix: no cert", NULL, NULL, NULL, NULL, NULL, true },
+	{ "Sendmail: verify OK", "OK", "/CN=alice", "/CN=Lab+20CA", NULL,
+	    NULL, false },
+	{ "Sendmail: verify NO", "NO", "", "", NULL, NULL, true },
+	{ "Sendmail: verify FAIL with subject", "FAIL", "/CN=x", "/CN=y", NULL,
+	    NULL, true },
+	{ "issuer pattern matches (xtext decoded)", "OK", "/CN=alice",
+	    "/O=Example+20Lab/CN=Lab+20CA", "*Lab CA", NULL, false },
+	{ "issuer pattern does not match", NULL, "alice", "Other CA",
+	    "Lab CA", NULL, true },
+	{ "subject pattern", NULL, "alice@example.test", "Lab CA", NULL,
+	    "*@EXAMPLE.TEST", false },
+	{ "subject pattern fails", NULL, "mallory@evil.test", "Lab CA", NULL,
+	    "*@example.test", true },
+};
+
+START_TEST(test_client_cert)
+{
+	struct policy_rules r;
+	struct policy_verdict v;
+	struct facts f;
+
+	policy_rules_init(&r);
+	r.require_client_cert = true;
+	r.client_cert_issuer = certs[_i].want_issuer ?
+	    strdup(certs[_i].want_issuer) : NULL;
+	r.client_cert_subject = certs[_i].want_subject ?
+	    strdup(certs[_i].want_subject) : NULL;
+	facts_init(&f);
+	ck_assert_int_eq(facts_set(&f, FACT_TLS_VERSION, "TLSv1.3"), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_VERIFY, certs[_i].verify), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_CERT_SUBJECT, certs[_i].subject), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_CERT_ISSUER, certs[_i].issuer), 0);
+	policy_decide(&r, &f, &v);
+	ck_assert_msg((v.rule == POLICY_RULE_REQUIRE_CLIENT_CERT) ==
+	    certs[_i].fails, "%s: rule %s", certs[_i].label,
+	    policy_rule_name(v.rule));
+	if (certs[_i].fails)
+		ck_assert_str_eq(v.reply.text,
+		    "A trusted client certificate is required");
+	facts_clear(&f);
+	policy_rules_free(&r);
+}
+END_TEST
+
+START_TEST(test_exempt_users)
+{
+	struct policy_rules r;
+	struct policy_verdict v;
+	struct facts f;
+
+	policy_rules_init(&r);
+	r.require_tls = true;
+	ck_assert_int_eq(policy_list_add(&r.exempt_users, "scanner@example.org"), 0);
+	ck_assert_int_eq(policy_list_add(&r.exempt_users, "@partner.example"), 0);
+	make_facts(&f, "TLSv1.3", false, "198.51.100.7");
+	facts_clear(&f);
+	facts_init(&f);
+	ck_assert_int_eq(facts_set(&f, FACT_AUTH_TYPE, "PLAIN"), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_AUTH_AUTHEN, "SCANNER@example.org"), 0);
+	policy_decide(&r, &f, &v);
+	ck_assert_int_eq(v.outcome, POLICY_OUTCOME_ACCEPT);
+	ck_assert(v.is_trusted && v.is_exposure);
+	ck_assert_int_eq(facts_set(&f, FACT_AUTH_AUTHEN, "bob@partner.example"), 0);
+	policy_decide(&r, &f, &v);
+	ck_assert(v.is_trusted);
+	ck_assert_int_eq(facts_set(&f, FACT_AUTH_AUTHEN, "bob@notpartner.example"), 0);
+	policy_decide(&r, &f, &v);
+	ck_assert(!v.is_trusted);
+	ck_assert_int_eq(v.outcome, POLICY_OUTCOME_REJECT);
+	ck_assert_int_eq(facts_set(&f, FACT_AUTH_AUTHEN, "partner.example"), 0);
+	policy_decide(&r, &f, &v);
+	ck_assert(!v.is_trusted);
+	facts_clear(&f);
+	policy_rules_free(&r);
+}
+END_TEST
+
 START_TEST(test_overrides)
 {
 	struct policy_rules r;
@@ -306,6 +466,9 @@ main(void)
 	tcase_add_test(tc, test_truth_table);
 	tcase_add_loop_test(tc, test_rows, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(tc, test_overrides);
+	tcase_add_loop_test(tc, test_cipher_rules, 0, sizeof(crows) / sizeof(crows[0]));
+	tcase_add_loop_test(tc, test_client_cert, 0, sizeof(certs) / sizeof(certs[0]));
+	tcase_add_test(tc, test_exempt_users);
 	tcase_add_loop_test(tc, test_parse_reply, 0,
 	    sizeof(replies) / sizeof(replies[0]));
 	tcase_add_test(tc, test_names);

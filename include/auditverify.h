@@ -1,0 +1,57 @@
+/*
+ * auditverify.h - check a hash-chained audit log (format version 2)
+ *
+ * A verifier walks the lines of one or more audit files in chain order
+ * (oldest rotated file first) and stops at the first line that breaks
+ * the chain, saying why:
+ *   "truncated line (no newline at end of file)"
+ *   "not JSON"
+ *   "not a chained record (no \"v\":2, \"prev\" and \"hash\" at the end)"
+ *   "hash mismatch (record changed, or wrong key)"
+ *   "broken link (\"prev\" is not the hash of the record before)"
+ * The first record's "prev" is taken as the chain's anchor (all zeros for
+ * a chain that starts in these files).  No libmilter, no clock; the only
+ * I/O is reading the FILE * the caller passes.
+ */
+#ifndef TLSPOLICY_AUDITVERIFY_H
+#define TLSPOLICY_AUDITVERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "audit.h"
+
+#define AUDITVERIFY_WHY_MAX	128
+
+struct auditverify {
+	const unsigned char	*key;		/* borrowed HMAC key; NULL: SHA-256 */
+	size_t			 keylen;
+	char			 head[AUDIT_HASH_HEX + 1]; /* hash of the last good record */
+	char			 anchor[AUDIT_HASH_HEX + 1]; /* "prev" of the first */
+	bool			 has_head;
+	unsigned long		 n_records;	/* good records so far */
+	char			 why[AUDITVERIFY_WHY_MAX]; /* after a failure */
+};
+
+/* auditverify_init - an empty chain; key may be NULL (keylen 0). */
+void	auditverify_init(struct auditverify *, const unsigned char *key,
+	    size_t keylen);
+
+/*
+ * auditverify_line - check the next line (without its newline; is_whole
+ * false when the file ended before one).  0, or -1 with v->why set.
+ */
+int	auditverify_line(struct auditverify *, const char *line, size_t size,
+	    bool is_whole);
+
+/*
+ * auditverify_file - every line of fp in order.  0, or -1 with *lineno
+ * (1-based) and v->why set; a read error is -1 with why "read error".
+ */
+int	auditverify_file(struct auditverify *, FILE *fp, unsigned long *lineno);
+
+/* auditverify_is_json - the bytes are exactly one JSON value (RFC 8259). */
+bool	auditverify_is_json(const char *, size_t size);
+
+#endif /* TLSPOLICY_AUDITVERIFY_H */
