@@ -190,7 +190,8 @@ policy_decide(const struct policy_rules *r, const struct facts *f,
 	case POLICY_ACTION_TEMPFAIL:
 		v->outcome = POLICY_OUTCOME_TEMPFAIL;
 		v->reply.code = 451;
-		v->reply.xcode[0] = '4';
+		if (v->reply.xcode[0] == '5')
+			v->reply.xcode[0] = '4';
 		break;
 	default:
 		v->outcome = POLICY_OUTCOME_REJECT;
@@ -261,7 +262,7 @@ policy_parse_reply(const char *s, struct policy_reply *out,
 	}
 	if (parse_xcode(s + 4, &xlen, why) == -1)
 		return -1;
-	if (s[4 + xlen] != ' ' || s[5 + xlen] == '\0') {
+	if (s[4 + xlen] != ' ' || s[5 + xlen] == '\0' || s[5 + xlen] == ' ') {
 		*why = "expected text after the enhanced status code";
 		return -1;
 	}

@@ -136,7 +136,7 @@ grow(struct strbuf *sb, size_t need)
 
 	if (need <= sb->cap)
 		return 0;
-	cap = sb->cap > 0 ? sb->cap : 64;
+	cap = sb->cap > 0 ? sb->cap : 1024;	/* one allocation for a typical record */
 	while (cap < need)
 		cap *= 2;
 	if (cap > sb->limit + 1)

@@ -28,14 +28,16 @@ chmod 755 "$W"
 . "$here/common.sh"
 . "$top/tests/postfix/lab.sh"
 port=$((23000 + $$ % 1000))
-printf 'syslog no\nuserid nobody\naudit-log %s/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\nmin-tls-version TLSv1.2\n' "$W" >"$W/m.conf"
+printf 'syslog no\nuserid nobody\npid-file %s/m.pid\naudit-log %s/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\nmin-tls-version TLSv1.2\n' "$W" "$W" >"$W/m.conf"
 UP_PID=""
 trap 'milter_down "$UP_PID"; (lab_stop "$W/lab") 2>/dev/null' EXIT
 
 start() {	# start A|B
 	case "$1" in
 	A) milter_up null "$port" "$NULLMILTER" -p "inet:$port@127.0.0.1" ;;
-	B) milter_up tlspolicy "$port" "$MILTER" -f -c "$W/m.conf" -p "inet:$port@127.0.0.1" ;;
+	B)	# as deployed: in the background, no stderr logging
+		daemon_up tlspolicy "$port" "$W/m.pid" "$MILTER" -c "$W/m.conf" \
+		    -p "inet:$port@127.0.0.1" ;;
 	esac
 }
 

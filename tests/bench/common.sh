@@ -31,3 +31,19 @@ milter_down() {
 rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
+
+# daemon_up NAME PORT PIDFILE CMD... - CMD goes to the background itself;
+# wait for PORT and PIDFILE; sets UP_PID from the pid file.
+daemon_up() {
+	name=$1 port=$2 pidfile=$3
+	shift 3
+	rm -f "$pidfile"
+	"$@" 2>"$W/$name.err" || { echo "$name did not start:"; cat "$W/$name.err"; return 1; }
+	i=0
+	until [ -s "$pidfile" ] && ss -ltnH "sport = :$port" 2>/dev/null | grep -q .; do
+		i=$((i + 1))
+		[ $i -le 100 ] || { echo "$name did not start"; cat "$W/$name.err"; return 1; }
+		sleep 0.1
+	done
+	UP_PID=$(cat "$pidfile")
+}
