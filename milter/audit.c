@@ -458,7 +458,9 @@ format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
 	rc |= put_fact(sb, f, r->facts, FACT_QUEUE_ID);
 	rc |= put_facts(sb, f, r->facts, FACT_CLIENT_ADDR, FACT_CLIENT_PORT);
 	rc |= put_str(sb, f, "listener", r->listener);
-	rc |= put_facts(sb, f, r->facts, FACT_DAEMON_NAME, FACT_DAEMON_PORT);
+	rc |= put_fact(sb, f, r->facts, FACT_DAEMON_NAME);
+	rc |= put_fact(sb, f, r->facts, FACT_DAEMON_PORT);
+	rc |= put_fact(sb, f, r->facts, FACT_DAEMON_ADDR);
 	rc |= put_bool(sb, f, "tls", facts_is_tls(r->facts));
 	rc |= put_facts(sb, f, r->facts, FACT_TLS_VERSION, FACT_VERIFY);
 	rc |= put_bool(sb, f, "auth", facts_has_auth(r->facts));
@@ -496,7 +498,9 @@ format_session(const struct audit_session *as, struct strbuf *sb,
 	    sizeof(start)));
 	rc |= put_facts(sb, f, as->facts, FACT_CLIENT_ADDR, FACT_CLIENT_PORT);
 	rc |= put_str(sb, f, "listener", as->listener);
-	rc |= put_facts(sb, f, as->facts, FACT_DAEMON_NAME, FACT_DAEMON_PORT);
+	rc |= put_fact(sb, f, as->facts, FACT_DAEMON_NAME);
+	rc |= put_fact(sb, f, as->facts, FACT_DAEMON_PORT);
+	rc |= put_fact(sb, f, as->facts, FACT_DAEMON_ADDR);
 	rc |= put_bool(sb, f, "tls", facts_is_tls(as->facts));
 	rc |= put_facts(sb, f, as->facts, FACT_TLS_VERSION, FACT_VERIFY);
 	rc |= put_bool(sb, f, "auth", facts_has_auth(as->facts));
@@ -648,7 +652,7 @@ put_facts(struct strbuf *sb, const struct form *f, const struct facts *fs,
 static int
 put_problems(struct strbuf *sb, const struct form *f, const struct facts *fs)
 {
-	char all[1024], one[160];
+	char all[2048], one[160];	/* 16 facts x under 100 bytes */
 	size_t n = 0;
 
 	all[0] = '\0';

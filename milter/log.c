@@ -6,18 +6,24 @@
  *	#include "log.h"
  *
  * DESCRIPTION
- *	Formats a message, escapes control bytes (so a line can never be
- *	split or forged), and writes it to syslog(3) and/or stderr with one
- *	call each.  The logger decides whether a level is emitted; call
- *	sites never test flags.  log_errno() appends strerror(errno) taken
- *	before formatting; log_msg() never does.  Settings are plain
- *	atomics written at start-up and reload; formatting uses a buffer on
- *	the caller's stack, so every function is safe from any thread.
+ *	Formats a message, escapes control bytes (\n, \r, \xNN for the
+ *	others and DEL, so a line can never be split or forged), and writes
+ *	it to syslog(3) and/or stderr with one call each.  The stderr line
+ *	reads "ident[pid]: level: message" and a newline.  The logger
+ *	decides whether a level is emitted; call sites never test flags.
+ *	log_errno() appends strerror(errno) of the errno it was called
+ *	with; log_msg() never does.  Neither changes errno.
+ *
+ *	Settings are atomics written at start-up and reload.  The ident
+ *	lives in one of two static buffers: a reload that changes it fills
+ *	the other one, so syslog(3) never reads a buffer being rewritten.
+ *	Formatting uses buffers on the caller's stack (about 17 KiB), so
+ *	every function is safe from any thread.
  *
  * DIAGNOSTICS
- *	Messages longer than LOG_LINE_MAX bytes end in "...[truncated]":
- *	these are logs, not records.  Failure to write is ignored: there is
- *	nowhere left to report it.
+ *	Messages whose escaped text exceeds LOG_LINE_MAX bytes are cut and
+ *	end in "...[truncated]": these are logs, not records.  Failure to
+ *	write is ignored: there is nowhere left to report it.
  *
  * SEE ALSO
  *	syslog(3), audit.c (records)
@@ -30,8 +36,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -40,12 +48,18 @@
 
 #include "log.h"
 
-#define LOG_LINE_MAX	8192
+#define LOG_LINE_MAX	8192		/* escaped message text */
+#define LOG_IDENT_MAX	64
+#define LOG_ERR_MAX	128		/* ": " and strerror text */
+#define LOG_PREFIX_MAX	(LOG_IDENT_MAX + 48)
+#define LOG_TRUNCATED	"...[truncated]"
 
 static atomic_bool	use_syslog;
 static atomic_bool	use_stderr;
 static atomic_bool	is_debug;
-static char		log_ident[64] = "tlspolicy-milter";
+static pthread_mutex_t	open_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		idents[2][LOG_IDENT_MAX] = { "tlspolicy-milter" };
+static atomic_uint	ident_at;	/* which of idents is current */
 
 static const struct {
 	const char	*name;
@@ -61,18 +75,28 @@ static const struct {
 
 static void	emit(enum log_level, const char *, const char *,
 		    va_list) __attribute__((format(printf, 3, 0)));
-static size_t	escape(char *, size_t, const char *);
+static size_t	escape(char *, size_t, const char *, bool *);
+static size_t	put(char *, size_t, size_t, const char *);
 
 void
 log_open(const char *ident, int facility, bool syslog_on, bool stderr_on)
 {
-	(void) snprintf(log_ident, sizeof(log_ident), "%s", ident);
+	unsigned at;
+
+	(void) pthread_mutex_lock(&open_lock);
+	at = atomic_load(&ident_at);
+	if (strncmp(idents[at], ident, LOG_IDENT_MAX - 1) != 0) {
+		at ^= 1;
+		(void) snprintf(idents[at], sizeof(idents[at]), "%s", ident);
+		atomic_store(&ident_at, at);
+	}
 	if (atomic_load(&use_syslog))
 		closelog();
 	if (syslog_on)
-		openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
+		openlog(idents[at], LOG_PID | LOG_NDELAY, facility);
 	atomic_store(&use_syslog, syslog_on);
 	atomic_store(&use_stderr, stderr_on);
+	(void) pthread_mutex_unlock(&open_lock);
 }
 
 void
@@ -84,29 +108,37 @@ log_set_debug(bool on)
 void
 log_close(void)
 {
+	(void) pthread_mutex_lock(&open_lock);
 	if (atomic_exchange(&use_syslog, false))
 		closelog();
+	(void) pthread_mutex_unlock(&open_lock);
 }
 
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
+	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
 	emit(level, NULL, fmt, ap);
 	va_end(ap);
+	errno = saved;
 }
 
 void
 log_errno(enum log_level level, const char *fmt, ...)
 {
-	const char *err = strerror(errno);
+	int saved = errno;
+	char buf[LOG_ERR_MAX];
+	const char *err;
 	va_list ap;
 
+	err = strerror_r(saved, buf, sizeof(buf));
 	va_start(ap, fmt);
-	emit(level, err, fmt, ap);
+	emit(level, err != NULL ? err : "unknown error", fmt, ap);
 	va_end(ap);
+	errno = saved;
 }
 
 int
@@ -114,13 +146,19 @@ log_parse_facility(const char *name)
 {
 	size_t i;
 
+	if (name == NULL)
+		return -1;
 	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
 		if (strcasecmp(name, facilities[i].name) == 0)
 			return facilities[i].facility;
 	return -1;
 }
 
-/* emit - format, escape and write one line. */
+/*
+ * emit - format, escape and write one line.  out holds the stderr prefix,
+ * the message, the truncation marker, the errno text and the newline;
+ * syslog gets the part after the prefix.
+ */
 static void
 emit(enum log_level level, const char *err, const char *fmt, va_list ap)
 {
@@ -128,56 +166,64 @@ emit(enum log_level level, const char *err, const char *fmt, va_list ap)
 	    "debug" };
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
 	    LOG_DEBUG };
-	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX + 64];
-	size_t n;
+	char raw[LOG_LINE_MAX + 1];
+	char out[LOG_PREFIX_MAX + LOG_LINE_MAX + sizeof(LOG_TRUNCATED) +
+	    LOG_ERR_MAX + 2];
+	size_t n, start;
+	bool is_cut;
 	int len;
 
-	if (level == LOG_LEVEL_DEBUG && !atomic_load(&is_debug))
-		return;
 	if ((unsigned)level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_ERROR;
-	len = vsnprintf(raw, sizeof(raw), fmt, ap);
-	if (len < 0)
+	if (level == LOG_LEVEL_DEBUG && !atomic_load(&is_debug))
 		return;
-	n = escape(line, LOG_LINE_MAX, raw);
-	if ((size_t)len >= sizeof(raw) || n >= LOG_LINE_MAX - 1)
-		n += (size_t)snprintf(line + n, sizeof(line) - n,
-		    "...[truncated]");
-	if (err != NULL)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ": %s", err);
+	if ((len = vsnprintf(raw, sizeof(raw), fmt, ap)) < 0)
+		return;
+	is_cut = (size_t)len >= sizeof(raw);
+	n = (size_t)snprintf(out, LOG_PREFIX_MAX, "%s[%ld]: %s: ",
+	    idents[atomic_load(&ident_at)], (long)getpid(), names[level]);
+	start = n = n < LOG_PREFIX_MAX ? n : LOG_PREFIX_MAX - 1;
+	n += escape(out + n, LOG_LINE_MAX + 1, raw, &is_cut);
+	if (is_cut)
+		n = put(out, sizeof(out), n, LOG_TRUNCATED);
+	if (err != NULL) {
+		n = put(out, sizeof(out), n, ": ");
+		n = put(out, sizeof(out), n, err);
+	}
 	if (atomic_load(&use_syslog))
-		syslog(prio[level], "%s", line);
+		syslog(prio[level], "%s", out + start);
 	if (atomic_load(&use_stderr)) {
-		char out[sizeof(line) + 128];
-		int m = snprintf(out, sizeof(out), "%s[%ld]: %s: %s\n",
-		    log_ident, (long)getpid(), names[level], line);
-
-		if (m > 0)
-			(void) !write(STDERR_FILENO, out,
-			    (size_t)m < sizeof(out) ? (size_t)m : sizeof(out) - 1);
+		n = put(out, sizeof(out), n, "\n");
+		(void) !write(STDERR_FILENO, out, n);
 	}
 }
 
-/* escape - copy s with \n, \r, \t and \xNN for control bytes; NUL-terminated. */
+/*
+ * escape - copy s into dst (size bytes, NUL included) with \n, \r and
+ * \xNN for other control bytes and DEL; set *is_cut when s did not fit.
+ * Returns the bytes written, without the NUL.
+ */
 static size_t
-escape(char *dst, size_t size, const char *s)
+escape(char *dst, size_t size, const char *s, bool *is_cut)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	size_t n = 0, need;
 	unsigned char c;
 
-	for (; (c = (unsigned char)*s) != '\0' && n + 5 < size; s++) {
-		if (c >= 0x20 && c != 0x7f) {
+	for (; (c = (unsigned char)*s) != '\0'; s++) {
+		need = c >= 0x20 && c != 0x7f ? 1 :
+		    c == '\n' || c == '\r' ? 2 : 4;
+		if (n + need >= size) {
+			*is_cut = true;
+			break;
+		}
+		if (need == 1) {
 			dst[n++] = (char)c;
 			continue;
 		}
 		dst[n++] = '\\';
-		if (c == '\n')
-			dst[n++] = 'n';
-		else if (c == '\r')
-			dst[n++] = 'r';
-		else if (c == '\t')
-			dst[n++] = 't';
+		if (need == 2)
+			dst[n++] = c == '\n' ? 'n' : 'r';
 		else {
 			dst[n++] = 'x';
 			dst[n++] = hex[c >> 4];
@@ -186,4 +232,19 @@ escape(char *dst, size_t size, const char *s)
 	}
 	dst[n] = '\0';
 	return n;
+}
+
+/* put - append s at buf + n as far as it fits (NUL kept); the new length. */
+static size_t
+put(char *buf, size_t size, size_t n, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (n >= size)
+		return size - 1;
+	if (len > size - n - 1)
+		len = size - n - 1;
+	memcpy(buf + n, s, len);
+	buf[n + len] = '\0';
+	return n + len;
 }

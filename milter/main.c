@@ -89,6 +89,8 @@ static int	write_pid_file(const char *);
 static void	*milter_thread(void *);
 static int	serve(const struct options *, struct audit_sink *);
 static void	reload(const struct options *);
+static bool	on_signal(const struct options *, struct audit_sink *, int);
+static void	sync_audit(struct audit_sink *);
 static int	verify_audit(int, char **);
 static int	verify_one(struct auditverify *, const char *);
 static int	read_key(const char *, unsigned char *, size_t *);
@@ -144,13 +146,7 @@ main(int argc, char **argv)
 	session_conf_install(conf);
 	rc = serve(&opt, sink);
 	session_conf_shutdown();
-	/*
-	 * Sync, but do not free: a libmilter worker may still be finishing
-	 * a session and write its record; the process exits next.
-	 */
-	if (sink != NULL && audit_sink_sync(sink) == -1)
-		log_errno(LOG_LEVEL_ERROR, "%s: cannot sync the audit log",
-		    audit_sink_path(sink));
+	sync_audit(sink);	/* no free: a worker may still write a record */
 	log_close();
 	return rc;
 }
@@ -298,41 +294,53 @@ serve(const struct options *opt, struct audit_sink *sink)
 		return EX_OSERR;
 	}
 	while (running) {
-		if ((sig = sigtimedwait(&set, NULL, &tick)) == -1) {
-			if (sink != NULL && audit_sink_sync(sink) == -1)
-				log_errno(LOG_LEVEL_ERROR, "%s: cannot sync the"
-				    " audit log", audit_sink_path(sink));
-			continue;
-		}
-		switch (sig) {
-		case SIGHUP:
-			reload(opt);
-			break;
-		case SIGUSR1:
-			if (sink == NULL)
-				log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
-			else if (audit_sink_reopen(sink) == -1)
-				log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
-				    " audit log %s; still writing to the old file",
-				    audit_sink_path(sink));
-			else
-				log_msg(LOG_LEVEL_INFO, "SIGUSR1: audit log reopened");
-			break;
-		case SIGTERM:
-		case SIGINT:
-			log_msg(LOG_LEVEL_INFO, "%s: stopping",
-			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			(void) smfi_stop();
-			running = false;
-			break;
-		case SIGUSR2:	/* smfi_main returned by itself */
-			running = false;
-			break;
-		}
+		if ((sig = sigtimedwait(&set, NULL, &tick)) == -1)
+			sync_audit(sink);
+		else
+			running = on_signal(opt, sink, sig);
 	}
 	(void) pthread_join(tid, NULL);
 	log_msg(LOG_LEVEL_INFO, "stopped");
 	return milter_status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}
+
+/* on_signal - act on one signal; false to stop. */
+static bool
+on_signal(const struct options *opt, struct audit_sink *sink, int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		reload(opt);
+		break;
+	case SIGUSR1:
+		if (sink == NULL)
+			log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
+		else if (audit_sink_reopen(sink) == -1)
+			log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
+			    " audit log %s; still writing to the old file",
+			    audit_sink_path(sink));
+		else
+			log_msg(LOG_LEVEL_INFO, "SIGUSR1: audit log reopened");
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_msg(LOG_LEVEL_INFO, "%s: stopping",
+		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		(void) smfi_stop();
+		return false;
+	case SIGUSR2:	/* smfi_main returned by itself */
+		return false;
+	}
+	return true;
+}
+
+/* sync_audit - fdatasync the audit log if records are pending; loud. */
+static void
+sync_audit(struct audit_sink *sink)
+{
+	if (sink != NULL && audit_sink_sync(sink) == -1)
+		log_errno(LOG_LEVEL_ERROR, "%s: cannot sync the audit log",
+		    audit_sink_path(sink));
 }
 
 /* milter_thread - run libmilter; tell the main thread when it returns. */

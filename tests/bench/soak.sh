@@ -45,7 +45,9 @@ milter_down "$pid"
 cat "$W"/warm.out "$W"/load.out
 decided=$(cat "$W"/warm.out "$W"/load.out | sed -n 's/.*accept=\([0-9]*\) reject=\([0-9]*\) tempfail=\([0-9]*\).*/\1 \2 \3/p' |
     awk '{ s += $1 + $2 + $3 } END { print s + 0 }')
-records=$(cat "$W"/audit.jsonl* | wc -l)
+records=$(cat "$W"/audit.jsonl* | grep -vc '"type":"session"')
+# the hash chain across every rotation, oldest file first
+chain=$("$MILTER" --verify-audit $(ls "$W"/audit.jsonl.* 2>/dev/null | sort -t. -k3 -n) "$W/audit.jsonl" 2>&1)
 errs=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' "$W/load.out")
 hups=$(grep -c 'SIGHUP: configuration' "$W/milter.err")
 reopens=$(grep -c 'SIGUSR1: audit log reopened' "$W/milter.err")
@@ -55,6 +57,7 @@ failed=0
 check() { if eval "$2"; then passed=$((passed + 1)); echo "PASS: $1"; else failed=$((failed + 1)); echo "FAIL: $1"; fi; }
 check "no protocol errors" '[ $lrc -eq 0 ] && [ "${errs:-1}" -eq 0 ]'
 check "records equal decisions ($records = $decided)" '[ "$records" -eq "$decided" ] && [ "$decided" -gt 0 ]'
+check "the hash chain verifies across the rotations ($chain)" 'case "$chain" in OK:*) true ;; *) false ;; esac'
 check "reloads and reopens happened and were logged" '[ "$hups" -ge 1 ] && [ "$reopens" -ge 1 ]'
 check "resident memory within 10% of warm-up" '[ $((rss1 * 100)) -le $((rss0 * 110)) ]'
 echo "$passed passed, $failed failed"

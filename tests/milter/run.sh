@@ -48,7 +48,7 @@ for script in "$SRCDIR"/*.t.lua; do
 	n=$(sed -n 's/^DECISIONS \([0-9]*\)$/\1/p' "$work/out" | tail -n 1)
 	[ -n "$why" ] || [ -n "$n" ] || why="script did not finish (no DECISIONS line)"
 	if [ -z "$why" ]; then
-		kv=$(grep -c ' outcome=' "$work/err")
+		kv=$(grep -v ' type=session ' "$work/err" | grep -c ' outcome=')
 		[ "$kv" -eq "$n" ] || why="$kv decision log lines for $n decisions"
 	fi
 	if [ -z "$why" ] && [ -f "$work/audit.jsonl" ]; then
@@ -57,6 +57,8 @@ for script in "$SRCDIR"/*.t.lua; do
 		[ "$js" -eq "$n" ] || why="$js audit decision lines for $n decisions"
 		files=$(ls "$work"/audit.jsonl.1 2>/dev/null; echo "$work/audit.jsonl")
 		# shellcheck disable=SC2086
+		key=$(sed -n 's/^audit-key-file //p' "$work/test.conf" 2>/dev/null)
+		[ -z "$key" ] || files="--key-file $key $files"
 		[ -n "$why" ] || "$MILTER" --verify-audit $files >"$work/verify" 2>&1 ||
 		    why="audit chain: $(cat "$work/verify")"
 		python3 -c 'import json,sys

@@ -1,47 +1,107 @@
 #!/bin/sh
-# lab.sh - a private Postfix instance on loopback for the tests and the demo.
+# lab.sh - a private Postfix instance on loopback for the tests, the demo
+# and the benchmark.
 #
-#   sh tests/postfix/lab.sh start DIR MILTER_PORT [default-macros]
+#   sh tests/postfix/lab.sh start DIR [--milter-port N] [--default-macros]
 #   sh tests/postfix/lab.sh stop DIR
 #
-# Everything lives under DIR: config, queue, data, log, certificate and
-# SASL database.  /etc/postfix is only read (postfix-files); no system
-# instance is started.  chroot is off, every message goes to the discard
-# transport, and three listeners stand for the usual ports:
+# or, sourced:  . tests/postfix/lab.sh; lab_start DIR MILTER_PORT
+# [default-macros]; ...; lab_stop DIR.
 #
-#   LAB_MX_PORT   (25)  MX: STARTTLS offered, AUTH offered in plaintext too
-#   LAB_SUB_PORT  (587) submission: STARTTLS offered, AUTH in plaintext too
-#   LAB_SMTPS_PORT(465) submissions: implicit TLS (smtpd_tls_wrappermode)
+# Everything lives under DIR: config (DIR/etc), queue, data, log
+# (DIR/log/maillog, via the postlog service), certificate and SASL
+# database.  /etc/postfix is only read (postfix-files); the system
+# instance is never started.  chroot is off for every service, all mail
+# goes to the discard transport, nothing listens on port 25, and three
+# loopback listeners stand for the usual ports:
 #
-# Each service sets milter_macro_daemon_name (mx, submission, submissions)
-# so listeners can be matched by name as well as by port.  AUTH user:
-# alice@example.test / lab-password.  With "default-macros" Postfix keeps
-# its default milter_connect_macros (no {daemon_port}).
+#   LAB_MX_PORT    (25)  MX: STARTTLS offered (security level may), AUTH
+#                        offered in plaintext too, daemon name "mx"
+#   LAB_SUB_PORT   (587) submission: STARTTLS offered, AUTH offered in
+#                        plaintext too (smtpd_tls_auth_only = no) so the
+#                        milter, not Postfix, must enforce; "submission"
+#   LAB_SMTPS_PORT (465) submissions: implicit TLS (smtpd_tls_wrappermode),
+#                        daemon name "submissions"
+#
+# The ports come from the environment; unset ones are picked when this
+# file is sourced: free ports (no socket in any state) below the kernel's
+# ephemeral range, so the lab never meets another instance.  Postfix sends
+# the milter {daemon_port}, {client_addr} and {client_port} at connect;
+# with "default-macros" it keeps its default milter_connect_macros (no
+# {daemon_port}).  AUTH user: alice@example.test, password lab-password.
+# DIR/lab.env records the ports; "start" prints it.
+#
+# Never probes a port with a TCP connect (that would be an SMTP session
+# and a milter connect): listeners are checked with ss, and must belong
+# to this instance's master.  On failure: the reason and the log tail on
+# stderr, exit status 1.
 
 set -u
-: "${LAB_MX_PORT:=10025}"
-: "${LAB_SUB_PORT:=10587}"
-: "${LAB_SMTPS_PORT:=10465}"
 LAB_USER=alice
 LAB_DOMAIN=example.test
 LAB_PASSWORD=lab-password
+LAB_LOGIN=$LAB_USER@$LAB_DOMAIN
 
 lab_die() {
 	echo "lab: $*" >&2
 	exit 1
 }
 
+# lab_port_free PORT - no TCP socket of any state uses PORT.
+lab_port_free() {
+	[ -z "$(ss -tanH "sport = :$1" 2>/dev/null)" ]
+}
+
+# lab_free_port - print a free port in 20000..32000 (below the ephemeral
+# range, so the kernel never hands it to an outgoing connection).
+lab_free_port() {
+	_n=0
+	while [ $_n -lt 200 ]; do
+		_p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 ))
+		case " ${LAB_TAKEN:-} " in *" $_p "*) _n=$((_n + 1)); continue ;; esac
+		if lab_port_free "$_p"; then
+			LAB_TAKEN="${LAB_TAKEN:-} $_p"
+			echo "$_p"
+			return 0
+		fi
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# lab_pick_ports - set LAB_MX_PORT, LAB_SUB_PORT, LAB_SMTPS_PORT unless set.
+lab_pick_ports() {
+	LAB_TAKEN="${LAB_MX_PORT:-} ${LAB_SUB_PORT:-} ${LAB_SMTPS_PORT:-}"
+	[ -n "${LAB_MX_PORT:-}" ] || LAB_MX_PORT=$(lab_free_port) || lab_die "no free port"
+	LAB_TAKEN="$LAB_TAKEN $LAB_MX_PORT"
+	[ -n "${LAB_SUB_PORT:-}" ] || LAB_SUB_PORT=$(lab_free_port) || lab_die "no free port"
+	LAB_TAKEN="$LAB_TAKEN $LAB_SUB_PORT"
+	[ -n "${LAB_SMTPS_PORT:-}" ] || LAB_SMTPS_PORT=$(lab_free_port) || lab_die "no free port"
+	LAB_TAKEN="$LAB_TAKEN $LAB_SMTPS_PORT"
+	export LAB_MX_PORT LAB_SUB_PORT LAB_SMTPS_PORT
+}
+
 lab_write_config() {
 	dir=$1 milter_port=$2 macros=$3
-	mkdir -p "$dir/etc/sasl" "$dir/queue" "$dir/data" "$dir/log" "$dir/tls" "$dir/sasl"
+	mkdir -p "$dir/etc/sasl" "$dir/queue" "$dir/data" "$dir/log" "$dir/tls" "$dir/sasl" ||
+	    lab_die "cannot create $dir"
 	chmod 755 "$dir"
+	# Postfix (user postfix) must be able to reach DIR: every parent too.
+	_d=$dir
+	while [ "$_d" != / ] && [ -n "$_d" ]; do
+		su -s /bin/sh postfix -c "test -x '$_d'" 2>/dev/null ||
+		    lab_die "user postfix cannot enter $_d (make it 0755)"
+		_d=$(dirname "$_d")
+	done
 	chown postfix "$dir/data"
 	if [ "$macros" = default-macros ]; then
-		connect_macros=""
+		connect_macros="# milter_connect_macros: Postfix's default (no {daemon_port})"
 	else
 		connect_macros="milter_connect_macros = j {daemon_name} {daemon_addr} {daemon_port} {client_addr} {client_port} v _"
 	fi
 	cat >"$dir/etc/main.cf" <<CF
+# A private lab instance made by tests/postfix/lab.sh; nothing here is
+# shared with the system's Postfix.
 compatibility_level = 3.6
 queue_directory = $dir/queue
 data_directory = $dir/data
@@ -55,12 +115,17 @@ inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtputf8_enable = no
 biff = no
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+smtpd_client_port_logging = yes
 local_recipient_maps =
 alias_maps =
 alias_database =
-local_transport = discard:
-default_transport = discard:
-relay_transport = discard:
+# every message is thrown away after it was queued
+local_transport = discard:lab
+default_transport = discard:lab
+relay_transport = discard:lab
+virtual_transport = discard:lab
 maillog_file = $dir/log/maillog
 maillog_file_prefixes = $dir
 smtpd_milters = inet:127.0.0.1:$milter_port
@@ -82,6 +147,7 @@ cyrus_sasl_config_path = $dir/etc/sasl
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
 CF
 	cat >"$dir/etc/master.cf" <<CF
+# 25 (MX), 587 (submission) and 465 (submissions), on high loopback ports
 127.0.0.1:$LAB_MX_PORT inet n - n - - smtpd -o milter_macro_daemon_name=mx
 127.0.0.1:$LAB_SUB_PORT inet n - n - - smtpd -o milter_macro_daemon_name=submission
 127.0.0.1:$LAB_SMTPS_PORT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o milter_macro_daemon_name=submissions
@@ -104,13 +170,21 @@ anvil     unix  - - n -  1 anvil
 scache    unix  - - n -  1 scache
 postlog   unix-dgram n - n - 1 postlogd
 CF
+	cat >"$dir/lab.env" <<ENV
+LAB_MX_PORT=$LAB_MX_PORT
+LAB_SUB_PORT=$LAB_SUB_PORT
+LAB_SMTPS_PORT=$LAB_SMTPS_PORT
+LAB_MILTER_PORT=$milter_port
+LAB_LOGIN=$LAB_LOGIN
+LAB_PASSWORD=$LAB_PASSWORD
+ENV
 }
 
 lab_write_secrets() {
 	dir=$1
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.$LAB_DOMAIN" \
-	    -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" >/dev/null 2>&1 ||
-	    lab_die "openssl could not make the certificate"
+	    -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" >"$dir/log/openssl.out" 2>&1 ||
+	    { cat "$dir/log/openssl.out" >&2; lab_die "openssl could not make the certificate"; }
 	chmod 600 "$dir/tls/key.pem"
 	printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s\nmech_list: PLAIN LOGIN\n' \
 	    "$dir/sasl/sasldb2" >"$dir/etc/sasl/smtpd.conf"
@@ -120,63 +194,122 @@ lab_write_secrets() {
 	chmod 640 "$dir/sasl/sasldb2"
 }
 
+# lab_listening PORT [PID] - something (process PID, if given) listens on
+# 127.0.0.1:PORT.  Looks with ss; never connects.
 lab_listening() {
-	ss -ltnH "sport = :$1" 2>/dev/null | grep -q .
+	if [ -n "${2:-}" ]; then
+		ss -ltnpH "sport = :$1" 2>/dev/null | grep -q "pid=$2,"
+	else
+		ss -ltnH "sport = :$1" 2>/dev/null | grep -q .
+	fi
+}
+
+lab_master_pid() {
+	_pf="$1/queue/pid/master.pid"
+	[ -f "$_pf" ] && tr -d ' \n' <"$_pf"
+}
+
+# lab_log_tail DIR - the last lines of the instance's log, on stderr.
+lab_log_tail() {
+	echo "lab: last lines of $1/log/maillog:" >&2
+	tail -n 25 "$1/log/maillog" >&2 2>/dev/null || echo "  (no log)" >&2
 }
 
 lab_start() {
 	dir=$1 milter_port=$2 macros=${3:-}
 	command -v postfix >/dev/null || lab_die "postfix is not installed"
+	command -v saslpasswd2 >/dev/null || lab_die "saslpasswd2 (sasl2-bin) is not installed"
+	[ -z "$(lab_master_pid "$dir" 2>/dev/null)" ] || lab_die "$dir already holds a started lab"
+	lab_pick_ports
+	for _p in "$LAB_MX_PORT" "$LAB_SUB_PORT" "$LAB_SMTPS_PORT"; do
+		lab_listening "$_p" && lab_die "port $_p is taken: $(ss -ltnpH "sport = :$_p")"
+	done
 	lab_write_config "$dir" "$milter_port" "$macros"
 	lab_write_secrets "$dir"
 	postfix -c "$dir/etc" check >"$dir/log/check.out" 2>&1 ||
 	    { cat "$dir/log/check.out" >&2; lab_die "postfix check failed"; }
-	postfix -c "$dir/etc" start >"$dir/log/start.out" 2>&1 ||
-	    { cat "$dir/log/start.out" >&2; tail -n 20 "$dir/log/maillog" >&2 2>/dev/null
-	      lab_die "Postfix did not start"; }
-	i=0
-	while ! { lab_listening "$LAB_MX_PORT" && lab_listening "$LAB_SUB_PORT" &&
-	    lab_listening "$LAB_SMTPS_PORT"; }; do
-		i=$((i + 1))
-		if [ $i -gt 100 ]; then
-			tail -n 20 "$dir/log/maillog" >&2 2>/dev/null
-			lab_die "Postfix listeners did not come up in 10 s"
+	if ! postfix -c "$dir/etc" start >"$dir/log/start.out" 2>&1; then
+		cat "$dir/log/start.out" >&2
+		lab_log_tail "$dir"
+		lab_die "Postfix did not start"
+	fi
+	_i=0
+	while :; do
+		_m=$(lab_master_pid "$dir" 2>/dev/null || true)
+		if [ -n "$_m" ] && lab_listening "$LAB_MX_PORT" "$_m" &&
+		    lab_listening "$LAB_SUB_PORT" "$_m" && lab_listening "$LAB_SMTPS_PORT" "$_m"; then
+			break
+		fi
+		_i=$((_i + 1))
+		if [ $_i -gt 100 ] || { [ -n "$_m" ] && ! kill -0 "$_m" 2>/dev/null; }; then
+			lab_log_tail "$dir"
+			(lab_stop "$dir") || true
+			lab_die "the listeners of this Postfix ($LAB_MX_PORT $LAB_SUB_PORT $LAB_SMTPS_PORT, master ${_m:-none}) did not come up"
 		fi
 		sleep 0.1
 	done
 }
 
-lab_master_pid() {
-	pidfile="$1/queue/pid/master.pid"
-	[ -f "$pidfile" ] && tr -d ' \n' <"$pidfile"
-}
-
+# lab_stop DIR - stop the instance; fail if its master or any of its
+# children (found by the PID in master.pid) survives.
 lab_stop() {
 	dir=$1
-	pid=$(lab_master_pid "$dir" || true)
-	[ -n "$pid" ] || return 0
-	postfix -c "$dir/etc" stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
-	i=0
-	while kill -0 "$pid" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { kill -KILL "$pid" 2>/dev/null || true; break; }
+	_m=$(lab_master_pid "$dir" 2>/dev/null || true)
+	[ -n "$_m" ] || return 0
+	if ! kill -0 "$_m" 2>/dev/null; then
+		rm -f "$dir/queue/pid/master.pid"
+		return 0
+	fi
+	# master.pid could be stale and name some other process: make sure
+	# it is a Postfix master working in this queue directory.
+	[ "$(readlink "/proc/$_m/cwd" 2>/dev/null)" = "$(cd "$dir/queue" && pwd -P)" ] ||
+	    lab_die "master.pid names $_m, which is not this lab's master"
+	_kids=$(pgrep -P "$_m" | tr '\n' ' ')
+	postfix -c "$dir/etc" stop >"$dir/log/stop.out" 2>&1 || kill -TERM "$_m" 2>/dev/null || true
+	_i=0
+	_left="$_m $_kids"
+	while [ $_i -lt 100 ]; do
+		_alive=""
+		for _p in $_left; do
+			kill -0 "$_p" 2>/dev/null && _alive="$_alive $_p"
+		done
+		_left=$_alive
+		[ -z "$_left" ] && break
+		_i=$((_i + 1))
 		sleep 0.1
 	done
-	# the master's children exit with it; make sure none is left
-	i=0
-	while pgrep -P "$pid" >/dev/null 2>&1 && [ $i -lt 50 ]; do
-		i=$((i + 1))
-		sleep 0.1
-	done
-	! kill -0 "$pid" 2>/dev/null || lab_die "Postfix master $pid survived"
+	if [ -n "$_left" ]; then
+		for _p in $_left; do kill -KILL "$_p" 2>/dev/null || true; done
+		lab_die "Postfix processes survived 'postfix stop' (killed):$_left"
+	fi
+	rm -f "$dir/queue/pid/master.pid"
 }
 
 case "${0##*/}" in
 lab.sh)
 	set -e
-	case "${1:-}" in
-	start) lab_start "$2" "$3" "${4:-}" ;;
-	stop) lab_stop "$2" ;;
-	*) echo "usage: lab.sh start DIR MILTER_PORT [default-macros] | stop DIR" >&2; exit 64 ;;
+	cmd=${1:-} dir=${2:-}
+	[ -n "$dir" ] || { echo "usage: lab.sh start DIR [--milter-port N] [--default-macros] | stop DIR" >&2; exit 64; }
+	shift 2
+	case "$cmd" in
+	start)
+		mport=8895 macros=""
+		while [ $# -gt 0 ]; do
+			case "$1" in
+			--milter-port) mport=$2; shift ;;
+			--default-macros|default-macros) macros=default-macros ;;
+			[0-9]*) mport=$1 ;;
+			*) echo "lab.sh: unknown option $1" >&2; exit 64 ;;
+			esac
+			shift
+		done
+		mkdir -p "$dir"
+		lab_start "$dir" "$mport" "$macros"
+		cat "$dir/lab.env" ;;
+	stop) lab_stop "$dir" ;;
+	*) echo "usage: lab.sh start DIR [--milter-port N] [--default-macros] | stop DIR" >&2; exit 64 ;;
 	esac ;;
+*)
+	# sourced: pick the ports now, so the caller knows them
+	lab_pick_ports ;;
 esac

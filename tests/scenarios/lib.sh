@@ -1,17 +1,32 @@
 # lib.sh - the scenario runner shared by the Postfix and Sendmail suites.
+# shellcheck shell=sh disable=SC2034
+# Sourced; POSIX sh.  The rows live in ./matrix (see its header).
 #
-# The suite that sources this file provides:
-#   mta_port LISTENER       the port of mx / submission / submissions
-#   milter_start CONFIG     start the milter with tests/scenarios/CONFIG
-#                           (or nothing for "-"), audit log in $AUDIT
-#   milter_stop             stop it by its PID
-# and sets WORK (a scratch directory) and AUDIT (the audit file).
-# It then calls run_matrix, and may call check/pass/fail for its own cases.
+# The suite that sources this file sets WORK (a scratch directory), AUDIT
+# (the milter's audit file) and MILTER_ERR (the milter's stderr), and
+# provides:
+#   mta_port LISTENER        the port of mx / submission / submissions
+#   milter_start CONFIG      start the milter with the file made by
+#                            scenario_config CONFIG ("-": nothing to start)
+#   milter_stop              stop it by its PID
+#   mta_log_check CPORT QUEUED REPLY
+#                            look in the MTA's log at the session from
+#                            client port CPORT: was the message queued
+#                            (yes/no) and, when refused, with REPLY
+#                            ("CODE X.Y.Z"; "-": not at MAIL FROM)?
+#                            Prints why not, or nothing.
+# It then calls run_matrix, may call pass/fail for its own cases, and
+# ends with summary.
+#
+# Each session is sent from a client port chosen here (free_port), and
+# every check selects the MTA log lines and the audit records by that
+# port, so no other traffic can be mistaken for the scenario's.
 
 SCENARIOS=$(cd "$(dirname "${SCENARIO_LIB:-$0}")" 2>/dev/null && pwd)
 passed=0
 failed=0
-LAB_PASSWORD=lab-password
+SCEN_LOGIN=alice@example.test
+SCEN_PASSWORD=lab-password
 
 pass() {
 	passed=$((passed + 1))
@@ -23,35 +38,109 @@ fail() {
 	echo "FAIL: $1: $2"
 }
 
-# swaks_session LISTENER TLS AUTH OUT - one message; transcript in OUT.
+summary() {
+	echo "$passed passed, $failed failed"
+}
+
+# free_port - a port no TCP socket uses in any state (TIME_WAIT included),
+# below the kernel's ephemeral range, not handed out before in this run.
+free_port() {
+	_n=0
+	while [ $_n -lt 200 ]; do
+		_n=$((_n + 1))
+		_p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 ))
+		grep -qx "$_p" "$WORK/ports.used" 2>/dev/null && continue
+		[ -z "$(ss -tanH "sport = :$_p or dport = :$_p" 2>/dev/null)" ] || continue
+		echo "$_p" >>"$WORK/ports.used"
+		echo "$_p"
+		return 0
+	done
+	return 1
+}
+
+# scenario_config CONFIG - the config file with the lab's ports filled in.
+scenario_config() {
+	sed -e "s/@MX_PORT@/$(mta_port mx)/g" \
+	    -e "s/@SUB_PORT@/$(mta_port submission)/g" \
+	    -e "s/@SMTPS_PORT@/$(mta_port submissions)/g" "$SCENARIOS/$1"
+}
+
+# swaks_session LISTENER TLS AUTH OUT CPORT - one message from client port
+# CPORT; the transcript goes to OUT.
 swaks_session() {
-	set -- "$1" "$2" "$3" "$4" --server 127.0.0.1 --port "$(mta_port "$1")" \
+	_out=$4
+	set -- "$1" "$2" "$3" --server 127.0.0.1 --port "$(mta_port "$1")" \
+	    --local-interface 127.0.0.1 --local-port "$5" \
 	    --from alice@example.test --to bob@example.test \
-	    --helo client.example --timeout 20
+	    --helo "client-$5.example" --h-Subject "scenario from port $5" \
+	    --timeout 20
 	case "$2" in
 	starttls) set -- "$@" --tls ;;
+	starttls-tlsv1.1)	# OpenSSL 3 needs security level 0 for TLSv1.1
+		set -- "$@" --tls --tls-protocol tlsv1_1 --tls-cipher 'DEFAULT:@SECLEVEL=0' ;;
 	wrapper) set -- "$@" --tlsc ;;
 	esac
 	if [ "$3" != none ]; then
-		set -- "$@" --auth "$3" --auth-user alice@example.test \
-		    --auth-password "$LAB_PASSWORD"
+		set -- "$@" --auth "$3" --auth-user "$SCEN_LOGIN" \
+		    --auth-password "$SCEN_PASSWORD"
 	fi
-	out=$4
-	shift 4
-	swaks "$@" >"$out" 2>&1 </dev/null
+	shift 3
+	swaks "$@" >"$_out" 2>&1 </dev/null
 }
 
-# mail_reply OUT - "CODE X.Y.Z" the server sent for MAIL FROM, or "none".
-mail_reply() {
-	awk '/^ *[~-]> MAIL FROM:/ { want = 1; next }
-	     want && /^ *<[~*-]/ { sub(/^ *<[~*-]\**  */, ""); print $1, $2; exit }
-	     END { if (!want) print "none" }' "$1"
-}
-
-# mail_reply_line OUT - the whole reply line the client saw for MAIL FROM.
+# mail_reply_line OUT - the reply line the client saw for MAIL FROM.
 mail_reply_line() {
 	awk '/^ *[~-]> MAIL FROM:/ { want = 1; next }
 	     want && /^ *<[~*-]/ { sub(/^ *<[~*-]\**  */, ""); print; exit }' "$1"
+}
+
+# final_reply_line OUT - the reply to MAIL FROM or, when the session ended
+# before MAIL FROM, the error reply that ended it.
+final_reply_line() {
+	if grep -Eq '^ *[~-]> MAIL FROM:' "$1"; then
+		mail_reply_line "$1"
+	else
+		awk '/^ *<[~-]?\*+ / { sub(/^ *<[~*-]\**  */, ""); print; exit }' "$1"
+	fi
+}
+
+# refused_at_mail OUT - the client sent MAIL FROM.
+refused_at_mail() {
+	grep -Eq '^ *[~-]> MAIL FROM:' "$1"
+}
+
+# records_for CPORT - the decision records (every type but the session
+# summary) of the session from client port CPORT.
+records_for() {
+	[ -f "$AUDIT" ] || return 0
+	jq -c --arg p "$1" 'select((.client_port | tostring) == $p and .type != "session")' "$AUDIT"
+}
+
+# session_records_for CPORT - the session summary records of that session.
+session_records_for() {
+	[ -f "$AUDIT" ] || return 0
+	jq -c --arg p "$1" 'select((.client_port | tostring) == $p and .type == "session")' "$AUDIT"
+}
+
+# check_session_record CPORT SESSION MAILS - one summary record, written at
+# close, for session id SESSION with MAILS MAIL commands.  Prints why not.
+check_session_record() {
+	_n=0
+	while :; do
+		_s=$(session_records_for "$1")
+		if [ -n "$_s" ] || [ $_n -ge 30 ]; then break; fi
+		_n=$((_n + 1))
+		sleep 0.1
+	done
+	[ "$(printf '%s' "$_s" | grep -c .)" -eq 1 ] ||
+	    { echo "expected one session summary record for client port $1, got: ${_s:-none}"; return; }
+	printf '%s' "$_s" | jq -e --arg s "$2" --argjson m "$3" \
+	    '.session == $s and .mails == $m' >/dev/null ||
+	    echo "session summary record differs (want session $2, mails $3): $_s"
+}
+
+count_records() {
+	if [ -f "$AUDIT" ]; then wc -l <"$AUDIT" | tr -d ' '; else echo 0; fi
 }
 
 # records_since N - the audit lines after line N.
@@ -59,79 +148,117 @@ records_since() {
 	[ -f "$AUDIT" ] && tail -n +"$(($1 + 1))" "$AUDIT"
 }
 
-count_records() {
-	if [ -f "$AUDIT" ]; then wc -l <"$AUDIT"; else echo 0; fi
+# check_reply OUT REPLY TEXT - prints why the reply to MAIL FROM (or the
+# one that ended the session before it) differs from REPLY / lacks TEXT.
+check_reply() {
+	_line=$(final_reply_line "$1")
+	case "$_line" in
+	"$2"|"$2 "*) ;;
+	*) echo "the client got '${_line:-no reply}' (for MAIL FROM, or the reply that ended the session), expected '$2'"; return ;;
+	esac
+	[ "$3" = - ] && return
+	case "$_line" in
+	*"$3"*) ;;
+	*) echo "reply '$_line' lacks '$3'" ;;
+	esac
+}
+
+# check_record CPORT OUT TLS RULE OUTCOME TYPE EXPOSURE JQ - exactly one
+# record of that session with these fields ("-" rule: none at all), and a
+# key=value decision line on the milter's stderr.  Prints why not.
+check_record() {
+	_cp=$1 _out=$2 _tls=$3 _rule=$4 _outcome=$5 _type=$6 _exp=$7 _jq=$8
+	_n=0
+	while [ $_n -lt 20 ]; do	# the record is written before the reply;
+		_recs=$(records_for "$_cp")	# allow for a slow disk anyway
+		[ -n "$_recs" ] || [ "$_rule" = - ] || { _n=$((_n + 1)); sleep 0.1; continue; }
+		break
+	done
+	_k=$(printf '%s' "$_recs" | grep -c .)
+	if [ "$_rule" = - ]; then
+		[ "$_k" -eq 0 ] || echo "$_k records, expected none: $_recs"
+		return
+	fi
+	[ "$_k" -eq 1 ] || { echo "$_k records from client port $_cp, expected 1${_recs:+: $_recs}"; return; }
+	printf '%s' "$_recs" | jq -e --arg r "$_rule" --arg o "$_outcome" \
+	    --arg t "$_type" --argjson e "$_exp" \
+	    '.rule == $r and .outcome == $o and .type == $t and .exposure == $e and
+	     .v != null and .session != null and .client_addr == "127.0.0.1"' >/dev/null ||
+	    { echo "record differs (want rule=$_rule outcome=$_outcome type=$_type exposure=$_exp): $_recs"; return; }
+	_jq=$(printf '%s' "$_jq" | sed -e "s/@MX_PORT@/$(mta_port mx)/g" \
+	    -e "s/@SUB_PORT@/$(mta_port submission)/g" \
+	    -e "s/@SMTPS_PORT@/$(mta_port submissions)/g")
+	if [ "$_jq" != - ]; then
+		printf '%s' "$_recs" | jq -e "$_jq" >/dev/null 2>&1 ||
+		    { echo "record fails '$_jq': $_recs"; return; }
+	fi
+	case "$_outcome" in
+	reject|tempfail)
+		# the client saw exactly the reply the record names
+		_line=$(mail_reply_line "$_out")
+		[ "$(printf '%s' "$_recs" | jq -r .reply)" = "$_line" ] ||
+		    { echo "client saw '$_line', record says $(printf '%s' "$_recs" | jq .reply)"; return; } ;;
+	esac
+	case "$_tls" in
+	starttls*|wrapper)
+		printf '%s' "$_recs" | jq -e '.tls == true and (.tls_version | test("^TLSv1")) and
+		    (.cipher | length > 0) and .cipher_bits >= 128' >/dev/null ||
+		    { echo "record lacks TLS facts: $_recs"; return; } ;;
+	*)
+		printf '%s' "$_recs" | jq -e '.tls == false and (has("tls_version") | not)' >/dev/null ||
+		    { echo "record says TLS on a plaintext session: $_recs"; return; } ;;
+	esac
+	grep " client_port=$_cp " "$MILTER_ERR" 2>/dev/null | grep -q " rule=$_rule .*outcome=$_outcome " ||
+	    { echo "no key=value decision line with client_port=$_cp rule=$_rule outcome=$_outcome in the milter's stderr"; return; }
+	check_session_record "$_cp" "$(printf '%s' "$_recs" | jq -r .session)" 1
 }
 
 # run_scenario LINE - one row of the matrix.
 run_scenario() {
-	IFS='|' read -r config name listener tls auth reply queued rule outcome type <<ROW
+	IFS='|' read -r _c name listener tls auth reply text queued rule outcome type exposure jqx <<ROW
 $1
 ROW
+	cport=$(free_port) || { fail "$name" "no free client port"; return; }
+	out="$WORK/scenario-$cport.out"
 	before=$(count_records)
-	out="$WORK/swaks.out"
-	swaks_session "$listener" "$tls" "$auth" "$out"
-	got=$(mail_reply "$out")
-	why=""
-	case "$got" in
-	"$reply"|"$reply "*) ;;
-	*) why="MAIL FROM got '$got', expected '$reply'" ;;
-	esac
-	if grep -q 'queued as' "$out"; then q=yes; else q=no; fi
-	[ -n "$why" ] || [ "$q" = "$queued" ] || why="queued=$q, expected $queued"
-	[ -n "$why" ] || why=$(check_record "$before" "$rule" "$outcome" "$type" "$tls")
+	swaks_session "$listener" "$tls" "$auth" "$out" "$cport"
+	why=$(check_reply "$out" "$reply" "$text")
+	if [ -z "$why" ]; then
+		if grep -q 'queued as' "$out"; then q=yes; else q=no; fi
+		[ "$q" = "$queued" ] || why="the client was told queued=$q, expected $queued"
+	fi
+	_at=$reply
+	refused_at_mail "$out" || _at=-
+	[ -n "$why" ] || why=$(mta_log_check "$cport" "$queued" "$_at")
+	[ -n "$why" ] || why=$(check_record "$cport" "$out" "$tls" "$rule" "$outcome" "$type" "$exposure" "$jqx")
+	if [ -z "$why" ] && [ "$rule" = - ] && [ "$(count_records)" -ne "$before" ]; then
+		why="records were written while the milter was stopped"
+	fi
 	if [ -z "$why" ]; then
 		pass "$name"
 	else
 		fail "$name" "$why"
-		sed 's/^/    /' "$out" | grep -E '^ *(<|->|~>|\*\*\*)' | tail -n 12
+		echo "    client port $cport; transcript $out:"
+		grep -E '^ *(<|->|~>|\*\*\*)' "$out" | grep -v '^ *[~-]>  ' | tail -n 14 | sed 's/^/    /'
 	fi
 }
 
-# check_record BEFORE RULE OUTCOME TYPE TLS - exactly one new record with
-# these fields ("-": no record at all); prints why not, or nothing.
-check_record() {
-	sleep 0.1
-	n=$(records_since "$1" | wc -l)
-	if [ "$2" = - ]; then
-		[ "$n" -eq 0 ] || echo "$n records, expected none"
-		return
-	fi
-	[ "$n" -eq 1 ] || { echo "$n new records, expected 1"; return; }
-	rec=$(records_since "$1")
-	echo "$rec" | jq -e --arg r "$2" --arg o "$3" --arg t "$4" \
-	    '.rule == $r and .outcome == $o and .type == $t' >/dev/null ||
-	    { echo "record differs: $rec"; return; }
-	case "$3" in
-	reject|tempfail)
-		# the client saw exactly the reply the record names
-		line=$(mail_reply_line "$WORK/swaks.out")
-		[ "$(echo "$rec" | jq -r .reply)" = "$line" ] ||
-		    { echo "client saw '$line', record says $(echo "$rec" | jq .reply)"; return; } ;;
-	esac
-	case "$5" in
-	starttls|wrapper)
-		echo "$rec" | jq -e '.tls == true and (.tls_version | test("^TLSv1")) and
-		    (.cipher | length > 0) and .cipher_bits >= 128' >/dev/null ||
-		    echo "record lacks TLS facts: $rec" ;;
-	*)
-		echo "$rec" | jq -e '.tls == false' >/dev/null ||
-		    echo "record says TLS on a plaintext session: $rec" ;;
-	esac
-}
-
-# run_matrix - every row, restarting the milter when the config changes.
+# run_matrix - every row, restarting the milter whenever the config changes.
 run_matrix() {
-	current=""
-	while IFS= read -r line; do
-		case "$line" in ''|'#'*) continue ;; esac
-		config=${line%%|*}
-		if [ "$config" != "$current" ]; then
+	_current=""
+	while IFS= read -r _line; do
+		case "$_line" in ''|'#'*) continue ;; esac
+		_config=${_line%%|*}
+		if [ "$_config" != "$_current" ]; then
 			milter_stop
-			milter_start "$config" || { fail "$config" "milter did not start"; current=""; continue; }
-			current=$config
+			_current=$_config
+			if ! milter_start "$_config"; then
+				fail "milter with $_config" "did not start"
+				_current=""
+				continue
+			fi
 		fi
-		run_scenario "$line"
+		run_scenario "$_line"
 	done <"$SCENARIOS/matrix"
 	milter_stop
 }

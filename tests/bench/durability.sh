@@ -1,0 +1,90 @@
+#!/bin/sh
+# durability.sh - the audit log as evidence under stress:
+#  1. SIGTERM in the middle of a burst (mload -n 2000 -c 50 in the
+#     background, the milter killed by its PID mid-way): every decision
+#     the client saw has its record (records >= decisions seen), no line
+#     is torn, and the hash chain verifies;
+#  2. a restart appends to the same file and the chain still verifies;
+#  3. a full disk (audit-log /dev/full): MAIL gets audit-failure-action
+#     (tempfail, then reject), never an accept, and the error is logged
+#     with the file and errno.
+# Ends with "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${MILTER:=$here/../../milter/tlspolicy-milter}"
+: "${MLOAD:=$here/mload}"
+W=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-durable.XXXXXX")
+. "$here/common.sh"
+port=$((23000 + $$ % 1000))
+sock="inet:$port@127.0.0.1"
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "PASS: $1"; }
+ko() { failed=$((failed + 1)); echo "FAIL: $1"; }
+conf() {	# conf FILE AUDIT EXTRA
+	printf 'syslog no\nallow-root yes\naudit-log %s\n%b[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\n' \
+	    "$2" "$3" >"$1"
+}
+decided() {	# accept + reject + tempfail of an mload line
+	sed -n 's/.*accept=\([0-9]*\) reject=\([0-9]*\) tempfail=\([0-9]*\).*/\1 \2 \3/p' "$1" |
+	    awk '{ s += $1 + $2 + $3 } END { print s + 0 }'
+}
+
+# 1. SIGTERM mid-burst
+printf 'burst secret\n' >"$W/key"
+conf "$W/m.conf" "$W/audit.jsonl" "audit-key-file $W/key\naudit-fsync interval\n"
+milter_up milter "$port" "$MILTER" -f -c "$W/m.conf" -p "$sock" || { echo "0 passed, 1 failed"; exit 1; }
+pid=$UP_PID
+"$MLOAD" -s "$sock" -c 50 -n 2000 -r 30 >"$W/load.out" 2>&1 &
+lpid=$!
+i=0	# wait until some hundreds of decisions are on file, then SIGTERM
+while [ "$(wc -l <"$W/audit.jsonl")" -lt 300 ] && [ $i -lt 200 ]; do
+	i=$((i + 1)); sleep 0.05
+done
+kill -TERM "$pid"
+wait "$lpid"
+milter_down "$pid"
+seen=$(decided "$W/load.out")
+records=$(grep -vc '"type":"session"' "$W/audit.jsonl")
+echo "   $(cat "$W/load.out")"
+echo "   decisions the client saw: $seen; decision records: $records"
+if [ "$seen" -gt 0 ] && [ "$seen" -lt 2000 ] && [ "$records" -ge "$seen" ]; then
+	ok "SIGTERM mid-burst: every decision the client saw has its record ($records >= $seen)"
+else
+	ko "SIGTERM mid-burst: $records records for $seen decisions seen (of 2000)"
+fi
+out=$("$MILTER" --verify-audit --key-file "$W/key" "$W/audit.jsonl" 2>&1)
+case "$out" in OK:*) ok "the chain verifies after SIGTERM ($out)" ;; *) ko "verify after SIGTERM: $out" ;; esac
+
+# 2. restart on the same file: the chain continues
+milter_up milter2 "$port" "$MILTER" -f -c "$W/m.conf" -p "$sock" || { echo "0 passed, 1 failed"; exit 1; }
+pid=$UP_PID
+"$MLOAD" -s "$sock" -c 5 -n 50 >"$W/load2.out" 2>&1
+milter_down "$pid"
+out=$("$MILTER" --verify-audit --key-file "$W/key" "$W/audit.jsonl" 2>&1)
+n1=$(echo "$out" | sed -n 's/^OK: \([0-9]*\) records$/\1/p')
+if [ -n "$n1" ] && [ "$(decided "$W/load2.out")" -eq 50 ]; then
+	ok "after a restart the chain goes on in the same file ($out)"
+else
+	ko "restart: $out; $(cat "$W/load2.out")"
+fi
+
+# 3. a full disk: tempfail (default), then reject; loud
+for action in tempfail reject; do
+	conf "$W/full.conf" /dev/full "audit-failure-action $action\n"
+	milter_up full "$port" "$MILTER" -f -c "$W/full.conf" -p "$sock" || { echo "0 passed, 1 failed"; exit 1; }
+	pid=$UP_PID
+	"$MLOAD" -s "$sock" -c 2 -n 10 >"$W/full.out" 2>&1
+	milter_down "$pid"
+	got=$(sed -n "s/.* $action=\([0-9]*\).*/\1/p" "$W/full.out")
+	acc=$(sed -n 's/.* accept=\([0-9]*\).*/\1/p' "$W/full.out")
+	loud=$(grep -c 'audit record NOT WRITTEN to /dev/full: No space left on device' "$W/full.err")
+	if [ "${got:-0}" -eq 10 ] && [ "${acc:-1}" -eq 0 ] && [ "$loud" -ge 10 ]; then
+		ok "full disk, audit-failure-action $action: 10 x $action, 0 accepted, logged with file and errno"
+	else
+		ko "full disk ($action): $(cat "$W/full.out"); $loud error lines"
+	fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && rm -rf "$W"
+[ "$failed" -eq 0 ]

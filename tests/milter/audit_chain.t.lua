@@ -1,0 +1,70 @@
+-- audit_chain.t.lua - the audit log as evidence: session records (also
+-- for sessions that never send MAIL), the HMAC hash chain across a
+-- rotation, and --verify-audit on the daemon's own files.
+
+dofile(SRCDIR .. "/lib.lua")
+
+local key = WORK .. "/audit.key"
+local kf = assert(io.open(key, "w"))
+kf:write("lab secret\n")
+kf:close()
+local bad = WORK .. "/wrong.key"
+kf = assert(io.open(bad, "w"))
+kf:write("not the secret\n")
+kf:close()
+
+T.start("audit-key-file " .. key .. "\naudit-fsync every\naudit-failure-action tempfail\n" ..
+	"[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\n")
+
+local sub = { listener = { port = "587", name = "submission" }, tls = T.TLS13, auth = T.ALICE }
+
+-- A session that reaches TLS but never sends MAIL still leaves a record.
+local conn = T.open(sub)
+mt.disconnect(conn)
+mt.sleep(0.3)
+local s = T.records("session")
+if #s ~= 1 then error(#s .. " session records, expected 1") end
+for _, want in ipairs({ '"type":"session"', '"mails":0', '"helos":2', '"tls":true',
+	'"tls_version":"TLSv1.3"', '"listener":"submission"', '"started":"', '"v":2' }) do
+	if not s[1]:find(want, 1, true) then error("session record lacks " .. want .. ": " .. s[1]) end
+end
+mt.echo("ok - a session without MAIL has its session record")
+
+T.expect("a decision is chained", sub, { reply = "accept", record = { v = 2, outcome = "accept" } })
+T.expect_record("the chain members", { prev = T.records()[1]:match('"prev":"(%x+)"') })
+
+-- Rotation: the first record of the new file links to the old file's last.
+assert(os.rename(T.audit, T.audit .. ".1"))
+mt.signal(10)
+mt.sleep(0.5)
+T.expect("after rotation", { listener = { port = "587" } }, { reply = "replycode",
+	record = { rule = "require-tls" } })
+mt.sleep(0.3)
+
+local function run(cmd)
+	local p = assert(io.popen(cmd .. " 2>&1; echo \"rc=$?\""))
+	local out = p:read("*a")
+	p:close()
+	return out
+end
+local files = T.audit .. ".1 " .. T.audit
+local out = run(MILTER .. " --verify-audit --key-file " .. key .. " " .. files)
+if not out:find("^OK: %d+ records") or not out:find("rc=0", 1, true) then
+	error("verify with the key: " .. out)
+end
+mt.echo("ok - the chain verifies across the rotation: " .. out:match("^[^\n]*"))
+out = run(MILTER .. " --verify-audit " .. files)
+if not out:find(T.audit .. ".1:1: hash mismatch", 1, true) or not out:find("rc=1", 1, true) then
+	error("verify without the key: " .. out)
+end
+out = run(MILTER .. " --verify-audit --key-file " .. bad .. " " .. files)
+if not out:find(":1: hash mismatch", 1, true) or not out:find("rc=1", 1, true) then
+	error("verify with a wrong key: " .. out)
+end
+out = run(MILTER .. " --verify-audit --key-file " .. key .. " " .. T.audit)
+if not out:find("^OK: ") then error("the new file alone: " .. out) end
+out = run(MILTER .. " --verify-audit --key-file " .. key .. " " .. T.audit .. " " .. T.audit .. ".1")
+if not out:find(T.audit .. ".1:1: broken link", 1, true) then error("files out of order: " .. out) end
+mt.echo("ok - a wrong key and a wrong file order are detected")
+
+T.done()

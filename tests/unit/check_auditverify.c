@@ -1,0 +1,265 @@
+/*
+ * check_auditverify - the hash chain as the sink writes it and as
+ * --verify-audit checks it: an untouched log across two rotations and a
+ * restart verifies; an edited field, a deleted line, two swapped lines,
+ * a truncated last line and a wrong HMAC key are each caught at the
+ * right line, with the right reason.
+ */
+
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "auditverify.h"
+#include "facts.h"
+#include "policy.h"
+#include "strbuf.h"
+
+#define N_LINES	12
+
+static const unsigned char key[] = "lab secret";
+static char	 dir[] = "/tmp/check_auditverify.XXXXXX";
+static char	 path[3][112];		/* .2, .1, the live file: chain order */
+static char	*lines[N_LINES];	/* all records, chain order */
+
+/* write_one - one chained decision record for session id. */
+static void
+write_one(struct audit_sink *sink, int i)
+{
+	struct audit_record r = { 0 };
+	struct policy_verdict v;
+	struct policy_rules rules;
+	struct facts f;
+	struct strbuf sb;
+	char id[16];
+
+	facts_init(&f);
+	ck_assert_int_eq(facts_set(&f, FACT_CLIENT_ADDR, "192.0.2.10"), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_PORT, "587"), 0);
+	policy_rules_init(&rules);
+	rules.require_tls = i % 2 == 0;
+	policy_decide(&rules, &f, &v);
+	policy_rules_free(&rules);
+	(void) snprintf(id, sizeof(id), "S.%d", i);
+	r.time.tv_sec = 1795857058 + i;
+	r.session_id = id;
+	r.listener = "submission";
+	r.facts = &f;
+	r.verdict = &v;
+	r.action = POLICY_ACTION_REJECT;
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	ck_assert_int_eq(audit_format_json_open(&r, &sb), 0);
+	ck_assert_int_eq(audit_sink_write_chained(sink, &sb), 0);
+	strbuf_free(&sb);
+	facts_clear(&f);
+}
+
+/* write_log - 12 records: rotate after 4 and 8, restart the sink after 10. */
+static void
+write_log(void)
+{
+	struct audit_sink *sink;
+	char live[96];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	(void) snprintf(live, sizeof(live), "%s/audit.jsonl", dir);
+	for (int i = 0; i < 3; i++)
+		(void) snprintf(path[i], sizeof(path[i]), "%s%s", live,
+		    i == 0 ? ".2" : i == 1 ? ".1" : "");
+	ck_assert_ptr_nonnull(sink = audit_sink_open(live));
+	ck_assert_int_eq(audit_sink_set_key(sink, key, sizeof(key) - 1), 0);
+	for (int i = 0; i < N_LINES; i++) {
+		if (i == 4 || i == 8) {
+			ck_assert_int_eq(rename(live, i == 4 ? path[0] : path[1]), 0);
+			ck_assert_int_eq(audit_sink_reopen(sink), 0);
+		}
+		if (i == 10) {		/* a restart continues the chain */
+			audit_sink_close(&sink);
+			ck_assert_ptr_nonnull(sink = audit_sink_open(live));
+			ck_assert_int_eq(audit_sink_set_key(sink, key,
+			    sizeof(key) - 1), 0);
+		}
+		write_one(sink, i);
+	}
+	audit_sink_close(&sink);
+}
+
+/* read_lines - every line of the three files, without newlines. */
+static void
+read_lines(void)
+{
+	char buf[AUDIT_RECORD_MAX];
+	int n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		FILE *fp = fopen(path[i], "r");
+
+		ck_assert_ptr_nonnull(fp);
+		while (fgets(buf, sizeof(buf), fp) != NULL) {
+			ck_assert_int_lt(n, N_LINES);
+			buf[strcspn(buf, "\n")] = '\0';
+			ck_assert_ptr_nonnull(lines[n++] = strdup(buf));
+		}
+		(void) fclose(fp);
+	}
+	ck_assert_int_eq(n, N_LINES);
+}
+
+/* first_bad - feed lines (an edited copy); 1-based line of the failure, or 0. */
+static int
+first_bad(char **l, int n, const unsigned char *k, size_t klen, bool last_whole,
+    const char *why)
+{
+	struct auditverify v;
+
+	auditverify_init(&v, k, klen);
+	for (int i = 0; i < n; i++)
+		if (auditverify_line(&v, l[i], strlen(l[i]), i < n - 1 ||
+		    last_whole) == -1) {
+			ck_assert_msg(strstr(v.why, why) != NULL, "line %d: %s",
+			    i + 1, v.why);
+			return i + 1;
+		}
+	ck_assert_int_eq(v.n_records, (unsigned long)n);
+	return 0;
+}
+
+static void
+setup(void)
+{
+	write_log();
+	read_lines();
+}
+
+static void
+teardown(void)
+{
+	for (int i = 0; i < N_LINES; i++) {
+		free(lines[i]);
+		lines[i] = NULL;
+	}
+	for (int i = 0; i < 3; i++)
+		(void) unlink(path[i]);
+	(void) rmdir(dir);
+	(void) strcpy(dir, "/tmp/check_auditverify.XXXXXX");
+}
+
+START_TEST(test_untouched)
+{
+	struct auditverify v;
+	unsigned long line;
+	FILE *fp;
+
+	auditverify_init(&v, key, sizeof(key) - 1);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_ptr_nonnull(fp = fopen(path[i], "r"));
+		ck_assert_int_eq(auditverify_file(&v, fp, &line), 0);
+		(void) fclose(fp);
+	}
+	ck_assert_uint_eq(v.n_records, N_LINES);
+	ck_assert_str_eq(v.anchor, AUDIT_CHAIN_ANCHOR);
+	ck_assert(strncmp(lines[4] + strlen(lines[4]) - 149, ",\"prev\":\"", 9) == 0);
+	ck_assert_int_eq(first_bad(lines, N_LINES, key, sizeof(key) - 1, true,
+	    ""), 0);
+	ck_assert_int_eq(first_bad(lines, N_LINES, NULL, 0, true,
+	    "hash mismatch"), 1);
+	ck_assert_int_eq(first_bad(lines, N_LINES, (const unsigned char *)"x",
+	    1, true, "hash mismatch"), 1);
+}
+END_TEST
+
+START_TEST(test_edit)
+{
+	char *p = strstr(lines[6], "192.0.2.10");
+
+	ck_assert_ptr_nonnull(p);
+	p[9] = '1';		/* 192.0.2.11 */
+	ck_assert_int_eq(first_bad(lines, N_LINES, key, sizeof(key) - 1, true,
+	    "hash mismatch"), 7);
+	(void) strcpy(lines[2], "{\"v\":2,");
+	ck_assert_int_eq(first_bad(lines, N_LINES, key, sizeof(key) - 1, true,
+	    "not JSON"), 3);
+	(void) strcpy(lines[1], "{\"v\":1}");
+	ck_assert_int_eq(first_bad(lines, N_LINES, key, sizeof(key) - 1, true,
+	    "not a chained record"), 2);
+}
+END_TEST
+
+START_TEST(test_delete)
+{
+	char *l[N_LINES];
+	int n = 0;
+
+	for (int i = 0; i < N_LINES; i++)
+		if (i != 5)
+			l[n++] = lines[i];
+	ck_assert_int_eq(first_bad(l, n, key, sizeof(key) - 1, true,
+	    "broken link"), 6);
+}
+END_TEST
+
+START_TEST(test_swap)
+{
+	char *t = lines[8];
+
+	lines[8] = lines[9];
+	lines[9] = t;
+	ck_assert_int_eq(first_bad(lines, N_LINES, key, sizeof(key) - 1, true,
+	    "broken link"), 9);
+}
+END_TEST
+
+START_TEST(test_truncate)
+{
+	lines[N_LINES - 1][strlen(lines[N_LINES - 1]) / 2] = '\0';
+	ck_assert_int_eq(first_bad(lines, N_LINES, key, sizeof(key) - 1, false,
+	    "truncated line"), N_LINES);
+	ck_assert_int_eq(first_bad(lines, N_LINES, key, sizeof(key) - 1, true,
+	    "not JSON"), N_LINES);
+}
+END_TEST
+
+START_TEST(test_json)
+{
+	static const char *good[] = { "{}", "[1,-2.5e+3,true,false,null]",
+	    "{\"a\":{\"b\":[\"\\u00e9\\n\"]}}", " 0 " };
+	static const char *bad[] = { "", "{", "{\"a\"}", "[1,]", "01", "\"\x01\"",
+	    "{\"a\":1}x", "\"\\x\"", "tru" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(auditverify_is_json(good[i], strlen(good[i])), "%s",
+		    good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!auditverify_is_json(bad[i], strlen(bad[i])), "%s",
+		    bad[i]);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("auditverify");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_untouched);
+	tcase_add_test(tc, test_edit);
+	tcase_add_test(tc, test_delete);
+	tcase_add_test(tc, test_swap);
+	tcase_add_test(tc, test_truncate);
+	tcase_add_test(tc, test_json);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
