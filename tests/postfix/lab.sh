@@ -139,6 +139,8 @@ smtpd_tls_protocols = >=TLSv1
 smtpd_tls_mandatory_protocols = >=TLSv1
 smtpd_tls_ciphers = low
 tls_low_cipherlist = DEFAULT:@SECLEVEL=0
+smtpd_tls_ask_ccert = yes
+smtpd_tls_CAfile = $dir/tls/ca.pem
 smtpd_tls_auth_only = no
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = cyrus
@@ -182,10 +184,21 @@ ENV
 
 lab_write_secrets() {
 	dir=$1
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.$LAB_DOMAIN" \
-	    -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" >"$dir/log/openssl.out" 2>&1 ||
-	    { cat "$dir/log/openssl.out" >&2; lab_die "openssl could not make the certificate"; }
-	chmod 600 "$dir/tls/key.pem"
+	# A lab CA signs the server's certificate and a client certificate
+	# (CN=alice@example.test) for the require-client-cert scenarios.
+	{ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/O=Example Lab/CN=Lab CA" \
+	    -keyout "$dir/tls/ca.key" -out "$dir/tls/ca.pem" &&
+	  openssl req -newkey rsa:2048 -nodes -subj "/CN=mx.$LAB_DOMAIN" \
+	    -keyout "$dir/tls/key.pem" -out "$dir/tls/server.csr" &&
+	  openssl x509 -req -days 2 -in "$dir/tls/server.csr" -CA "$dir/tls/ca.pem" \
+	    -CAkey "$dir/tls/ca.key" -CAcreateserial -out "$dir/tls/cert.pem" &&
+	  openssl req -newkey rsa:2048 -nodes -subj "/O=Example Lab/CN=alice@$LAB_DOMAIN" \
+	    -keyout "$dir/tls/client.key" -out "$dir/tls/client.csr" &&
+	  openssl x509 -req -days 2 -in "$dir/tls/client.csr" -CA "$dir/tls/ca.pem" \
+	    -CAkey "$dir/tls/ca.key" -CAcreateserial -out "$dir/tls/client.pem"; } \
+	    >"$dir/log/openssl.out" 2>&1 ||
+	    { cat "$dir/log/openssl.out" >&2; lab_die "openssl could not make the certificates"; }
+	chmod 600 "$dir/tls/key.pem" "$dir/tls/ca.key" "$dir/tls/client.key"
 	printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s\nmech_list: PLAIN LOGIN\n' \
 	    "$dir/sasl/sasldb2" >"$dir/etc/sasl/smtpd.conf"
 	echo "$LAB_PASSWORD" | saslpasswd2 -p -c -f "$dir/sasl/sasldb2" -u "$LAB_DOMAIN" "$LAB_USER" ||

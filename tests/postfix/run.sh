@@ -33,6 +33,8 @@ SCENARIO_LIB="$top/tests/scenarios/lib.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-postfix.XXXXXX") || exit 1
 chmod 755 "$WORK"	# Postfix (user postfix) must reach the lab below it
 LAB="$WORK/lab"
+SCEN_CLIENT_CERT="$LAB/tls/client.pem"	# signed by the lab's CA (lab.sh)
+SCEN_CLIENT_KEY="$LAB/tls/client.key"
 AUDIT="$WORK/audit.jsonl"
 MILTER_ERR="$WORK/milter.err"
 MILTER_PID=""
@@ -264,6 +266,7 @@ if ! (lab_start "$LAB" "$MILTER_PORT") >"$WORK/lab.out" 2>&1; then
 fi
 pass "private Postfix started: MX $LAB_MX_PORT, submission $LAB_SUB_PORT, submissions $LAB_SMTPS_PORT, milter $MILTER_PORT"
 run_matrix
+run_matrix matrix-strength	# TLS strength and client certificates
 if milter_start names.conf; then
 	two_transactions
 	milter_stop

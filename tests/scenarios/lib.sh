@@ -27,6 +27,8 @@ passed=0
 failed=0
 SCEN_LOGIN=alice@example.test
 SCEN_PASSWORD=lab-password
+: "${SCEN_CLIENT_CERT:=}"	# set by a suite whose lab has a CA
+: "${SCEN_CLIENT_KEY:=}"
 
 pass() {
 	passed=$((passed + 1))
@@ -78,6 +80,10 @@ swaks_session() {
 	starttls) set -- "$@" --tls ;;
 	starttls-tlsv1.1)	# OpenSSL 3 needs security level 0 for TLSv1.1
 		set -- "$@" --tls --tls-protocol tlsv1_1 --tls-cipher 'DEFAULT:@SECLEVEL=0' ;;
+	starttls-nofs)	# TLSv1.2 with RSA key exchange: no forward secrecy
+		set -- "$@" --tls --tls-protocol tlsv1_2 --tls-cipher 'AES128-SHA:@SECLEVEL=0' ;;
+	starttls-cert)	# a client certificate signed by the lab's CA
+		set -- "$@" --tls --tls-cert "$SCEN_CLIENT_CERT" --tls-key "$SCEN_CLIENT_KEY" ;;
 	wrapper) set -- "$@" --tlsc ;;
 	esac
 	if [ "$3" != none ]; then
@@ -243,7 +249,7 @@ ROW
 	fi
 }
 
-# run_matrix - every row, restarting the milter whenever the config changes.
+# run_matrix [FILE] - every row of FILE (default: matrix), restarting the milter whenever the config changes.
 run_matrix() {
 	_current=""
 	while IFS= read -r _line; do
@@ -259,6 +265,6 @@ run_matrix() {
 			fi
 		fi
 		run_scenario "$_line"
-	done <"$SCENARIOS/matrix"
+	done <"$SCENARIOS/${1:-matrix}"
 	milter_stop
 }
