@@ -87,6 +87,7 @@ stage "real Postfix suite" env MILTER="$top/build/normal/milter/tlspolicy-milter
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
 stage "unit and protocol suites under ASan+UBSan" check_in build/asan
 stage "fuzzing (libFuzzer, ${FUZZ_SECONDS:-60}s per target)" sh "$top/tests/fuzz/run.sh" "$top/build/fuzz"
+stage "report rendered in headless Chromium" sh "$top/tests/report-html.sh"
 stage "make distcheck" sh -c "cd build/normal && { make -s distcheck >/dev/null 2>&1 || { make distcheck 2>&1 | tail -40; exit 1; }; }"
 
 echo

@@ -45,7 +45,7 @@ for k in $(sed -n 's/^\([a-z][a-z-]*\) .*/\1/p' "$sample" | sort -u); do
 done
 
 if command -v mandoc >/dev/null 2>&1; then
-	for m in "$man5" "$man8"; do
+	for m in "$man5" "$man8" "$top/doc/tlspolicy-report.1"; do
 		[ -f "$m" ] || continue
 		out=$(mandoc -Tlint -W warning "$m" 2>&1) || true
 		[ -z "$out" ] || { echo "FAIL: mandoc -Tlint $m:"; echo "$out"; fail=1; }
