@@ -7,7 +7,8 @@
 #   1. normal build with -Werror: unit suites (Check) and the protocol
 #      suite (miltertest against the real daemon);
 #   2. the protocol suite again with the daemon under valgrind memcheck;
-#   3. the real-Postfix suite (private instance on loopback, swaks);
+#   3. the real-Postfix and real-Sendmail suites (private instances on
+#      loopback, swaks), and the comparison of their decisions;
 #   4. the same unit and protocol suites built with ASan and UBSan;
 #   5. every libFuzzer target for FUZZ_SECONDS (default 60) from its seeds;
 #   6. make distcheck.
@@ -83,10 +84,14 @@ stage "protocol suite under valgrind memcheck" env VALGRIND=1 \
 stage "allocation failure injection" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
     sh "$top/tests/milter/failalloc.sh"
 stage "real Postfix suite" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
-    sh "$top/tests/postfix/run.sh"
+    AUDIT_OUT="$top/build/postfix-matrix.jsonl" sh "$top/tests/postfix/run.sh"
+stage "real Sendmail suite" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
+    AUDIT_OUT="$top/build/sendmail-matrix.jsonl" sh "$top/tests/sendmail/run.sh"
+stage "one config, same decisions behind Postfix and Sendmail" sh "$top/tests/sendmail/same-policy.sh" \
+    "$top/build/postfix-matrix.jsonl" "$top/build/sendmail-matrix.jsonl"
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
 stage "unit and protocol suites under ASan+UBSan" check_in build/asan
-stage "fuzzing (libFuzzer, ${FUZZ_SECONDS:-60}s per target)" sh "$top/tests/fuzz/run.sh" "$top/build/fuzz"
+stage "fuzzing (libFuzzer, ${FUZZ_SECONDS:-50}s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-50}" sh "$top/tests/fuzz/run.sh" "$top/build/fuzz"
 stage "report rendered in headless Chromium" sh "$top/tests/report-html.sh"
 stage "make distcheck" sh -c "cd build/normal && { make -s distcheck >/dev/null 2>&1 || { make distcheck 2>&1 | tail -40; exit 1; }; }"
 

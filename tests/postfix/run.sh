@@ -266,6 +266,7 @@ if ! (lab_start "$LAB" "$MILTER_PORT") >"$WORK/lab.out" 2>&1; then
 fi
 pass "private Postfix started: MX $LAB_MX_PORT, submission $LAB_SUB_PORT, submissions $LAB_SMTPS_PORT, milter $MILTER_PORT"
 run_matrix
+[ -n "${AUDIT_OUT:-}" ] && cp "$AUDIT" "$AUDIT_OUT"	# for tests/sendmail/same-policy.sh
 run_matrix matrix-strength	# TLS strength and client certificates
 if milter_start names.conf; then
 	two_transactions
