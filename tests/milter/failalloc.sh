@@ -51,7 +51,7 @@ LUA
 	want="answering $action"
 	if [ $rc -eq 0 ] && grep -q "internal failure: out of memory reading macros; $want" "$w/err" &&
 	    [ "$(grep -c '"outcome":"accept"' "$w/audit.jsonl")" -eq 1 ] &&
-	    [ "$(wc -l <"$w/audit.jsonl")" -eq 1 ]; then
+	    [ "$(grep -c '"type":"decision"' "$w/audit.jsonl")" -eq 1 ]; then
 		passed=$((passed + 1))
 		echo "PASS: failure-action $action: out of memory answers $action, logged, no accept; the next session is decided"
 	else
