@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "facts.h"
+#include "strbuf.h"
 
 #define SESSION_ID_MAX 24
 
@@ -31,6 +32,8 @@ struct session {
 	bool		 is_auth_before_tls;	/* AUTH already present at the first TLS HELO */
 	bool		 has_noreply;		/* MTA takes no reply at connect/HELO */
 	bool		 has_failed;		/* an earlier stage ran out of memory */
+	struct strbuf	 out;			/* record text, reused by every
+						 * record of the session */
 };
 
 /*

@@ -105,7 +105,7 @@ static int	set_client_from_sockaddr(struct facts *, const _SOCK_ADDR *);
 static sfsistat	fail(SMFICTX *, const struct session *, const char *, bool);
 static sfsistat	act(SMFICTX *, const struct policy_verdict *);
 static void	set_reply(SMFICTX *, unsigned, const char *, const char *);
-static int	record(const struct session *, const struct conf_listener *,
+static int	record(struct session *, const struct conf_listener *,
 		    const struct policy_verdict *);
 static int	write_audit(const char *, struct strbuf *);
 static void	record_session(struct session *);
@@ -363,7 +363,7 @@ set_reply(SMFICTX *ctx, unsigned code, const char *xcode, const char *text)
 
 /* record - the syslog line and, when configured, the JSON line. */
 static int
-record(const struct session *s, const struct conf_listener *l,
+record(struct session *s, const struct conf_listener *l,
     const struct policy_verdict *v)
 {
 	struct audit_record r = {
@@ -372,7 +372,7 @@ record(const struct session *s, const struct conf_listener *l,
 		.facts = &s->facts,
 		.verdict = v,
 	};
-	struct strbuf sb;
+	struct strbuf *sb = &s->out;
 	int rc = 0;
 
 	(void) clock_gettime(CLOCK_REALTIME, &r.time);
@@ -391,19 +391,18 @@ record(const struct session *s, const struct conf_listener *l,
 		break;
 	}
 	r.is_report_mode = r.action == POLICY_ACTION_REPORT;
-	strbuf_init(&sb, AUDIT_RECORD_MAX);
-	if (audit_format_kv(&r, &sb) == -1) {
+	strbuf_reset(sb);
+	if (audit_format_kv(&r, sb) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format record", s->id);
 		rc = -1;
 	} else
-		log_msg(LOG_LEVEL_INFO, "%s: %s", s->id, strbuf_str(&sb));
+		log_msg(LOG_LEVEL_INFO, "%s: %s", s->id, strbuf_str(sb));
 	if (audit_sink != NULL) {
-		strbuf_reset(&sb);
-		if (audit_format_json_open(&r, &sb) == -1 ||
-		    write_audit(s->id, &sb) == -1)
+		strbuf_reset(sb);
+		if (audit_format_json_open(&r, sb) == -1 ||
+		    write_audit(s->id, sb) == -1)
 			rc = -1;
 	}
-	strbuf_free(&sb);
 	return rc;
 }
 
@@ -430,23 +429,22 @@ record_session(struct session *s)
 		.n_helo = s->n_helo,
 		.n_mail = s->n_mail,
 	};
-	struct strbuf sb;
+	struct strbuf *sb = &s->out;
 	bool port_missing;
 
 	(void) clock_gettime(CLOCK_REALTIME, &as.time);
 	if (s->conf != NULL)
 		as.listener = conf_match(s->conf, &s->facts, &port_missing)->label;
-	strbuf_init(&sb, AUDIT_RECORD_MAX);
-	if (audit_format_session_kv(&as, &sb) == 0)
-		log_msg(LOG_LEVEL_INFO, "%s: %s", s->id, strbuf_str(&sb));
+	strbuf_reset(sb);
+	if (audit_format_session_kv(&as, sb) == 0)
+		log_msg(LOG_LEVEL_INFO, "%s: %s", s->id, strbuf_str(sb));
 	else
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format session record",
 		    s->id);
-	strbuf_reset(&sb);
-	if (audit_sink != NULL && (audit_format_session_open(&as, &sb) == -1 ||
-	    write_audit(s->id, &sb) == -1))
+	strbuf_reset(sb);
+	if (audit_sink != NULL && (audit_format_session_open(&as, sb) == -1 ||
+	    write_audit(s->id, sb) == -1))
 		log_msg(LOG_LEVEL_ERROR, "%s: session record lost", s->id);
-	strbuf_free(&sb);
 }
 
 /* warn_missing_port - once per process: which macro, which line to add. */

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "facts.h"
 #include "session.h"
@@ -129,6 +130,7 @@ session_new(void)
 	(void) snprintf(s->id, sizeof(s->id), "%llX.%lu",
 	    (unsigned long long)start_time, n);
 	facts_init(&s->facts);
+	strbuf_init(&s->out, AUDIT_RECORD_MAX);
 	s->conf = session_conf_acquire();
 	return s;
 }
@@ -141,6 +143,7 @@ session_free(struct session **sp)
 	if (s == NULL)
 		return;
 	facts_clear(&s->facts);
+	strbuf_free(&s->out);
 	session_conf_release(&s->conf);
 	free(s);
 	*sp = NULL;
