@@ -514,7 +514,7 @@ open_audit(const struct conf *conf)
 		[CONF_FSYNC_EVERY] = AUDIT_FSYNC_EVERY,
 		[CONF_FSYNC_NONE] = AUDIT_FSYNC_NONE,
 	};
-	unsigned char key[AUDIT_KEY_MAX];
+	unsigned char key[AUDIT_KEY_MAX] = { 0 };
 	size_t keylen = 0;
 	struct audit_sink *sink;
 
@@ -565,7 +565,7 @@ read_key(const char *path, unsigned char *key, size_t *size)
 static int
 verify_audit(int argc, char **argv)
 {
-	unsigned char key[AUDIT_KEY_MAX];
+	unsigned char key[AUDIT_KEY_MAX] = { 0 };
 	size_t keylen = 0;
 	struct auditverify v;
 	int i = 0;
