@@ -135,14 +135,17 @@ main(int argc, char **argv)
 	    !opt.is_root_allowed) {
 		fprintf(stderr, "tlspolicy-milter: refusing to run as root: set"
 		    " userid in the config (or -u user), or allow-root yes (-R)\n");
+		conf_free(&conf);
 		return EX_CONFIG;
 	}
 	start_logging(conf, &opt);
 	if (tlsinfo_cipher_init() == -1)	/* reads OpenSSL's config: before chroot/setuid */
 		log_msg(LOG_LEVEL_WARNING, "OpenSSL's cipher table is not"
 		    " available; every cipher counts as unknown");
-	if (conf->audit_log != NULL && (sink = open_audit(conf)) == NULL)
+	if (conf->audit_log != NULL && (sink = open_audit(conf)) == NULL) {
+		conf_free(&conf);
 		return EX_CANTCREAT;
+	}
 	session_conf_install(conf);
 	rc = serve(&opt, sink);
 	session_conf_shutdown();

@@ -27,7 +27,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-bench.XXXXXX")
 chmod 755 "$W"
 . "$here/common.sh"
 . "$top/tests/postfix/lab.sh"
-port=$((23000 + $$ % 1000))
+port=$(free_port $((23000 + $$ % 1000)))
 printf 'syslog no\nuserid nobody\npid-file %s/m.pid\naudit-log %s/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\nmin-tls-version TLSv1.2\n' "$W" "$W" >"$W/m.conf"
 UP_PID=""
 trap 'milter_down "$UP_PID"; (lab_stop "$W/lab") 2>/dev/null' EXIT

@@ -47,3 +47,12 @@ daemon_up() {
 	done
 	UP_PID=$(cat "$pidfile")
 }
+
+# free_port BASE - BASE, or the next port with no socket in any state.
+free_port() {
+	_p=$1
+	while ss -tanH "sport = :$_p" 2>/dev/null | grep -q .; do
+		_p=$((_p + 1))
+	done
+	echo "$_p"
+}

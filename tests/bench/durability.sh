@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${MLOAD:=$here/mload}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-durable.XXXXXX")
 . "$here/common.sh"
-port=$((23000 + $$ % 1000))
+port=$(free_port $((23000 + $$ % 1000)))
 sock="inet:$port@127.0.0.1"
 passed=0
 failed=0

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${MLOAD:=$here/mload}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-hostile.XXXXXX")
 . "$here/common.sh"
-port=$((21000 + $$ % 1000))
+port=$(free_port $((21000 + $$ % 1000)))
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "PASS: $1"; }

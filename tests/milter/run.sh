@@ -27,7 +27,7 @@ fi
 passed=0
 failed=0
 # A port range per run, away from the usual services.
-base=$(( 20000 + ($$ % 2000) * 10 ))
+base=$(( 20000 + ($$ % 500) * 20 ))
 i=0
 for script in "$SRCDIR"/*.t.lua; do
 	name=$(basename "$script" .t.lua)
@@ -40,7 +40,11 @@ for script in "$SRCDIR"/*.t.lua; do
 		    "$work" "$MILTER" >"$daemon"
 		chmod +x "$daemon"
 	fi
-	"$MILTERTEST" -D MILTER="$daemon" -D PORT=$((base + i)) -D WORK="$work" \
+	port=$((base + i * 7))
+	while ss -tanH "sport = :$port" 2>/dev/null | grep -q .; do	# in use: next
+		port=$((port + 1))
+	done
+	"$MILTERTEST" -D MILTER="$daemon" -D PORT=$port -D WORK="$work" \
 	    -D SRCDIR="$SRCDIR" -s "$script" >"$work/out" 2>"$work/err" </dev/null
 	rc=$?
 	why=""

@@ -29,6 +29,12 @@ if [ -z "${TLSPOLICY_SENDMAIL_NETNS:-}" ]; then
 		echo "0 passed, 1 failed"
 		exit 1
 	fi
+	# Fetch the packages first: the private namespace has no network.
+	if ! sh "$here/fetch.sh" >/dev/null; then
+		echo "FAIL: setup: could not download and unpack Sendmail (tests/sendmail/fetch.sh, above)"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
 	TLSPOLICY_SENDMAIL_NETNS=1 exec unshare -n sh "$0" "$@"
 fi
 ip link set lo up || { echo "FAIL: setup: no loopback in the namespace"; echo "0 passed, 1 failed"; exit 1; }
