@@ -103,6 +103,7 @@ static int	write_all(int, const char *, size_t);
 static void	sync_locked(struct audit_sink *, bool);
 static size_t	utf8_len(const unsigned char *, size_t);
 static bool	is_bare(const char *, size_t);
+static int	escape_quoted(struct strbuf *, const char *, size_t, bool);
 
 enum audit_type
 audit_record_type(const struct audit_record *r)
@@ -208,44 +209,25 @@ audit_format_time(const struct timespec *ts, char *buf, size_t size)
 int
 audit_escape_kv(struct strbuf *sb, const char *s, size_t size)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-	int rc = 0;
-
 	if (size > 0 && is_bare(s, size))
 		return strbuf_append(sb, s, size);
-	rc |= strbuf_putc(sb, '"');
-	while (i < size && rc == 0) {
-		unsigned char c = p[i];
-
-		if (c >= 0x80 && (n = utf8_len(p + i, size - i)) > 0) {
-			rc |= strbuf_append(sb, p + i, n);
-			i += n;
-			continue;
-		}
-		if (c == '"' || c == '\\')
-			rc |= strbuf_putc(sb, '\\') | strbuf_putc(sb, (char)c);
-		else if (c == '\n')
-			rc |= strbuf_puts(sb, "\\n");
-		else if (c == '\r')
-			rc |= strbuf_puts(sb, "\\r");
-		else if (c == '\t')
-			rc |= strbuf_puts(sb, "\\t");
-		else if (c < 0x20 || c >= 0x7f) {
-			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 0xf] };
-
-			rc |= strbuf_append(sb, e, sizeof(e));
-		} else
-			rc |= strbuf_putc(sb, (char)c);
-		i++;
-	}
-	return rc != 0 ? -1 : strbuf_putc(sb, '"');
+	return escape_quoted(sb, s, size, false);
 }
 
 int
 audit_escape_json(struct strbuf *sb, const char *s, size_t size)
 {
+	return escape_quoted(sb, s, size, true);
+}
+
+/*
+ * escape_quoted - s in double quotes: \" \\ \n \r \t, valid UTF-8 as is,
+ * any other byte as \xNN (kv) or \u00NN (JSON).
+ */
+static int
+escape_quoted(struct strbuf *sb, const char *s, size_t size, bool is_json)
+{
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, n;
 	int rc = strbuf_putc(sb, '"');
@@ -266,9 +248,13 @@ audit_escape_json(struct strbuf *sb, const char *s, size_t size)
 			rc |= strbuf_puts(sb, "\\r");
 		else if (c == '\t')
 			rc |= strbuf_puts(sb, "\\t");
-		else if (c < 0x20 || c >= 0x7f)
-			rc |= strbuf_printf(sb, "\\u%04x", c);
-		else
+		else if (c < 0x20 || c >= 0x7f) {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
+			char x[4] = { '\\', 'x', hex[c >> 4], hex[c & 0xf] };
+
+			rc |= is_json ? strbuf_append(sb, u, sizeof(u)) :
+			    strbuf_append(sb, x, sizeof(x));
+		} else
 			rc |= strbuf_putc(sb, (char)c);
 		i++;
 	}
