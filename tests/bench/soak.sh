@@ -59,7 +59,14 @@ check "no protocol errors" '[ $lrc -eq 0 ] && [ "${errs:-1}" -eq 0 ]'
 check "records equal decisions ($records = $decided)" '[ "$records" -eq "$decided" ] && [ "$decided" -gt 0 ]'
 check "the hash chain verifies across the rotations ($chain)" 'case "$chain" in OK:*) true ;; *) false ;; esac'
 check "reloads and reopens happened and were logged" '[ "$hups" -ge 1 ] && [ "$reopens" -ge 1 ]'
-check "resident memory within 10% of warm-up" '[ $((rss1 * 100)) -le $((rss0 * 110)) ]'
+if ldd "$MILTER" 2>/dev/null | grep -q libasan; then
+	# ASan's allocator keeps freed memory in quarantine: resident size says
+	# nothing about leaks there (LeakSanitizer checks those at exit); the
+	# normal build's run of this test measures it.
+	echo "NOTE: resident memory not compared under AddressSanitizer (${rss0} -> ${rss1} kB)"
+else
+	check "resident memory within 10% of warm-up" '[ $((rss1 * 100)) -le $((rss0 * 110)) ]'
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && rm -rf "$W"
 [ "$failed" -eq 0 ]
