@@ -86,6 +86,7 @@ static int	set_users(struct conf_loader *, const struct conf_key *,
 static int	set_fsync(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	parse_bool(const char *, bool *);
+static int	parse_uint(const char *, int, unsigned long, unsigned *);
 static int	parse_action(const char *, enum policy_action *);
 static char	*next_item(char **);
 static bool	is_printable(const char *);
@@ -194,16 +195,24 @@ static int
 set_bits(struct conf_loader *ld, const struct conf_key *k, const char *v,
     void *field)
 {
-	unsigned *bits = field;
-	char *end;
-	unsigned long n;
+	if (parse_uint(v, 10, 16384, field) == -1)
+		return conf_bad_value(ld, k, v);
+	return 0;
+}
 
-	if (*v < '0' || *v > '9')
-		return conf_bad_value(ld, k, v);
-	n = strtoul(v, &end, 10);
-	if (*end != '\0' || n > 16384 || strlen(v) > 5)
-		return conf_bad_value(ld, k, v);
-	*bits = (unsigned)n;
+/* parse_uint - digits of base (8 or 10) only, value at most max. */
+static int
+parse_uint(const char *v, int base, unsigned long max, unsigned *out)
+{
+	unsigned long n;
+	char *end;
+
+	if (*v < '0' || *v > (base == 8 ? '7' : '9') || strlen(v) > 6)
+		return -1;
+	n = strtoul(v, &end, base);
+	if (*end != '\0' || n > max)
+		return -1;
+	*out = (unsigned)n;
 	return 0;
 }
 
@@ -281,16 +290,8 @@ static int
 set_mode(struct conf_loader *ld, const struct conf_key *k, const char *v,
     void *field)
 {
-	unsigned *mode = field;
-	char *end;
-	unsigned long m;
-
-	if (*v < '0' || *v > '7')
+	if (parse_uint(v, 8, 0777, field) == -1)
 		return conf_bad_value(ld, k, v);
-	m = strtoul(v, &end, 8);
-	if (*end != '\0' || m > 0777 || strlen(v) > 4)
-		return conf_bad_value(ld, k, v);
-	*mode = (unsigned)m;
 	return 0;
 }
 
