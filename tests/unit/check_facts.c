@@ -22,7 +22,7 @@
  *	Exit status 0 when every test passes, 1 otherwise.
  *
  * SEE ALSO
- *	facts.c, /work/shared/reference/postfix.md, sendmail.md
+ *	facts.c; the measured Postfix and Sendmail macro references
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
