@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 
+struct strbuf;
+
 enum log_level {
 	LOG_LEVEL_ERROR = 0,
 	LOG_LEVEL_WARNING,
@@ -39,6 +41,18 @@ void	log_msg(enum log_level, const char *fmt, ...)
 /* log_errno - one line at level, ending in ": " and strerror(errno). */
 void	log_errno(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/* log_text_fn - write the text of one line into sb; 0, or -1 with errno. */
+typedef int	(*log_text_fn)(const void *arg, struct strbuf *sb);
+
+/*
+ * log_lazy - one line at level reading "<id>: <text>", where fn(arg, sb)
+ * writes the text into sb (reset first); fn runs only when the line will
+ * be written somewhere.  0, or -1 with fn's errno when fn failed (then
+ * nothing is logged).  sb is the caller's, reused across calls.
+ */
+int	log_lazy(enum log_level, const char *id, log_text_fn fn,
+	    const void *arg, struct strbuf *sb);
 
 /* log_parse_facility - "mail", "local0".."local7", "daemon", "user"; -1 if unknown. */
 int	log_parse_facility(const char *);

@@ -43,9 +43,19 @@
 
 #include "config.h"
 
+/*
+ * The sink hashes with SHA256_Init/Update/Final: their context is a
+ * plain struct, so a record is hashed (and HMAC'd, RFC 2104, from the
+ * precomputed key states) with no allocation at all, where EVP allocates
+ * a provider context per digest.  audit_chain_hash() keeps to EVP and is
+ * what the verifier uses, so every chain check compares the two.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -66,8 +76,9 @@ struct audit_sink {
 	int			 fd;
 	char			*path;
 	char			 head[AUDIT_HASH_HEX + 1];	/* last hash written */
-	unsigned char		 key[AUDIT_KEY_MAX];		/* HMAC key */
 	size_t			 keylen;			/* 0: plain SHA-256 */
+	SHA256_CTX		 inner;		/* after the key XOR ipad block */
+	SHA256_CTX		 outer;		/* after the key XOR opad block */
 	enum audit_fsync	 fsync;
 	bool			 is_dirty;	/* written since the last fdatasync */
 	bool			 needs_newline;	/* the file ends in a torn line */
@@ -78,6 +89,26 @@ struct audit_sink {
 #define HASH_MEMBER	",\"hash\":\""
 #define HASH_TAIL_LEN	(sizeof(HASH_MEMBER) - 1 + AUDIT_HASH_HEX + 2)
 
+/*
+ * How a byte is written: bare in a kv value ([A-Za-z0-9._:@/+-]), as is
+ * inside quotes (other printable ASCII but " and \\), or escaped (", \\,
+ * control bytes, DEL and every byte >= 0x80, which is checked as UTF-8).
+ */
+enum char_class {
+	CHAR_ESCAPE = 0,
+	CHAR_QUOTED,
+	CHAR_BARE,
+};
+
+static const unsigned char char_class[256] = {
+	[' ' ... '!'] = CHAR_QUOTED, ['#' ... '*'] = CHAR_QUOTED,
+	['+'] = CHAR_BARE, [','] = CHAR_QUOTED, ['-' ... ':'] = CHAR_BARE,
+	[';' ... '?'] = CHAR_QUOTED, ['@' ... 'Z'] = CHAR_BARE,
+	['['] = CHAR_QUOTED, [']' ... '^'] = CHAR_QUOTED, ['_'] = CHAR_BARE,
+	['`'] = CHAR_QUOTED, ['a' ... 'z'] = CHAR_BARE,
+	['{' ... '~'] = CHAR_QUOTED,
+};
+
 /* One output form: how a key, a string, a bool and a number are written. */
 struct form {
 	bool	is_json;
@@ -86,6 +117,8 @@ struct form {
 static int	put_key(struct strbuf *, const struct form *, const char *);
 static int	put_str(struct strbuf *, const struct form *, const char *,
 		    const char *);
+static int	put_uint(struct strbuf *, const struct form *, const char *,
+		    unsigned long);
 static int	put_bool(struct strbuf *, const struct form *, const char *,
 		    bool);
 static int	put_fact(struct strbuf *, const struct form *,
@@ -99,10 +132,12 @@ static int	format(const struct audit_record *, struct strbuf *,
 static int	format_session(const struct audit_session *, struct strbuf *,
 		    const struct form *);
 static void	read_head(struct audit_sink *);
+static int	sink_hash(struct audit_sink *, const char *, size_t, char *);
 static int	write_all(int, const char *, size_t);
 static void	sync_locked(struct audit_sink *, bool);
 static size_t	utf8_len(const unsigned char *, size_t);
 static bool	is_bare(const char *, size_t);
+static void	put_digits(char *, unsigned, int);
 static int	escape_quoted(struct strbuf *, const char *, size_t, bool);
 
 enum audit_type
@@ -197,12 +232,39 @@ char *
 audit_format_time(const struct timespec *ts, char *buf, size_t size)
 {
 	struct tm tm;
-	char day[32];
+	char t[32];
+	long ms = ts->tv_nsec / 1000000L;
 
-	if (gmtime_r(&ts->tv_sec, &tm) == NULL ||
-	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		(void) snprintf(day, sizeof(day), "1970-01-01T00:00:00");
-	(void) snprintf(buf, size, "%s.%03ldZ", day, ts->tv_nsec / 1000000L);
+	if (gmtime_r(&ts->tv_sec, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900) {
+		(void) memset(&tm, 0, sizeof(tm));	/* 1970-01-01T00:00:00 */
+		tm.tm_year = 70;
+		tm.tm_mday = 1;
+	}
+	if (ms < 0 || ms > 999)
+		ms = 0;
+	/* "YYYY-MM-DDTHH:MM:SS.mmmZ", digit by digit: this runs per record */
+	put_digits(t, (unsigned)tm.tm_year + 1900, 4);
+	t[4] = '-';
+	put_digits(t + 5, (unsigned)tm.tm_mon + 1, 2);
+	t[7] = '-';
+	put_digits(t + 8, (unsigned)tm.tm_mday, 2);
+	t[10] = 'T';
+	put_digits(t + 11, (unsigned)tm.tm_hour, 2);
+	t[13] = ':';
+	put_digits(t + 14, (unsigned)tm.tm_min, 2);
+	t[16] = ':';
+	put_digits(t + 17, (unsigned)tm.tm_sec, 2);
+	t[19] = '.';
+	put_digits(t + 20, (unsigned)ms, 3);
+	t[23] = 'Z';
+	t[24] = '\0';
+	if (size > 0) {
+		size_t n = size - 1 < 24 ? size - 1 : 24;
+
+		(void) memcpy(buf, t, n);
+		buf[n] = '\0';
+	}
 	return buf;
 }
 
@@ -229,12 +291,20 @@ escape_quoted(struct strbuf *sb, const char *s, size_t size, bool is_json)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
+	size_t i = 0, run, n;
 	int rc = strbuf_putc(sb, '"');
 
 	while (i < size && rc == 0) {
 		unsigned char c = p[i];
 
+		for (run = i; run < size && char_class[p[run]] != CHAR_ESCAPE;
+		    run++)
+			;
+		if (run > i) {		/* printable ASCII as is, in one piece */
+			rc |= strbuf_append(sb, p + i, run - i);
+			i = run;
+			continue;
+		}
 		if (c >= 0x80 && (n = utf8_len(p + i, size - i)) > 0) {
 			rc |= strbuf_append(sb, p + i, n);
 			i += n;
@@ -248,14 +318,13 @@ escape_quoted(struct strbuf *sb, const char *s, size_t size, bool is_json)
 			rc |= strbuf_puts(sb, "\\r");
 		else if (c == '\t')
 			rc |= strbuf_puts(sb, "\\t");
-		else if (c < 0x20 || c >= 0x7f) {
+		else {
 			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
 			char x[4] = { '\\', 'x', hex[c >> 4], hex[c & 0xf] };
 
 			rc |= is_json ? strbuf_append(sb, u, sizeof(u)) :
 			    strbuf_append(sb, x, sizeof(x));
-		} else
-			rc |= strbuf_putc(sb, (char)c);
+		}
 		i++;
 	}
 	return rc != 0 ? -1 : strbuf_putc(sb, '"');
@@ -296,7 +365,7 @@ audit_sink_write_chained(struct audit_sink *s, struct strbuf *sb)
 
 	(void) pthread_mutex_lock(&s->lock);
 	if (strbuf_printf(sb, ",\"prev\":\"%s\"}", s->head) == -1 ||
-	    audit_chain_hash(s->key, s->keylen, sb->data, sb->len, hash) == -1)
+	    sink_hash(s, sb->data, sb->len, hash) == -1)
 		e = errno != 0 ? errno : EIO;
 	else {
 		sb->len--;		/* reopen the object after the hashed "}" */
@@ -322,14 +391,40 @@ audit_sink_write_chained(struct audit_sink *s, struct strbuf *sb)
 int
 audit_sink_set_key(struct audit_sink *s, const unsigned char *key, size_t size)
 {
-	if (size > sizeof(s->key)) {
+	unsigned char k[SHA256_CBLOCK], ipad[SHA256_CBLOCK], opad[SHA256_CBLOCK];
+	SHA256_CTX inner, outer;
+	int ok = 1;
+
+	if (size > AUDIT_KEY_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
+	(void) memset(k, 0, sizeof(k));
+	if (size > sizeof(k))	/* RFC 2104: a long key is hashed first */
+		ok &= SHA256_Init(&inner) & SHA256_Update(&inner, key, size) &
+		    SHA256_Final(k, &inner);
+	else if (size > 0)
+		(void) memcpy(k, key, size);
+	for (size_t i = 0; i < sizeof(k); i++) {
+		ipad[i] = k[i] ^ 0x36;
+		opad[i] = k[i] ^ 0x5c;
+	}
+	ok &= SHA256_Init(&inner) & SHA256_Update(&inner, ipad, sizeof(ipad)) &
+	    SHA256_Init(&outer) & SHA256_Update(&outer, opad, sizeof(opad));
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	OPENSSL_cleanse(opad, sizeof(opad));
+	if (!ok) {
+		errno = EIO;
+		return -1;
+	}
 	(void) pthread_mutex_lock(&s->lock);
-	(void) memcpy(s->key, key, size);
+	s->inner = inner;
+	s->outer = outer;
 	s->keylen = size;
 	(void) pthread_mutex_unlock(&s->lock);
+	OPENSSL_cleanse(&inner, sizeof(inner));
+	OPENSSL_cleanse(&outer, sizeof(outer));
 	return 0;
 }
 
@@ -491,8 +586,8 @@ format_session(const struct audit_session *as, struct strbuf *sb,
 	rc |= put_facts(sb, f, as->facts, FACT_TLS_VERSION, FACT_VERIFY);
 	rc |= put_bool(sb, f, "auth", facts_has_auth(as->facts));
 	rc |= put_facts(sb, f, as->facts, FACT_AUTH_TYPE, FACT_AUTH_AUTHEN);
-	rc |= put_key(sb, f, "helos") | strbuf_printf(sb, "%u", as->n_helo);
-	rc |= put_key(sb, f, "mails") | strbuf_printf(sb, "%u", as->n_mail);
+	rc |= put_uint(sb, f, "helos", as->n_helo);
+	rc |= put_uint(sb, f, "mails", as->n_mail);
 	rc |= put_fact(sb, f, as->facts, FACT_MTA_VERSION);
 	rc |= put_problems(sb, f, as->facts);
 	return rc != 0 ? -1 : 0;
@@ -535,6 +630,39 @@ read_head(struct audit_sink *s)
 		    AUDIT_HASH_HEX);
 }
 
+/*
+ * sink_hash - the chain hash of data as hex, as audit_chain_hash() makes
+ * it, without allocating: SHA-256, or HMAC-SHA256 from the key states
+ * (lock held).  0, or -1.
+ */
+static int
+sink_hash(struct audit_sink *s, const char *data, size_t size, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256_CTX c;
+	int ok;
+
+	if (s->keylen == 0)
+		ok = SHA256_Init(&c) & SHA256_Update(&c, data, size) &
+		    SHA256_Final(md, &c);
+	else {
+		c = s->inner;
+		ok = SHA256_Update(&c, data, size) & SHA256_Final(md, &c);
+		c = s->outer;
+		ok &= SHA256_Update(&c, md, sizeof(md)) & SHA256_Final(md, &c);
+	}
+	OPENSSL_cleanse(&c, sizeof(c));
+	if (!ok)
+		return -1;
+	for (size_t i = 0; i < sizeof(md); i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	hex[AUDIT_HASH_HEX] = '\0';
+	return 0;
+}
+
 /* write_all - the whole buffer with one write(2) (more only if short). */
 static int
 write_all(int fd, const char *p, size_t size)
@@ -573,14 +701,34 @@ sync_locked(struct audit_sink *s, bool force)
 	}
 }
 
-/* put_key - the separator and the key. */
+/* put_key - the separator and the key (no printf: this runs per field). */
 static int
 put_key(struct strbuf *sb, const struct form *f, const char *key)
 {
+	size_t len = strlen(key);
+	int rc;
+
 	if (f->is_json)
-		return strbuf_printf(sb, ",\"%s\":", key);
-	return strbuf_printf(sb, "%s%s=", sb->len > 0 &&
-	    sb->data[sb->len - 1] != ' ' ? " " : "", key);
+		return strbuf_append(sb, ",\"", 2) |
+		    strbuf_append(sb, key, len) | strbuf_append(sb, "\":", 2);
+	rc = sb->len > 0 && sb->data[sb->len - 1] != ' ' ?
+	    strbuf_putc(sb, ' ') : 0;
+	return rc | strbuf_append(sb, key, len) | strbuf_putc(sb, '=');
+}
+
+/* put_uint - key and a decimal number. */
+static int
+put_uint(struct strbuf *sb, const struct form *f, const char *key,
+    unsigned long v)
+{
+	char d[24];
+	size_t n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	return put_key(sb, f, key) | strbuf_append(sb, d + n, sizeof(d) - n);
 }
 
 /* put_str - key and escaped string value. */
@@ -614,11 +762,8 @@ put_fact(struct strbuf *sb, const struct form *f, const struct facts *fs,
 
 	if (x->text == NULL)
 		return 0;
-	if (f->is_json && id == FACT_CIPHER_BITS && x->state == FACT_OK) {
-		if (put_key(sb, f, facts_id_name(id)) == -1)
-			return -1;
-		return strbuf_printf(sb, "%lu", x->num);
-	}
+	if (f->is_json && id == FACT_CIPHER_BITS && x->state == FACT_OK)
+		return put_uint(sb, f, facts_id_name(id), x->num);
 	return put_str(sb, f, facts_id_name(id), x->text);
 }
 
@@ -690,12 +835,18 @@ utf8_len(const unsigned char *p, size_t avail)
 static bool
 is_bare(const char *s, size_t size)
 {
-	for (size_t i = 0; i < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == 0 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("._:@/+-", c) != NULL))
+	for (size_t i = 0; i < size; i++)
+		if (char_class[(unsigned char)s[i]] != CHAR_BARE)
 			return false;
-	}
 	return true;
+}
+
+/* put_digits - v as exactly width decimal digits (leading zeros). */
+static void
+put_digits(char *p, unsigned v, int width)
+{
+	while (width-- > 0) {
+		p[width] = (char)('0' + v % 10);
+		v /= 10;
+	}
 }

@@ -109,6 +109,8 @@ static int	record(struct session *, const struct conf_listener *,
 		    const struct policy_verdict *);
 static int	write_audit(const char *, struct strbuf *);
 static void	record_session(struct session *);
+static int	record_kv(const void *, struct strbuf *);
+static int	session_kv(const void *, struct strbuf *);
 static void	warn_missing_port(const struct session *);
 
 static struct smfiDesc desc = {
@@ -391,12 +393,10 @@ record(struct session *s, const struct conf_listener *l,
 		break;
 	}
 	r.is_report_mode = r.action == POLICY_ACTION_REPORT;
-	strbuf_reset(sb);
-	if (audit_format_kv(&r, sb) == -1) {
+	if (log_lazy(LOG_LEVEL_INFO, s->id, record_kv, &r, sb) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format record", s->id);
 		rc = -1;
-	} else
-		log_msg(LOG_LEVEL_INFO, "%s: %s", s->id, strbuf_str(sb));
+	}
 	if (audit_sink != NULL) {
 		strbuf_reset(sb);
 		if (audit_format_json_open(&r, sb) == -1 ||
@@ -435,16 +435,26 @@ record_session(struct session *s)
 	(void) clock_gettime(CLOCK_REALTIME, &as.time);
 	if (s->conf != NULL)
 		as.listener = conf_match(s->conf, &s->facts, &port_missing)->label;
-	strbuf_reset(sb);
-	if (audit_format_session_kv(&as, sb) == 0)
-		log_msg(LOG_LEVEL_INFO, "%s: %s", s->id, strbuf_str(sb));
-	else
+	if (log_lazy(LOG_LEVEL_INFO, s->id, session_kv, &as, sb) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format session record",
 		    s->id);
 	strbuf_reset(sb);
 	if (audit_sink != NULL && (audit_format_session_open(&as, sb) == -1 ||
 	    write_audit(s->id, sb) == -1))
 		log_msg(LOG_LEVEL_ERROR, "%s: session record lost", s->id);
+}
+
+/* record_kv, session_kv - the key=value texts, for log_lazy(). */
+static int
+record_kv(const void *r, struct strbuf *sb)
+{
+	return audit_format_kv(r, sb);
+}
+
+static int
+session_kv(const void *as, struct strbuf *sb)
+{
+	return audit_format_session_kv(as, sb);
 }
 
 /* warn_missing_port - once per process: which macro, which line to add. */

@@ -12,7 +12,9 @@
  *	reads "ident[pid]: level: message" and a newline.  The logger
  *	decides whether a level is emitted; call sites never test flags.
  *	log_errno() appends strerror(errno) of the errno it was called
- *	with; log_msg() never does.  Neither changes errno.
+ *	with; log_msg() never does.  Neither changes errno.  log_lazy()
+ *	has the caller's formatter write the text only when the line goes
+ *	somewhere: a record's key=value line costs nothing with syslog off.
  *
  *	Settings are atomics written at start-up and reload.  The ident
  *	lives in one of two static buffers: a reload that changes it fills
@@ -47,6 +49,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "strbuf.h"
 
 #define LOG_LINE_MAX	8192		/* escaped message text */
 #define LOG_IDENT_MAX	64
@@ -73,8 +76,11 @@ static const struct {
 	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
 };
 
+static bool	wants(enum log_level);
 static void	emit(enum log_level, const char *, const char *,
 		    va_list) __attribute__((format(printf, 3, 0)));
+static void	emit_text(enum log_level, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 static size_t	escape(char *, size_t, const char *, bool *);
 static size_t	put(char *, size_t, size_t, const char *);
 
@@ -142,6 +148,22 @@ log_errno(enum log_level level, const char *fmt, ...)
 }
 
 int
+log_lazy(enum log_level level, const char *id, log_text_fn fn,
+    const void *arg, struct strbuf *sb)
+{
+	int saved = errno;
+
+	if (!wants(level))
+		return 0;
+	strbuf_reset(sb);
+	if (fn(arg, sb) == -1)
+		return -1;	/* errno from fn */
+	emit_text(level, "%s: %s", id, strbuf_str(sb));
+	errno = saved;
+	return 0;
+}
+
+int
 log_parse_facility(const char *name)
 {
 	size_t i;
@@ -152,6 +174,26 @@ log_parse_facility(const char *name)
 		if (strcasecmp(name, facilities[i].name) == 0)
 			return facilities[i].facility;
 	return -1;
+}
+
+/* wants - would a line at level be written anywhere? */
+static bool
+wants(enum log_level level)
+{
+	if (level == LOG_LEVEL_DEBUG && !atomic_load(&is_debug))
+		return false;
+	return atomic_load(&use_syslog) || atomic_load(&use_stderr);
+}
+
+/* emit_text - emit() with its own arguments, no errno text. */
+static void
+emit_text(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, NULL, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -170,18 +212,23 @@ emit(enum log_level level, const char *err, const char *fmt, va_list ap)
 	char out[LOG_PREFIX_MAX + LOG_LINE_MAX + sizeof(LOG_TRUNCATED) +
 	    LOG_ERR_MAX + 2];
 	size_t n, start;
-	bool is_cut;
+	bool is_cut, to_syslog, to_stderr;
 	int len;
 
 	if ((unsigned)level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_ERROR;
-	if (level == LOG_LEVEL_DEBUG && !atomic_load(&is_debug))
-		return;
-	if ((len = vsnprintf(raw, sizeof(raw), fmt, ap)) < 0)
+	to_syslog = atomic_load(&use_syslog);
+	to_stderr = atomic_load(&use_stderr);
+	if (!(to_syslog || to_stderr) ||
+	    (level == LOG_LEVEL_DEBUG && !atomic_load(&is_debug)) ||
+	    (len = vsnprintf(raw, sizeof(raw), fmt, ap)) < 0)
 		return;
 	is_cut = (size_t)len >= sizeof(raw);
-	n = (size_t)snprintf(out, LOG_PREFIX_MAX, "%s[%ld]: %s: ",
-	    idents[atomic_load(&ident_at)], (long)getpid(), names[level]);
+	n = 0;
+	if (to_stderr)		/* syslog(3) adds its own prefix */
+		n = (size_t)snprintf(out, LOG_PREFIX_MAX, "%s[%ld]: %s: ",
+		    idents[atomic_load(&ident_at)], (long)getpid(),
+		    names[level]);
 	start = n = n < LOG_PREFIX_MAX ? n : LOG_PREFIX_MAX - 1;
 	n += escape(out + n, LOG_LINE_MAX + 1, raw, &is_cut);
 	if (is_cut)
@@ -190,9 +237,9 @@ emit(enum log_level level, const char *err, const char *fmt, va_list ap)
 		n = put(out, sizeof(out), n, ": ");
 		n = put(out, sizeof(out), n, err);
 	}
-	if (atomic_load(&use_syslog))
+	if (to_syslog)
 		syslog(prio[level], "%s", out + start);
-	if (atomic_load(&use_stderr)) {
+	if (to_stderr) {
 		n = put(out, sizeof(out), n, "\n");
 		(void) !write(STDERR_FILENO, out, n);
 	}

@@ -983,6 +983,118 @@ START_TEST(test_chain)
 }
 END_TEST
 
+/* RFC 4231 test cases 2 and 6 (HMAC-SHA256) and FIPS 180-2 "abc". */
+static const struct {
+	const char	*label;
+	const char	*key;
+	size_t		 keylen;
+	const char	*data;
+	const char	*hex;
+} vectors[] = {
+	{ "SHA-256 abc", "", 0, "abc",
+	  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+	{ "RFC 4231 case 2", "Jefe", 4, "what do ya want for nothing?",
+	  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+	{ "RFC 4231 case 6 (131-byte key)", NULL, 131,
+	  "Test Using Larger Than Block-Size Key - Hash Key First",
+	  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+};
+
+START_TEST(test_hash_vectors)
+{
+	unsigned char key[131];
+	char hex[AUDIT_HASH_HEX + 1];
+	const unsigned char *k = (const unsigned char *)vectors[_i].key;
+
+	if (k == NULL) {
+		(void) memset(key, 0xaa, sizeof(key));
+		k = key;
+	}
+	ck_assert_int_eq(audit_chain_hash(k, vectors[_i].keylen,
+	    vectors[_i].data, strlen(vectors[_i].data), hex), 0);
+	ck_assert_msg(strcmp(hex, vectors[_i].hex) == 0, "%s: %s",
+	    vectors[_i].label, hex);
+}
+END_TEST
+
+/*
+ * The sink hashes on its own (no allocation per record): for keys shorter
+ * than, as long as and longer than the SHA-256 block, each line's hash is
+ * what audit_chain_hash() (the verifier's EVP path) makes of it.
+ */
+static const size_t key_sizes[] = { 0, 1, 4, 63, 64, 65, 131, AUDIT_KEY_MAX };
+
+START_TEST(test_sink_key)
+{
+	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
+	char head[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR;
+	char want[AUDIT_HASH_HEX + 1], *line = NULL, *tail;
+	unsigned char key[AUDIT_KEY_MAX];
+	size_t size = key_sizes[_i], cap = 0;
+	struct audit_sink *sink;
+	struct fixture x;
+	struct strbuf sb;
+	ssize_t len;
+	FILE *fp;
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	tmp_paths(dir, path, moved, sizeof(path));
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	audit_sink_set_fsync(sink, AUDIT_FSYNC_NONE);
+	ck_assert_int_eq(audit_sink_set_key(sink, key, size), 0);
+	tls_accept(&x);
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	for (int i = 0; i < 3; i++) {
+		strbuf_reset(&sb);
+		ck_assert_int_eq(audit_format_json_open(&x.r, &sb), 0);
+		ck_assert_int_eq(audit_sink_write_chained(sink, &sb), 0);
+	}
+	strbuf_free(&sb);
+	facts_clear(&x.f);
+	audit_sink_close(&sink);
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	while ((len = getline(&line, &cap, fp)) > 0) {
+		line[--len] = '\0';
+		ck_assert_uint_gt((size_t)len, TAIL_LEN);
+		tail = line + len - TAIL_LEN;
+		ck_assert_int_eq(strncmp(tail - AUDIT_HASH_HEX - 1, head,
+		    AUDIT_HASH_HEX), 0);	/* "prev" links to the line before */
+		tail[0] = '}';
+		ck_assert_int_eq(audit_chain_hash(size > 0 ? key : NULL, size,
+		    line, (size_t)(tail - line) + 1, want), 0);
+		ck_assert_int_eq(strncmp(tail + sizeof(HASH_MEMBER) - 1, want,
+		    AUDIT_HASH_HEX), 0);
+		(void) memcpy(head, want, sizeof(head));
+		n++;
+	}
+	free(line);
+	(void) fclose(fp);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* A key longer than AUDIT_KEY_MAX is refused and the old one kept. */
+START_TEST(test_sink_key_too_long)
+{
+	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
+	unsigned char key[AUDIT_KEY_MAX + 1] = { 0 };
+	struct audit_sink *sink;
+
+	tmp_paths(dir, path, moved, sizeof(path));
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	errno = 0;
+	ck_assert_int_eq(audit_sink_set_key(sink, key, sizeof(key)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	audit_sink_close(&sink);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1006,6 +1118,11 @@ main(void)
 	tcase_add_test(tc, test_sink_threads);
 	tcase_add_test(tc, test_sink_rotate);
 	tcase_add_test(tc, test_chain);
+	tcase_add_loop_test(tc, test_hash_vectors, 0,
+	    sizeof(vectors) / sizeof(vectors[0]));
+	tcase_add_loop_test(tc, test_sink_key, 0,
+	    sizeof(key_sizes) / sizeof(key_sizes[0]));
+	tcase_add_test(tc, test_sink_key_too_long);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "strbuf.h"
 
 /* capture - send stderr to a fresh temporary file; its fd (for reading). */
 static int
@@ -255,6 +257,57 @@ START_TEST(test_reopen)
 }
 END_TEST
 
+/* lazy_text - the formatter for log_lazy(): counts its calls. */
+static int
+lazy_text(const void *arg, struct strbuf *sb)
+{
+	int *calls = (int *)(uintptr_t)arg;
+
+	(*calls)++;
+	return *calls > 2 ? (errno = EMSGSIZE, -1) :
+	    strbuf_puts(sb, "type=decision tls=yes");
+}
+
+/*
+ * log_lazy() writes "<id>: <text>" like log_msg(), runs the formatter only
+ * when the line goes somewhere, and reports the formatter's failure.
+ */
+START_TEST(test_lazy)
+{
+	int fd = capture(), calls = 0;
+	struct strbuf sb;
+	char *got;
+
+	strbuf_init(&sb, 64);
+	ck_assert_int_eq(log_lazy(LOG_LEVEL_INFO, "S.1", lazy_text, &calls,
+	    &sb), 0);
+	ck_assert_int_eq(calls, 1);
+	ck_assert_int_eq(log_lazy(LOG_LEVEL_DEBUG, "S.2", lazy_text, &calls,
+	    &sb), 0);
+	ck_assert_int_eq(calls, 1);		/* debug is off: not formatted */
+	log_open("tlspolicy-milter", LOG_MAIL, false, false);
+	ck_assert_int_eq(log_lazy(LOG_LEVEL_INFO, "S.3", lazy_text, &calls,
+	    &sb), 0);
+	ck_assert_int_eq(calls, 1);		/* no sink: not formatted */
+	log_open("tlspolicy-milter", LOG_MAIL, false, true);
+	ck_assert_int_eq(log_lazy(LOG_LEVEL_WARNING, "S.4", lazy_text, &calls,
+	    &sb), 0);
+	errno = 0;
+	ck_assert_int_eq(log_lazy(LOG_LEVEL_INFO, "S.5", lazy_text, &calls,
+	    &sb), -1);
+	ck_assert_int_eq(errno, EMSGSIZE);
+	got = captured(fd);
+	ck_assert_ptr_nonnull(strstr(got, "]: info: S.1: type=decision tls=yes\n"));
+	ck_assert_ptr_nonnull(strstr(got, "]: warning: S.4: type=decision tls=yes\n"));
+	ck_assert_ptr_null(strstr(got, "S.2"));
+	ck_assert_ptr_null(strstr(got, "S.3"));
+	ck_assert_ptr_null(strstr(got, "S.5"));
+	free(got);
+	strbuf_free(&sb);
+	(void) close(fd);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -272,6 +325,7 @@ main(void)
 	    sizeof(facilities) / sizeof(facilities[0]));
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_lazy);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
