@@ -57,7 +57,7 @@ enum audit_type {
 
 /* When the sink calls fdatasync(2). */
 enum audit_fsync {
-	AUDIT_FSYNC_INTERVAL = 0,	/* at most once a second (and on audit_sink_sync) */
+	AUDIT_FSYNC_INTERVAL = 0,	/* in audit_sink_sync (the daemon: every second) */
 	AUDIT_FSYNC_EVERY,		/* after every record, before the reply */
 	AUDIT_FSYNC_NONE,		/* leave it to the kernel */
 };
@@ -138,7 +138,10 @@ struct audit_sink;
  */
 struct audit_sink *audit_sink_open(const char *path);
 
-/* audit_sink_write - write size bytes with one write(2); 0, or -1 with errno. */
+/*
+ * audit_sink_write - write size bytes (after the queued lines) with one
+ * write(2); 0, or -1 with errno.
+ */
 int	audit_sink_write(struct audit_sink *, const char *, size_t size);
 
 /*
@@ -149,6 +152,27 @@ int	audit_sink_write(struct audit_sink *, const char *, size_t size);
  */
 int	audit_sink_write_chained(struct audit_sink *, struct strbuf *sb);
 
+/*
+ * audit_sink_queue_chained - chain the open record in sb like
+ * audit_sink_write_chained(), but leave the line queued in the sink: it
+ * is written, in chain order, together with the next record written, by
+ * audit_sink_sync(), reopen or close, or at once when 64 KiB are queued
+ * or fsync is every.  For records no reply waits on (the session record
+ * at close): under load they cost no write(2) of their own.  0 once
+ * queued (or written), or -1 with errno.  A queued line that a later
+ * write fails to write is dropped and counted (audit_sink_take_lost).
+ */
+int	audit_sink_queue_chained(struct audit_sink *, struct strbuf *sb);
+
+/*
+ * audit_sink_drain - at shutdown: from now on queue nothing (a record a
+ * late worker queues is written at once), then audit_sink_sync().
+ */
+int	audit_sink_drain(struct audit_sink *);
+
+/* audit_sink_take_lost - queued lines dropped by failed writes since the last call. */
+unsigned long audit_sink_take_lost(struct audit_sink *);
+
 /* audit_sink_set_key - HMAC key for the chain (copied); 0, or -1 (EINVAL). */
 int	audit_sink_set_key(struct audit_sink *, const unsigned char *,
 	    size_t size);
@@ -156,7 +180,10 @@ int	audit_sink_set_key(struct audit_sink *, const unsigned char *,
 /* audit_sink_set_fsync - when to fdatasync(2). */
 void	audit_sink_set_fsync(struct audit_sink *, enum audit_fsync);
 
-/* audit_sink_sync - fdatasync now if records were written since; 0 or -1. */
+/*
+ * audit_sink_sync - write the queued lines, then fdatasync if records were
+ * written since the last sync (and fsync is not none); 0, or -1 with errno.
+ */
 int	audit_sink_sync(struct audit_sink *);
 
 /* audit_sink_path - the file the sink appends to. */

@@ -37,6 +37,16 @@ void	strbuf_reset(struct strbuf *);
  */
 int	strbuf_append(struct strbuf *, const void *, size_t size);
 
+/*
+ * strbuf_space - room for size more bytes: where to write them (borrowed
+ * until the next call on sb), or NULL with errno (EMSGSIZE past the
+ * limit, ENOMEM).  Write up to size bytes there, then strbuf_commit().
+ */
+char	*strbuf_space(struct strbuf *, size_t size);
+
+/* strbuf_commit - add the n bytes written at strbuf_space() (n <= size). */
+void	strbuf_commit(struct strbuf *, size_t n);
+
 /* strbuf_puts - strbuf_append of a NUL-terminated string. */
 int	strbuf_puts(struct strbuf *, const char *);
 

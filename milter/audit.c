@@ -23,10 +23,20 @@
  *	File records are hash-chained (format version 2): under the same
  *	mutex the sink appends "prev" (the chain head) and "hash" (SHA-256,
  *	or HMAC-SHA256 with a key, over the line without its "hash" member
- *	and newline), writes the line, and only then advances the head.
- *	The head survives reopen, so a rotated file's first record links to
+ *	and newline, through EVP contexts the sink keeps), writes the line,
+ *	and only then advances the head; a failed write puts the head back.
+ *	A record no reply waits on (the session record) may be queued
+ *	instead: it is chained at once and written, in chain order, in the
+ *	same write(2) as the next record, or by audit_sink_sync().  The
+ *	head survives reopen, so a rotated file's first record links to
  *	the last record of the file before it; at open, the head is read
  *	from the last line of an existing file.  See docs/audit-format.md.
+ *
+ *	fdatasync(2): with fsync every, after each write and before the
+ *	caller replies, under the mutex; with interval, only in
+ *	audit_sink_sync() (the daemon calls it every second), on a copy of
+ *	the descriptor and outside the mutex, so a slow sync never holds up
+ *	a decision.
  *
  * DIAGNOSTICS
  *	Functions return 0, or -1 with errno (ENOMEM, EMSGSIZE from the
@@ -43,20 +53,13 @@
 
 #include "config.h"
 
-/*
- * The sink hashes with SHA256_Init/Update/Final: their context is a
- * plain struct, so a record is hashed (and HMAC'd, RFC 2104, from the
- * precomputed key states) with no allocation at all, where EVP allocates
- * a provider context per digest.  audit_chain_hash() keeps to EVP and is
- * what the verifier uses, so every chain check compares the two.
- */
-#define OPENSSL_SUPPRESS_DEPRECATED
-
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -75,15 +78,27 @@ struct audit_sink {
 	pthread_mutex_t		 lock;
 	int			 fd;
 	char			*path;
-	char			 head[AUDIT_HASH_HEX + 1];	/* last hash written */
+	char			 head[AUDIT_HASH_HEX + 1];	/* last hash chained */
+	char			 written[AUDIT_HASH_HEX + 1];	/* last hash on file */
+	struct strbuf		 pending;	/* queued lines, chained, not yet written */
+	unsigned long		 n_pending;	/* lines in pending */
+	unsigned long		 n_lost;	/* queued lines a failed write dropped */
+	bool			 is_draining;	/* queue no more: write at once */
 	size_t			 keylen;			/* 0: plain SHA-256 */
-	SHA256_CTX		 inner;		/* after the key XOR ipad block */
-	SHA256_CTX		 outer;		/* after the key XOR opad block */
+	EVP_MD			*md;		/* SHA-256, fetched once */
+	EVP_MD_CTX		*mdctx;		/* reused by every record */
+	EVP_MAC_CTX		*macctx;	/* HMAC-SHA256 keyed, when keylen > 0 */
 	enum audit_fsync	 fsync;
 	bool			 is_dirty;	/* written since the last fdatasync */
 	bool			 needs_newline;	/* the file ends in a torn line */
-	struct timespec		 synced;	/* CLOCK_MONOTONIC of the last sync */
 };
+
+/* The longest escape of one byte (\u00NN), and the bytes escaped per step. */
+#define ESCAPE_MAX	6
+#define ESCAPE_CHUNK	512
+
+/* Queued lines written at the latest when they reach this size. */
+#define PENDING_MAX	(64 * 1024)
 
 /* The tail of a chained line: ,"hash":"<64 hex>"} */
 #define HASH_MEMBER	",\"hash\":\""
@@ -133,12 +148,15 @@ static int	format_session(const struct audit_session *, struct strbuf *,
 		    const struct form *);
 static void	read_head(struct audit_sink *);
 static int	sink_hash(struct audit_sink *, const char *, size_t, char *);
-static int	write_all(int, const char *, size_t);
-static void	sync_locked(struct audit_sink *, bool);
+static int	chain(struct audit_sink *, struct strbuf *, bool);
+static int	put_locked(struct audit_sink *, const char *, size_t);
+static void	sync_locked(struct audit_sink *);
 static size_t	utf8_len(const unsigned char *, size_t);
 static bool	is_bare(const char *, size_t);
 static void	put_digits(char *, unsigned, int);
 static int	escape_quoted(struct strbuf *, const char *, size_t, bool);
+static size_t	escape_at(const unsigned char *, size_t, bool, char *,
+		    size_t *);
 
 enum audit_type
 audit_record_type(const struct audit_record *r)
@@ -284,50 +302,94 @@ audit_escape_json(struct strbuf *sb, const char *s, size_t size)
 
 /*
  * escape_quoted - s in double quotes: \" \\ \n \r \t, valid UTF-8 as is,
- * any other byte as \xNN (kv) or \u00NN (JSON).
+ * any other byte as \xNN (kv) or \u00NN (JSON).  Written straight into
+ * the buffer, a chunk at a time with room for its worst case (6 bytes
+ * out for a byte in); near the buffer's limit a piece at a time, so a
+ * value that fits is never refused.
  */
 static int
 escape_quoted(struct strbuf *sb, const char *s, size_t size, bool is_json)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run, n;
-	int rc = strbuf_putc(sb, '"');
+	size_t i = 0, used, w, end;
+	char *o, one[ESCAPE_MAX];
 
-	while (i < size && rc == 0) {
-		unsigned char c = p[i];
-
-		for (run = i; run < size && char_class[p[run]] != CHAR_ESCAPE;
-		    run++)
-			;
-		if (run > i) {		/* printable ASCII as is, in one piece */
-			rc |= strbuf_append(sb, p + i, run - i);
-			i = run;
+	if (strbuf_putc(sb, '"') == -1)
+		return -1;
+	while (i < size) {
+		end = size - i > ESCAPE_CHUNK ? i + ESCAPE_CHUNK : size;
+		if ((o = strbuf_space(sb, (end - i) * ESCAPE_MAX)) == NULL) {
+			w = escape_at(p + i, size - i, is_json, one, &used);
+			if (strbuf_append(sb, one, w) == -1)
+				return -1;
+			i += used;
 			continue;
 		}
-		if (c >= 0x80 && (n = utf8_len(p + i, size - i)) > 0) {
-			rc |= strbuf_append(sb, p + i, n);
-			i += n;
-			continue;
+		for (w = 0; i < end; ) {
+			if (char_class[p[i]] != CHAR_ESCAPE)
+				o[w++] = (char)p[i++];
+			else {
+				w += escape_at(p + i, size - i, is_json, o + w,
+				    &used);
+				i += used;
+			}
 		}
-		if (c == '"' || c == '\\')
-			rc |= strbuf_putc(sb, '\\') | strbuf_putc(sb, (char)c);
-		else if (c == '\n')
-			rc |= strbuf_puts(sb, "\\n");
-		else if (c == '\r')
-			rc |= strbuf_puts(sb, "\\r");
-		else if (c == '\t')
-			rc |= strbuf_puts(sb, "\\t");
-		else {
-			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
-			char x[4] = { '\\', 'x', hex[c >> 4], hex[c & 0xf] };
-
-			rc |= is_json ? strbuf_append(sb, u, sizeof(u)) :
-			    strbuf_append(sb, x, sizeof(x));
-		}
-		i++;
+		strbuf_commit(sb, w);
 	}
-	return rc != 0 ? -1 : strbuf_putc(sb, '"');
+	return strbuf_putc(sb, '"');
+}
+
+/*
+ * escape_at - the byte at p (or the valid UTF-8 sequence it starts, of
+ * avail bytes at most) as written in a quoted value, into o (room for
+ * ESCAPE_MAX); the bytes taken in *used; returns the bytes written.
+ */
+static size_t
+escape_at(const unsigned char *p, size_t avail, bool is_json, char *o,
+    size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c = p[0];
+	size_t n;
+
+	*used = 1;
+	if (char_class[c] != CHAR_ESCAPE) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c >= 0x80 && (n = utf8_len(p, avail)) > 0) {
+		(void) memcpy(o, p, n);
+		*used = n;
+		return n;
+	}
+	o[0] = '\\';
+	switch (c) {
+	case '"':
+	case '\\':
+		o[1] = (char)c;
+		return 2;
+	case '\n':
+		o[1] = 'n';
+		return 2;
+	case '\r':
+		o[1] = 'r';
+		return 2;
+	case '\t':
+		o[1] = 't';
+		return 2;
+	default:
+		break;
+	}
+	if (!is_json) {
+		o[1] = 'x';
+		o[2] = hex[c >> 4];
+		o[3] = hex[c & 0xf];
+		return 4;
+	}
+	(void) memcpy(o + 1, "u00", 3);
+	o[4] = hex[c >> 4];
+	o[5] = hex[c & 0xf];
+	return ESCAPE_MAX;
 }
 
 struct audit_sink *
@@ -350,81 +412,86 @@ audit_sink_open(const char *path)
 		errno = e;
 		return NULL;
 	}
+	if ((s->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (s->mdctx = EVP_MD_CTX_new()) == NULL) {
+		EVP_MD_free(s->md);
+		(void) close(s->fd);
+		free(s->path);
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
 	(void) pthread_mutex_init(&s->lock, NULL);
 	(void) memcpy(s->head, AUDIT_CHAIN_ANCHOR, sizeof(s->head));
-	(void) clock_gettime(CLOCK_MONOTONIC, &s->synced);
+	strbuf_init(&s->pending, PENDING_MAX);
 	read_head(s);
+	(void) memcpy(s->written, s->head, sizeof(s->written));
 	return s;
 }
 
 int
 audit_sink_write_chained(struct audit_sink *s, struct strbuf *sb)
 {
-	char hash[AUDIT_HASH_HEX + 1];
-	int rc = -1, e = 0;
+	return chain(s, sb, true);
+}
+
+int
+audit_sink_queue_chained(struct audit_sink *s, struct strbuf *sb)
+{
+	return chain(s, sb, false);
+}
+
+int
+audit_sink_drain(struct audit_sink *s)
+{
+	(void) pthread_mutex_lock(&s->lock);
+	s->is_draining = true;
+	(void) pthread_mutex_unlock(&s->lock);
+	return audit_sink_sync(s);
+}
+
+unsigned long
+audit_sink_take_lost(struct audit_sink *s)
+{
+	unsigned long n;
 
 	(void) pthread_mutex_lock(&s->lock);
-	if (strbuf_printf(sb, ",\"prev\":\"%s\"}", s->head) == -1 ||
-	    sink_hash(s, sb->data, sb->len, hash) == -1)
-		e = errno != 0 ? errno : EIO;
-	else {
-		sb->len--;		/* reopen the object after the hashed "}" */
-		if (strbuf_printf(sb, HASH_MEMBER "%s\"}\n", hash) == -1)
-			e = errno;
-		else if (s->needs_newline && write_all(s->fd, "\n", 1) == -1)
-			e = errno;
-		else if (write_all(s->fd, sb->data, sb->len) == -1)
-			e = errno;
-		else {
-			s->needs_newline = false;
-			(void) memcpy(s->head, hash, sizeof(s->head));
-			s->is_dirty = true;
-			sync_locked(s, s->fsync == AUDIT_FSYNC_EVERY);
-			rc = 0;
-		}
-	}
+	n = s->n_lost;
+	s->n_lost = 0;
 	(void) pthread_mutex_unlock(&s->lock);
-	errno = e;
-	return rc;
+	return n;
 }
 
 int
 audit_sink_set_key(struct audit_sink *s, const unsigned char *key, size_t size)
 {
-	unsigned char k[SHA256_CBLOCK], ipad[SHA256_CBLOCK], opad[SHA256_CBLOCK];
-	SHA256_CTX inner, outer;
-	int ok = 1;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		    (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC_CTX *ctx = NULL, *old;
+	EVP_MAC *mac = NULL;
 
 	if (size > AUDIT_KEY_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
-	(void) memset(k, 0, sizeof(k));
-	if (size > sizeof(k))	/* RFC 2104: a long key is hashed first */
-		ok &= SHA256_Init(&inner) & SHA256_Update(&inner, key, size) &
-		    SHA256_Final(k, &inner);
-	else if (size > 0)
-		(void) memcpy(k, key, size);
-	for (size_t i = 0; i < sizeof(k); i++) {
-		ipad[i] = k[i] ^ 0x36;
-		opad[i] = k[i] ^ 0x5c;
-	}
-	ok &= SHA256_Init(&inner) & SHA256_Update(&inner, ipad, sizeof(ipad)) &
-	    SHA256_Init(&outer) & SHA256_Update(&outer, opad, sizeof(opad));
-	OPENSSL_cleanse(k, sizeof(k));
-	OPENSSL_cleanse(ipad, sizeof(ipad));
-	OPENSSL_cleanse(opad, sizeof(opad));
-	if (!ok) {
-		errno = EIO;
+	if (size > 0 && ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (ctx = EVP_MAC_CTX_new(mac)) == NULL ||
+	    EVP_MAC_init(ctx, key, size, params) != 1)) {
+		EVP_MAC_CTX_free(ctx);
+		EVP_MAC_free(mac);
+		errno = ENOMEM;
 		return -1;
 	}
+	EVP_MAC_free(mac);	/* the context keeps its own reference */
 	(void) pthread_mutex_lock(&s->lock);
-	s->inner = inner;
-	s->outer = outer;
+	old = s->macctx;
+	s->macctx = ctx;
 	s->keylen = size;
 	(void) pthread_mutex_unlock(&s->lock);
-	OPENSSL_cleanse(&inner, sizeof(inner));
-	OPENSSL_cleanse(&outer, sizeof(outer));
+	EVP_MAC_CTX_free(old);
 	return 0;
 }
 
@@ -439,16 +506,37 @@ audit_sink_set_fsync(struct audit_sink *s, enum audit_fsync mode)
 int
 audit_sink_sync(struct audit_sink *s)
 {
-	int rc = 0;
+	int rc = 0, e = 0, fd = -1;
 
 	(void) pthread_mutex_lock(&s->lock);
+	if (s->n_pending > 0 && put_locked(s, NULL, 0) == -1) {
+		e = errno;
+		rc = -1;
+	}
 	if (s->is_dirty && s->fsync != AUDIT_FSYNC_NONE) {
-		if (fdatasync(s->fd) == -1)
+		/*
+		 * fdatasync(2) on a copy of the descriptor, outside the lock:
+		 * a sync may take milliseconds, and decisions go on meanwhile
+		 * (the copy stays valid should a reopen close the original).
+		 */
+		if ((fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			e = errno;
 			rc = -1;
-		else
+		} else
 			s->is_dirty = false;
 	}
 	(void) pthread_mutex_unlock(&s->lock);
+	if (fd != -1) {
+		if (fdatasync(fd) == -1) {
+			e = errno;
+			rc = -1;
+			(void) pthread_mutex_lock(&s->lock);
+			s->is_dirty = true;	/* try again next time */
+			(void) pthread_mutex_unlock(&s->lock);
+		}
+		(void) close(fd);
+	}
+	errno = e;
 	return rc;
 }
 
@@ -469,24 +557,13 @@ audit_sink_last_hash(struct audit_sink *s, char *hex)
 int
 audit_sink_write(struct audit_sink *s, const char *p, size_t size)
 {
-	ssize_t n;
-	int rc = 0;
+	int rc, e;
 
 	(void) pthread_mutex_lock(&s->lock);
-	while (size > 0) {
-		n = write(s->fd, p, size);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			rc = -1;
-			break;
-		}
-		p += n;		/* a short write: the rest, still under the lock */
-		size -= (size_t)n;
-	}
+	rc = put_locked(s, p, size);
+	e = errno;
 	(void) pthread_mutex_unlock(&s->lock);
+	errno = e;
 	return rc;
 }
 
@@ -499,7 +576,9 @@ audit_sink_reopen(struct audit_sink *s)
 	if (fd == -1)
 		return -1;
 	(void) pthread_mutex_lock(&s->lock);
-	sync_locked(s, true);	/* the old file's records are on disk */
+	if (s->n_pending > 0)	/* queued lines belong to the old file */
+		(void) put_locked(s, NULL, 0);
+	sync_locked(s);		/* the old file's records are on disk */
 	old = s->fd;
 	s->fd = fd;
 	s->needs_newline = false;
@@ -515,10 +594,16 @@ audit_sink_close(struct audit_sink **sp)
 
 	if (s == NULL)
 		return;
+	if (s->n_pending > 0)
+		(void) put_locked(s, NULL, 0);
 	if (s->is_dirty && s->fsync != AUDIT_FSYNC_NONE)
 		(void) fdatasync(s->fd);
 	(void) close(s->fd);
 	(void) pthread_mutex_destroy(&s->lock);
+	EVP_MAC_CTX_free(s->macctx);
+	EVP_MD_CTX_free(s->mdctx);
+	EVP_MD_free(s->md);
+	strbuf_free(&s->pending);
 	free(s->path);
 	free(s);
 	*sp = NULL;
@@ -632,30 +717,31 @@ read_head(struct audit_sink *s)
 
 /*
  * sink_hash - the chain hash of data as hex, as audit_chain_hash() makes
- * it, without allocating: SHA-256, or HMAC-SHA256 from the key states
- * (lock held).  0, or -1.
+ * it, with the sink's own EVP contexts (no fetch, no context per record;
+ * lock held).  0, or -1.
  */
 static int
 sink_hash(struct audit_sink *s, const char *data, size_t size, char *hex)
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256_CTX c;
-	int ok;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	size_t mlen = 0;
 
-	if (s->keylen == 0)
-		ok = SHA256_Init(&c) & SHA256_Update(&c, data, size) &
-		    SHA256_Final(md, &c);
-	else {
-		c = s->inner;
-		ok = SHA256_Update(&c, data, size) & SHA256_Final(md, &c);
-		c = s->outer;
-		ok &= SHA256_Update(&c, md, sizeof(md)) & SHA256_Final(md, &c);
-	}
-	OPENSSL_cleanse(&c, sizeof(c));
-	if (!ok)
+	if (s->keylen > 0) {
+		if (EVP_MAC_init(s->macctx, NULL, 0, NULL) != 1 ||
+		    EVP_MAC_update(s->macctx, (const unsigned char *)data,
+		    size) != 1 ||
+		    EVP_MAC_final(s->macctx, md, &mlen, sizeof(md)) != 1)
+			return -1;
+		n = (unsigned int)mlen;
+	} else if (EVP_DigestInit_ex2(s->mdctx, s->md, NULL) != 1 ||
+	    EVP_DigestUpdate(s->mdctx, data, size) != 1 ||
+	    EVP_DigestFinal_ex(s->mdctx, md, &n) != 1)
 		return -1;
-	for (size_t i = 0; i < sizeof(md); i++) {
+	if (n * 2 != AUDIT_HASH_HEX)
+		return -1;
+	for (unsigned int i = 0; i < n; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 0xf];
 	}
@@ -663,57 +749,137 @@ sink_hash(struct audit_sink *s, const char *data, size_t size, char *hex)
 	return 0;
 }
 
-/* write_all - the whole buffer with one write(2) (more only if short). */
+/*
+ * chain - close the open record in sb with "prev" and "hash" and write it
+ * now (is_now) or queue it for the next write; lock taken here.  A queued
+ * line is written now anyway when fsync is every or the queue is full.
+ */
 static int
-write_all(int fd, const char *p, size_t size)
+chain(struct audit_sink *s, struct strbuf *sb, bool is_now)
 {
-	ssize_t n;
+	char hash[AUDIT_HASH_HEX + 1];
+	int rc = -1, e = 0;
 
-	while (size > 0) {
-		n = write(fd, p, size);
+	(void) pthread_mutex_lock(&s->lock);
+	if (strbuf_printf(sb, ",\"prev\":\"%s\"}", s->head) == -1 ||
+	    sink_hash(s, sb->data, sb->len, hash) == -1)
+		e = errno != 0 ? errno : EIO;
+	else {
+		sb->len--;		/* reopen the object after the hashed "}" */
+		if (strbuf_append(sb, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) ==
+		    -1 || strbuf_append(sb, hash, AUDIT_HASH_HEX) == -1 ||
+		    strbuf_append(sb, "\"}\n", 3) == -1)
+			e = errno;
+		else if (!is_now && s->fsync != AUDIT_FSYNC_EVERY &&
+		    !s->is_draining && strbuf_append(&s->pending, sb->data, sb->len) == 0) {
+			(void) memcpy(s->head, hash, sizeof(s->head));
+			s->n_pending++;
+			rc = 0;
+		} else {
+			(void) memcpy(s->head, hash, sizeof(s->head));
+			if (put_locked(s, sb->data, sb->len) == 0)
+				rc = 0;
+			else
+				e = errno;
+		}
+	}
+	(void) pthread_mutex_unlock(&s->lock);
+	errno = e;
+	return rc;
+}
+
+/*
+ * put_locked - write the queued lines and then size bytes at p (NULL: only
+ * the queue) with one writev(2), more only if short; fdatasync as
+ * configured.  On failure the chain head goes back to the last line on
+ * file, the queue is dropped (counted in n_lost) and a partial line is
+ * ended before the next write.  Lock held; 0, or -1 with errno.
+ */
+static int
+put_locked(struct audit_sink *s, const char *p, size_t size)
+{
+	struct iovec iov[3];
+	size_t total = 0, done = 0;
+	ssize_t n;
+	int iovcnt = 0, e;
+
+	if (s->needs_newline)
+		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
+	if (s->n_pending > 0)
+		iov[iovcnt++] = (struct iovec){ s->pending.data, s->pending.len };
+	if (size > 0)
+		iov[iovcnt++] = (struct iovec){ (void *)p, size };
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	while (done < total) {
+		struct iovec rest[3];
+		size_t skip = done;
+		int k = 0;
+
+		for (int i = 0; i < iovcnt; i++) {	/* what is still to go */
+			if (skip >= iov[i].iov_len) {
+				skip -= iov[i].iov_len;
+				continue;
+			}
+			rest[k].iov_base = (char *)iov[i].iov_base + skip;
+			rest[k++].iov_len = iov[i].iov_len - skip;
+			skip = 0;
+		}
+		n = writev(s->fd, rest, k);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
+			e = n == 0 ? EIO : errno;
+			s->needs_newline = s->needs_newline || done > 0;
+			(void) memcpy(s->head, s->written, sizeof(s->head));
+			s->n_lost += s->n_pending;
+			s->n_pending = 0;
+			strbuf_reset(&s->pending);
+			errno = e;
 			return -1;
 		}
-		p += n;
-		size -= (size_t)n;
+		done += (size_t)n;
 	}
+	s->needs_newline = false;
+	(void) memcpy(s->written, s->head, sizeof(s->written));
+	s->n_pending = 0;
+	strbuf_reset(&s->pending);
+	s->is_dirty = true;
+	if (s->fsync == AUDIT_FSYNC_EVERY)	/* on disk before the reply */
+		sync_locked(s);
 	return 0;
 }
 
-/* sync_locked - fdatasync when forced or a second has passed (lock held). */
+/* sync_locked - fdatasync if written since the last sync (lock held). */
 static void
-sync_locked(struct audit_sink *s, bool force)
+sync_locked(struct audit_sink *s)
 {
-	struct timespec now;
-
-	if (!s->is_dirty || s->fsync == AUDIT_FSYNC_NONE)
-		return;
-	(void) clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!force && now.tv_sec - s->synced.tv_sec < 1)
-		return;
-	if (fdatasync(s->fd) == 0) {
+	if (s->is_dirty && s->fsync != AUDIT_FSYNC_NONE &&
+	    fdatasync(s->fd) == 0)
 		s->is_dirty = false;
-		s->synced = now;
-	}
 }
 
 /* put_key - the separator and the key (no printf: this runs per field). */
 static int
 put_key(struct strbuf *sb, const struct form *f, const char *key)
 {
-	size_t len = strlen(key);
-	int rc;
+	size_t len = strlen(key), n = 0;
+	char *o;
 
+	if ((o = strbuf_space(sb, len + 4)) == NULL)
+		return -1;
+	if (f->is_json) {		/* ,"key": */
+		o[n++] = ',';
+		o[n++] = '"';
+	} else if (sb->len > 0 && sb->data[sb->len - 1] != ' ')
+		o[n++] = ' ';		/* key= */
+	(void) memcpy(o + n, key, len);
+	n += len;
 	if (f->is_json)
-		return strbuf_append(sb, ",\"", 2) |
-		    strbuf_append(sb, key, len) | strbuf_append(sb, "\":", 2);
-	rc = sb->len > 0 && sb->data[sb->len - 1] != ' ' ?
-	    strbuf_putc(sb, ' ') : 0;
-	return rc | strbuf_append(sb, key, len) | strbuf_putc(sb, '=');
+		o[n++] = '"';
+	o[n++] = f->is_json ? ':' : '=';
+	strbuf_commit(sb, n);
+	return 0;
 }
 
 /* put_uint - key and a decimal number. */

@@ -439,9 +439,13 @@ record_session(struct session *s)
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format session record",
 		    s->id);
 	strbuf_reset(sb);
-	if (audit_sink != NULL && (audit_format_session_open(&as, sb) == -1 ||
-	    write_audit(s->id, sb) == -1))
-		log_msg(LOG_LEVEL_ERROR, "%s: session record lost", s->id);
+	if (audit_sink == NULL)
+		return;
+	/* no reply waits on it: queued, written with the next record */
+	if (audit_format_session_open(&as, sb) == -1 ||
+	    audit_sink_queue_chained(audit_sink, sb) == -1)
+		log_errno(LOG_LEVEL_ERROR, "%s: session record NOT WRITTEN to %s",
+		    s->id, audit_sink_path(audit_sink));
 }
 
 /* record_kv, session_kv - the key=value texts, for log_lazy(). */

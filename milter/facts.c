@@ -125,8 +125,6 @@ static void	fact_derive(struct facts *, enum fact_id);
 static int	parse_number(const char *, unsigned long min,
 		    unsigned long max, unsigned long *);
 static const char *lookup_fact(enum fact_id, facts_lookup_fn, void *ctx);
-static bool	group_is_present(enum facts_group, facts_lookup_fn,
-		    void *ctx);
 static void	group_reset(struct facts *, enum facts_group);
 static const char *malformed_text(enum fact_kind);
 
@@ -193,17 +191,24 @@ int
 facts_update(struct facts *f, enum facts_group group, facts_lookup_fn lookup,
     void *ctx)
 {
+	const char *value[FACT_COUNT];
+	bool is_present = false;
 	size_t i;
 
 	assert((unsigned)group <= FACTS_GROUP_QUEUE);
 	assert(lookup != NULL);
-	if (group == FACTS_GROUP_TLS && !group_is_present(group, lookup, ctx))
+	for (i = 0; i < FACT_COUNT; i++) {	/* each macro looked up once */
+		if (fact_specs[i].group != group)
+			continue;
+		value[i] = lookup_fact((enum fact_id)i, lookup, ctx);
+		is_present |= value[i] != NULL && *value[i] != '\0';
+	}
+	if (group == FACTS_GROUP_TLS && !is_present)
 		return 0;
 	for (i = 0; i < FACT_COUNT; i++) {
 		if (fact_specs[i].group != group)
 			continue;
-		if (facts_set(f, (enum fact_id)i,
-		    lookup_fact((enum fact_id)i, lookup, ctx)) == -1) {
+		if (facts_set(f, (enum fact_id)i, value[i]) == -1) {
 			if (group == FACTS_GROUP_AUTH)
 				group_reset(f, group);
 			return -1;
@@ -385,23 +390,6 @@ lookup_fact(enum fact_id id, facts_lookup_fn lookup, void *ctx)
 	if (id == FACT_DAEMON_ADDR && (v == NULL || *v == '\0'))
 		v = lookup(ctx, FACTS_IF_ADDR_MACRO);
 	return v;
-}
-
-/* group_is_present - this stage carries a non-empty macro of group. */
-static bool
-group_is_present(enum facts_group group, facts_lookup_fn lookup, void *ctx)
-{
-	const char *v;
-	size_t i;
-
-	for (i = 0; i < FACT_COUNT; i++) {
-		if (fact_specs[i].group != group)
-			continue;
-		v = lookup_fact((enum fact_id)i, lookup, ctx);
-		if (v != NULL && *v != '\0')
-			return true;
-	}
-	return false;
 }
 
 /* group_reset - make every fact of group absent. */

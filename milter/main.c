@@ -55,6 +55,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -149,7 +150,11 @@ main(int argc, char **argv)
 	session_conf_install(conf);
 	rc = serve(&opt, sink);
 	session_conf_shutdown();
-	sync_audit(sink);	/* no free: a worker may still write a record */
+	/* no free: a worker may still write a record, and now writes it */
+	if (sink != NULL && audit_sink_drain(sink) == -1)
+		log_errno(LOG_LEVEL_ERROR, "%s: cannot write or sync the audit"
+		    " log", audit_sink_path(sink));
+	sync_audit(sink);	/* reports records lost to a failed write */
 	log_close();
 	return rc;
 }
@@ -247,6 +252,7 @@ serve(const struct options *opt, struct audit_sink *sink)
 {
 	struct conf *conf = session_conf_acquire();
 	const struct timespec tick = { 1, 0 };
+	struct timespec synced, now;
 	sigset_t set;
 	pthread_t tid;
 	int sig;
@@ -296,11 +302,16 @@ serve(const struct options *opt, struct audit_sink *sink)
 		log_msg(LOG_LEVEL_ERROR, "cannot start the milter thread");
 		return EX_OSERR;
 	}
+	(void) clock_gettime(CLOCK_MONOTONIC, &synced);
 	while (running) {
-		if ((sig = sigtimedwait(&set, NULL, &tick)) == -1)
-			sync_audit(sink);
-		else
+		if ((sig = sigtimedwait(&set, NULL, &tick)) != -1)
 			running = on_signal(opt, sink, sig);
+		/* every second, also when signals keep arriving (SIGHUP storms) */
+		(void) clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - synced.tv_sec >= 1 || sig == -1) {
+			sync_audit(sink);
+			synced = now;
+		}
 	}
 	(void) pthread_join(tid, NULL);
 	log_msg(LOG_LEVEL_INFO, "stopped");
@@ -337,13 +348,20 @@ on_signal(const struct options *opt, struct audit_sink *sink, int sig)
 	return true;
 }
 
-/* sync_audit - fdatasync the audit log if records are pending; loud. */
+/* sync_audit - write queued records, fdatasync if records are pending; loud. */
 static void
 sync_audit(struct audit_sink *sink)
 {
-	if (sink != NULL && audit_sink_sync(sink) == -1)
-		log_errno(LOG_LEVEL_ERROR, "%s: cannot sync the audit log",
-		    audit_sink_path(sink));
+	unsigned long lost;
+
+	if (sink == NULL)
+		return;
+	if (audit_sink_sync(sink) == -1)
+		log_errno(LOG_LEVEL_ERROR, "%s: cannot write or sync the audit"
+		    " log", audit_sink_path(sink));
+	if ((lost = audit_sink_take_lost(sink)) > 0)
+		log_msg(LOG_LEVEL_ERROR, "%s: %lu queued session records NOT"
+		    " WRITTEN (a write failed)", audit_sink_path(sink), lost);
 }
 
 /* milter_thread - run libmilter; tell the main thread when it returns. */

@@ -26,6 +26,7 @@
 
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,6 +77,26 @@ strbuf_append(struct strbuf *sb, const void *p, size_t size)
 	sb->len += size;
 	sb->data[sb->len] = '\0';
 	return 0;
+}
+
+char *
+strbuf_space(struct strbuf *sb, size_t size)
+{
+	if (size > sb->limit - sb->len) {
+		errno = EMSGSIZE;
+		return NULL;
+	}
+	if (grow(sb, sb->len + size + 1) == -1)
+		return NULL;
+	return sb->data + sb->len;
+}
+
+void
+strbuf_commit(struct strbuf *sb, size_t size)
+{
+	assert(sb->len + size < sb->cap);
+	sb->len += size;
+	sb->data[sb->len] = '\0';
 }
 
 int

@@ -6,6 +6,11 @@
  * milter makes, but no policy, no records.
  *
  *   nullmilter -p inet:PORT@127.0.0.1
+ *
+ * It runs in a session of its own, as tlspolicy-milter does once it has
+ * daemonized: with the kernel's scheduler autogroups, each session is
+ * one scheduling group, so both milters share the CPU with the load
+ * generator alike.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -87,5 +92,6 @@ main(int argc, char **argv)
 			return 1;
 	if (smfi_register(d) != MI_SUCCESS || smfi_opensocket(true) != MI_SUCCESS)
 		return 1;
+	(void) setsid();	/* fails only for a group leader: then already apart */
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }

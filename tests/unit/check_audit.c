@@ -170,6 +170,48 @@ START_TEST(test_escape_nul)
 }
 END_TEST
 
+/*
+ * Near the buffer's limit a value that fits is written exactly (the fast
+ * path reserves room for the worst case, 6 bytes out per byte in), one
+ * that does not fit is refused; values longer than one escaping chunk
+ * (512 bytes) come out the same as short ones.
+ */
+START_TEST(test_escape_limit)
+{
+	static const char utf8[] = "caf\xc3\xa9";
+	char in[1300], want[2 * 1300 + 3];
+	struct strbuf sb;
+
+	strbuf_init(&sb, 12);		/* "abcdefghij" quoted: 12 bytes */
+	ck_assert_int_eq(audit_escape_json(&sb, "abcdefghij", 10), 0);
+	ck_assert_str_eq(strbuf_str(&sb), "\"abcdefghij\"");
+	strbuf_reset(&sb);
+	ck_assert_int_eq(audit_escape_json(&sb, utf8, 5), 0);
+	ck_assert_str_eq(strbuf_str(&sb), "\"caf\xc3\xa9\"");
+	strbuf_reset(&sb);
+	errno = 0;
+	ck_assert_int_eq(audit_escape_json(&sb, "abcdefghijk", 11), -1);
+	ck_assert_int_eq(errno, EMSGSIZE);
+	strbuf_free(&sb);
+	/* a chunk boundary inside a UTF-8 sequence and after an escape */
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = "ab\"c"[i % 4];
+	(void) memcpy(in + 511, "\xc3\xa9", 2);
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	ck_assert_int_eq(audit_escape_json(&sb, in, sizeof(in)), 0);
+	want[0] = '"';
+	for (size_t i = 0, n = 1; i < sizeof(in); i++) {
+		if (in[i] == '"')
+			want[n++] = '\\';
+		want[n++] = in[i];
+		want[n] = '"';
+		want[n + 1] = '\0';
+	}
+	ck_assert_str_eq(strbuf_str(&sb), want);
+	strbuf_free(&sb);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* a minimal key=value parser, to prove a line cannot be forged */
 
@@ -1108,6 +1150,7 @@ main(void)
 	    sizeof(escapes) / sizeof(escapes[0]));
 	tcase_add_loop_test(tc, test_escape_controls, 1, 0x21);
 	tcase_add_test(tc, test_escape_nul);
+	tcase_add_test(tc, test_escape_limit);
 	tcase_add_loop_test(tc, test_record_exact, 0,
 	    sizeof(records) / sizeof(records[0]));
 	tcase_add_test(tc, test_record_prefix);

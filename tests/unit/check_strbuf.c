@@ -236,6 +236,30 @@ START_TEST(test_growth)
 }
 END_TEST
 
+/* strbuf_space and strbuf_commit: write in place, within the limit. */
+START_TEST(test_space_commit)
+{
+	struct strbuf sb;
+	char *p;
+
+	strbuf_init(&sb, 8);
+	ck_assert_int_eq(strbuf_puts(&sb, "ab"), 0);
+	ck_assert_ptr_nonnull(p = strbuf_space(&sb, 6));
+	(void) memcpy(p, "cd", 2);		/* fewer than reserved */
+	strbuf_commit(&sb, 2);
+	ck_assert_str_eq(strbuf_str(&sb), "abcd");
+	ck_assert_uint_eq(sb.len, 4);
+	errno = 0;
+	ck_assert_ptr_null(strbuf_space(&sb, 5));	/* 4 + 5 > 8 */
+	ck_assert_int_eq(errno, EMSGSIZE);
+	ck_assert_str_eq(strbuf_str(&sb), "abcd");
+	ck_assert_ptr_nonnull(strbuf_space(&sb, 4));
+	strbuf_commit(&sb, 0);
+	ck_assert_str_eq(strbuf_str(&sb), "abcd");
+	strbuf_free(&sb);
+}
+END_TEST
+
 static Suite *
 strbuf_suite(void)
 {
@@ -248,6 +272,7 @@ strbuf_suite(void)
 	tcase_add_test(tc, test_printf);
 	tcase_add_test(tc, test_reset_free_reuse);
 	tcase_add_test(tc, test_growth);
+	tcase_add_test(tc, test_space_commit);
 	suite_add_tcase(s, tc);
 	return s;
 }
