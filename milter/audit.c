@@ -18,33 +18,17 @@
  *	  JSON  RFC 8259 strings; invalid UTF-8 bytes become \u00NN (the
  *	        byte as U+0080..U+00FF), so the file is always valid UTF-8.
  *
- *	The audit sink appends whole records to a file with one write(2)
- *	each, under a mutex, and reopens the file by path for rotation.
- *	File records are hash-chained (format version 2): under the same
- *	mutex the sink appends "prev" (the chain head) and "hash" (SHA-256,
- *	or HMAC-SHA256 with a key, over the line without its "hash" member
- *	and newline, through EVP contexts the sink keeps), writes the line,
- *	and only then advances the head; a failed write puts the head back.
- *	A record no reply waits on (the session record) may be queued
- *	instead: it is chained at once and written, in chain order, in the
- *	same write(2) as the next record, or by audit_sink_sync().  The
- *	head survives reopen, so a rotated file's first record links to
- *	the last record of the file before it; at open, the head is read
- *	from the last line of an existing file.  See docs/audit-format.md.
- *
- *	fdatasync(2): with fsync every, after each write and before the
- *	caller replies, under the mutex; with interval, only in
- *	audit_sink_sync() (the daemon calls it every second), on a copy of
- *	the descriptor and outside the mutex, so a slow sync never holds up
- *	a decision.
+ *	audit_chain_hash() is the chain hash of format version 2 (SHA-256,
+ *	or HMAC-SHA256 with a key, through EVP), as the verifier checks it;
+ *	the sink (auditsink.c) writes the chained lines.  See
+ *	docs/audit-format.md.
  *
  * DIAGNOSTICS
  *	Functions return 0, or -1 with errno (ENOMEM, EMSGSIZE from the
- *	strbuf; the write(2) or open(2) error for the sink).  Nothing is
- *	logged here; callers log.
+ *	strbuf).  Nothing is logged here; callers log.
  *
  * SEE ALSO
- *	facts.c, policy.c, strbuf.c; RFC 8259, RFC 3339
+ *	auditsink.c, facts.c, policy.c, strbuf.c; RFC 8259, RFC 3339
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -54,19 +38,13 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "audit.h"
 #include "facts.h"
@@ -74,35 +52,9 @@
 #include "strbuf.h"
 #include "tlsinfo.h"
 
-struct audit_sink {
-	pthread_mutex_t		 lock;
-	int			 fd;
-	char			*path;
-	char			 head[AUDIT_HASH_HEX + 1];	/* last hash chained */
-	char			 written[AUDIT_HASH_HEX + 1];	/* last hash on file */
-	struct strbuf		 pending;	/* queued lines, chained, not yet written */
-	unsigned long		 n_pending;	/* lines in pending */
-	unsigned long		 n_lost;	/* queued lines a failed write dropped */
-	bool			 is_draining;	/* queue no more: write at once */
-	size_t			 keylen;			/* 0: plain SHA-256 */
-	EVP_MD			*md;		/* SHA-256, fetched once */
-	EVP_MD_CTX		*mdctx;		/* reused by every record */
-	EVP_MAC_CTX		*macctx;	/* HMAC-SHA256 keyed, when keylen > 0 */
-	enum audit_fsync	 fsync;
-	bool			 is_dirty;	/* written since the last fdatasync */
-	bool			 needs_newline;	/* the file ends in a torn line */
-};
-
 /* The longest escape of one byte (\u00NN), and the bytes escaped per step. */
 #define ESCAPE_MAX	6
 #define ESCAPE_CHUNK	512
-
-/* Queued lines written at the latest when they reach this size. */
-#define PENDING_MAX	(64 * 1024)
-
-/* The tail of a chained line: ,"hash":"<64 hex>"} */
-#define HASH_MEMBER	",\"hash\":\""
-#define HASH_TAIL_LEN	(sizeof(HASH_MEMBER) - 1 + AUDIT_HASH_HEX + 2)
 
 /*
  * How a byte is written: bare in a kv value ([A-Za-z0-9._:@/+-]), as is
@@ -146,11 +98,6 @@ static int	format(const struct audit_record *, struct strbuf *,
 		    const struct form *);
 static int	format_session(const struct audit_session *, struct strbuf *,
 		    const struct form *);
-static void	read_head(struct audit_sink *);
-static int	sink_hash(struct audit_sink *, const char *, size_t, char *);
-static int	chain(struct audit_sink *, struct strbuf *, bool);
-static int	put_locked(struct audit_sink *, const char *, size_t);
-static void	sync_locked(struct audit_sink *);
 static size_t	utf8_len(const unsigned char *, size_t);
 static bool	is_bare(const char *, size_t);
 static void	put_digits(char *, unsigned, int);
@@ -223,7 +170,6 @@ int
 audit_chain_hash(const unsigned char *key, size_t keylen, const char *data,
     size_t size, char *hex)
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	size_t mlen = 0;
@@ -236,9 +182,17 @@ audit_chain_hash(const unsigned char *key, size_t keylen, const char *data,
 		n = (unsigned int)mlen;
 	} else if (EVP_Digest(data, size, md, &n, EVP_sha256(), NULL) != 1)
 		return -1;
-	if (n * 2 != AUDIT_HASH_HEX)
+	return audit_hash_hex(md, n, hex);
+}
+
+int
+audit_hash_hex(const unsigned char *md, unsigned int size, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (size * 2 != AUDIT_HASH_HEX)
 		return -1;
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0; i < size; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 0xf];
 	}
@@ -392,223 +346,6 @@ escape_at(const unsigned char *p, size_t avail, bool is_json, char *o,
 	return ESCAPE_MAX;
 }
 
-struct audit_sink *
-audit_sink_open(const char *path)
-{
-	struct audit_sink *s;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	if ((s->path = strdup(path)) == NULL) {
-		free(s);
-		return NULL;
-	}
-	s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (s->fd == -1) {
-		int e = errno;
-
-		free(s->path);
-		free(s);
-		errno = e;
-		return NULL;
-	}
-	if ((s->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-	    (s->mdctx = EVP_MD_CTX_new()) == NULL) {
-		EVP_MD_free(s->md);
-		(void) close(s->fd);
-		free(s->path);
-		free(s);
-		errno = ENOMEM;
-		return NULL;
-	}
-	(void) pthread_mutex_init(&s->lock, NULL);
-	(void) memcpy(s->head, AUDIT_CHAIN_ANCHOR, sizeof(s->head));
-	strbuf_init(&s->pending, PENDING_MAX);
-	read_head(s);
-	(void) memcpy(s->written, s->head, sizeof(s->written));
-	return s;
-}
-
-int
-audit_sink_write_chained(struct audit_sink *s, struct strbuf *sb)
-{
-	return chain(s, sb, true);
-}
-
-int
-audit_sink_queue_chained(struct audit_sink *s, struct strbuf *sb)
-{
-	return chain(s, sb, false);
-}
-
-int
-audit_sink_drain(struct audit_sink *s)
-{
-	(void) pthread_mutex_lock(&s->lock);
-	s->is_draining = true;
-	(void) pthread_mutex_unlock(&s->lock);
-	return audit_sink_sync(s);
-}
-
-unsigned long
-audit_sink_take_lost(struct audit_sink *s)
-{
-	unsigned long n;
-
-	(void) pthread_mutex_lock(&s->lock);
-	n = s->n_lost;
-	s->n_lost = 0;
-	(void) pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
-int
-audit_sink_set_key(struct audit_sink *s, const unsigned char *key, size_t size)
-{
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-		    (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC_CTX *ctx = NULL, *old;
-	EVP_MAC *mac = NULL;
-
-	if (size > AUDIT_KEY_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (size > 0 && ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
-	    (ctx = EVP_MAC_CTX_new(mac)) == NULL ||
-	    EVP_MAC_init(ctx, key, size, params) != 1)) {
-		EVP_MAC_CTX_free(ctx);
-		EVP_MAC_free(mac);
-		errno = ENOMEM;
-		return -1;
-	}
-	EVP_MAC_free(mac);	/* the context keeps its own reference */
-	(void) pthread_mutex_lock(&s->lock);
-	old = s->macctx;
-	s->macctx = ctx;
-	s->keylen = size;
-	(void) pthread_mutex_unlock(&s->lock);
-	EVP_MAC_CTX_free(old);
-	return 0;
-}
-
-void
-audit_sink_set_fsync(struct audit_sink *s, enum audit_fsync mode)
-{
-	(void) pthread_mutex_lock(&s->lock);
-	s->fsync = mode;
-	(void) pthread_mutex_unlock(&s->lock);
-}
-
-int
-audit_sink_sync(struct audit_sink *s)
-{
-	int rc = 0, e = 0, fd = -1;
-
-	(void) pthread_mutex_lock(&s->lock);
-	if (s->n_pending > 0 && put_locked(s, NULL, 0) == -1) {
-		e = errno;
-		rc = -1;
-	}
-	if (s->is_dirty && s->fsync != AUDIT_FSYNC_NONE) {
-		/*
-		 * fdatasync(2) on a copy of the descriptor, outside the lock:
-		 * a sync may take milliseconds, and decisions go on meanwhile
-		 * (the copy stays valid should a reopen close the original).
-		 */
-		if ((fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-			e = errno;
-			rc = -1;
-		} else
-			s->is_dirty = false;
-	}
-	(void) pthread_mutex_unlock(&s->lock);
-	if (fd != -1) {
-		if (fdatasync(fd) == -1) {
-			e = errno;
-			rc = -1;
-			(void) pthread_mutex_lock(&s->lock);
-			s->is_dirty = true;	/* try again next time */
-			(void) pthread_mutex_unlock(&s->lock);
-		}
-		(void) close(fd);
-	}
-	errno = e;
-	return rc;
-}
-
-const char *
-audit_sink_path(const struct audit_sink *s)
-{
-	return s->path;
-}
-
-void
-audit_sink_last_hash(struct audit_sink *s, char *hex)
-{
-	(void) pthread_mutex_lock(&s->lock);
-	(void) memcpy(hex, s->head, sizeof(s->head));
-	(void) pthread_mutex_unlock(&s->lock);
-}
-
-int
-audit_sink_write(struct audit_sink *s, const char *p, size_t size)
-{
-	int rc, e;
-
-	(void) pthread_mutex_lock(&s->lock);
-	rc = put_locked(s, p, size);
-	e = errno;
-	(void) pthread_mutex_unlock(&s->lock);
-	errno = e;
-	return rc;
-}
-
-int
-audit_sink_reopen(struct audit_sink *s)
-{
-	int fd, old;
-
-	fd = open(s->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd == -1)
-		return -1;
-	(void) pthread_mutex_lock(&s->lock);
-	if (s->n_pending > 0)	/* queued lines belong to the old file */
-		(void) put_locked(s, NULL, 0);
-	sync_locked(s);		/* the old file's records are on disk */
-	old = s->fd;
-	s->fd = fd;
-	s->needs_newline = false;
-	(void) pthread_mutex_unlock(&s->lock);
-	(void) close(old);
-	return 0;
-}
-
-void
-audit_sink_close(struct audit_sink **sp)
-{
-	struct audit_sink *s = *sp;
-
-	if (s == NULL)
-		return;
-	if (s->n_pending > 0)
-		(void) put_locked(s, NULL, 0);
-	if (s->is_dirty && s->fsync != AUDIT_FSYNC_NONE)
-		(void) fdatasync(s->fd);
-	(void) close(s->fd);
-	(void) pthread_mutex_destroy(&s->lock);
-	EVP_MAC_CTX_free(s->macctx);
-	EVP_MD_CTX_free(s->mdctx);
-	EVP_MD_free(s->md);
-	strbuf_free(&s->pending);
-	free(s->path);
-	free(s);
-	*sp = NULL;
-}
-
 /* format - the record's fields in the documented order. */
 static int
 format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
@@ -676,187 +413,6 @@ format_session(const struct audit_session *as, struct strbuf *sb,
 	rc |= put_fact(sb, f, as->facts, FACT_MTA_VERSION);
 	rc |= put_problems(sb, f, as->facts);
 	return rc != 0 ? -1 : 0;
-}
-
-/*
- * read_head - continue the chain of an existing file: the "hash" of its
- * last complete line; note a torn last line.
- */
-static void
-read_head(struct audit_sink *s)
-{
-	char buf[AUDIT_RECORD_MAX + 2], *end, *nl;
-	struct stat st;
-	ssize_t n;
-	off_t at;
-	int fd;
-
-	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) == -1)
-		return;
-	if (fstat(fd, &st) == -1 || st.st_size == 0) {
-		(void) close(fd);
-		return;
-	}
-	at = st.st_size > (off_t)sizeof(buf) ? st.st_size - (off_t)sizeof(buf) : 0;
-	n = pread(fd, buf, sizeof(buf), at);
-	(void) close(fd);
-	if (n <= 0)
-		return;
-	s->needs_newline = buf[n - 1] != '\n';
-	if ((end = memrchr(buf, '\n', (size_t)n)) == NULL)
-		return;
-	*end = '\0';
-	nl = memrchr(buf, '\n', (size_t)(end - buf));
-	nl = nl != NULL ? nl + 1 : buf;
-	if ((size_t)(end - nl) > HASH_TAIL_LEN &&
-	    strncmp(end - HASH_TAIL_LEN, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) == 0 &&
-	    strcmp(end - 2, "\"}") == 0)
-		(void) memcpy(s->head, end - HASH_TAIL_LEN + sizeof(HASH_MEMBER) - 1,
-		    AUDIT_HASH_HEX);
-}
-
-/*
- * sink_hash - the chain hash of data as hex, as audit_chain_hash() makes
- * it, with the sink's own EVP contexts (no fetch, no context per record;
- * lock held).  0, or -1.
- */
-static int
-sink_hash(struct audit_sink *s, const char *data, size_t size, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	size_t mlen = 0;
-
-	if (s->keylen > 0) {
-		if (EVP_MAC_init(s->macctx, NULL, 0, NULL) != 1 ||
-		    EVP_MAC_update(s->macctx, (const unsigned char *)data,
-		    size) != 1 ||
-		    EVP_MAC_final(s->macctx, md, &mlen, sizeof(md)) != 1)
-			return -1;
-		n = (unsigned int)mlen;
-	} else if (EVP_DigestInit_ex2(s->mdctx, s->md, NULL) != 1 ||
-	    EVP_DigestUpdate(s->mdctx, data, size) != 1 ||
-	    EVP_DigestFinal_ex(s->mdctx, md, &n) != 1)
-		return -1;
-	if (n * 2 != AUDIT_HASH_HEX)
-		return -1;
-	for (unsigned int i = 0; i < n; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[AUDIT_HASH_HEX] = '\0';
-	return 0;
-}
-
-/*
- * chain - close the open record in sb with "prev" and "hash" and write it
- * now (is_now) or queue it for the next write; lock taken here.  A queued
- * line is written now anyway when fsync is every or the queue is full.
- */
-static int
-chain(struct audit_sink *s, struct strbuf *sb, bool is_now)
-{
-	char hash[AUDIT_HASH_HEX + 1];
-	int rc = -1, e = 0;
-
-	(void) pthread_mutex_lock(&s->lock);
-	if (strbuf_printf(sb, ",\"prev\":\"%s\"}", s->head) == -1 ||
-	    sink_hash(s, sb->data, sb->len, hash) == -1)
-		e = errno != 0 ? errno : EIO;
-	else {
-		sb->len--;		/* reopen the object after the hashed "}" */
-		if (strbuf_append(sb, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) ==
-		    -1 || strbuf_append(sb, hash, AUDIT_HASH_HEX) == -1 ||
-		    strbuf_append(sb, "\"}\n", 3) == -1)
-			e = errno;
-		else if (!is_now && s->fsync != AUDIT_FSYNC_EVERY &&
-		    !s->is_draining && strbuf_append(&s->pending, sb->data, sb->len) == 0) {
-			(void) memcpy(s->head, hash, sizeof(s->head));
-			s->n_pending++;
-			rc = 0;
-		} else {
-			(void) memcpy(s->head, hash, sizeof(s->head));
-			if (put_locked(s, sb->data, sb->len) == 0)
-				rc = 0;
-			else
-				e = errno;
-		}
-	}
-	(void) pthread_mutex_unlock(&s->lock);
-	errno = e;
-	return rc;
-}
-
-/*
- * put_locked - write the queued lines and then size bytes at p (NULL: only
- * the queue) with one writev(2), more only if short; fdatasync as
- * configured.  On failure the chain head goes back to the last line on
- * file, the queue is dropped (counted in n_lost) and a partial line is
- * ended before the next write.  Lock held; 0, or -1 with errno.
- */
-static int
-put_locked(struct audit_sink *s, const char *p, size_t size)
-{
-	struct iovec iov[3];
-	size_t total = 0, done = 0;
-	ssize_t n;
-	int iovcnt = 0, e;
-
-	if (s->needs_newline)
-		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
-	if (s->n_pending > 0)
-		iov[iovcnt++] = (struct iovec){ s->pending.data, s->pending.len };
-	if (size > 0)
-		iov[iovcnt++] = (struct iovec){ (void *)p, size };
-	for (int i = 0; i < iovcnt; i++)
-		total += iov[i].iov_len;
-	while (done < total) {
-		struct iovec rest[3];
-		size_t skip = done;
-		int k = 0;
-
-		for (int i = 0; i < iovcnt; i++) {	/* what is still to go */
-			if (skip >= iov[i].iov_len) {
-				skip -= iov[i].iov_len;
-				continue;
-			}
-			rest[k].iov_base = (char *)iov[i].iov_base + skip;
-			rest[k++].iov_len = iov[i].iov_len - skip;
-			skip = 0;
-		}
-		n = writev(s->fd, rest, k);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			e = n == 0 ? EIO : errno;
-			s->needs_newline = s->needs_newline || done > 0;
-			(void) memcpy(s->head, s->written, sizeof(s->head));
-			s->n_lost += s->n_pending;
-			s->n_pending = 0;
-			strbuf_reset(&s->pending);
-			errno = e;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	s->needs_newline = false;
-	(void) memcpy(s->written, s->head, sizeof(s->written));
-	s->n_pending = 0;
-	strbuf_reset(&s->pending);
-	s->is_dirty = true;
-	if (s->fsync == AUDIT_FSYNC_EVERY)	/* on disk before the reply */
-		sync_locked(s);
-	return 0;
-}
-
-/* sync_locked - fdatasync if written since the last sync (lock held). */
-static void
-sync_locked(struct audit_sink *s)
-{
-	if (s->is_dirty && s->fsync != AUDIT_FSYNC_NONE &&
-	    fdatasync(s->fd) == 0)
-		s->is_dirty = false;
 }
 
 /* put_key - the separator and the key (no printf: this runs per field). */

@@ -65,6 +65,7 @@
 #include <libmilter/mfapi.h>
 
 #include "audit.h"
+#include "auditsink.h"
 #include "callbacks.h"
 #include "conf.h"
 #include "facts.h"

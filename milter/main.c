@@ -61,6 +61,7 @@
 #include <libmilter/mfapi.h>
 
 #include "audit.h"
+#include "auditsink.h"
 #include "auditverify.h"
 #include "callbacks.h"
 #include "conf.h"

@@ -11,7 +11,9 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "auditsink.h"
 #include "facts.h"
 #include "policy.h"
 #include "strbuf.h"
@@ -1025,6 +1028,128 @@ START_TEST(test_chain)
 }
 END_TEST
 
+/* one_record - format the fixture's record and chain it, now or queued. */
+static int
+one_record(struct audit_sink *sink, struct fixture *x, bool is_queued)
+{
+	struct strbuf sb;
+	int rc;
+
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	ck_assert_int_eq(audit_format_json_open(&x->r, &sb), 0);
+	rc = is_queued ? audit_sink_queue_chained(sink, &sb) :
+	    audit_sink_write_chained(sink, &sb);
+	strbuf_free(&sb);
+	return rc;
+}
+
+/* A reader at the other end of a FIFO: takes n_lines lines, then hangs up. */
+struct fifo_reader {
+	const char	*path;
+	int		 n_lines;
+	char		 got[4 * AUDIT_RECORD_MAX];
+	size_t		 len;
+};
+
+static void *
+read_fifo(void *arg)
+{
+	struct fifo_reader *r = arg;
+	int fd, seen = 0;
+	ssize_t n;
+
+	if ((fd = open(r->path, O_RDONLY)) == -1)
+		return (void *)1;
+	while (seen < r->n_lines && r->len < sizeof(r->got) - 1 &&
+	    (n = read(fd, r->got + r->len, 1)) == 1)
+		seen += r->got[r->len++] == '\n';
+	r->got[r->len] = '\0';
+	(void) close(fd);
+	return NULL;
+}
+
+/*
+ * A write that fails (the reader of a FIFO went away: EPIPE) fails the
+ * record and the queued one before it, which is counted as lost; the
+ * chain goes back to the last line written, so the next record, written
+ * once the file is there again (reopen), links to that line.  A queued
+ * record reaches the file only when something writes it.
+ */
+START_TEST(test_sink_write_fails)
+{
+	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
+	char head[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR, *nl;
+	static struct fifo_reader r1, r2;
+	struct audit_sink *sink;
+	struct fixture x;
+	pthread_t t;
+	void *rc;
+
+	(void) signal(SIGPIPE, SIG_IGN);
+	tmp_paths(dir, path, moved, sizeof(path));
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	r1.path = r2.path = path;
+	r1.n_lines = 2;
+	r2.n_lines = 1;
+	ck_assert_int_eq(pthread_create(&t, NULL, read_fifo, &r1), 0);
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	audit_sink_set_fsync(sink, AUDIT_FSYNC_NONE);	/* a FIFO has no disk */
+	tls_accept(&x);
+	ck_assert_int_eq(one_record(sink, &x, false), 0);
+	ck_assert_int_eq(one_record(sink, &x, true), 0);	/* queued */
+	ck_assert_int_eq(audit_sink_sync(sink), 0);		/* written */
+	ck_assert_int_eq(pthread_join(t, &rc), 0);
+	ck_assert_ptr_null(rc);
+	ck_assert_int_eq(one_record(sink, &x, true), 0);
+	errno = 0;
+	ck_assert_int_eq(one_record(sink, &x, false), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_uint_eq(audit_sink_take_lost(sink), 1);
+	ck_assert_uint_eq(audit_sink_take_lost(sink), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, read_fifo, &r2), 0);
+	ck_assert_int_eq(audit_sink_reopen(sink), 0);
+	ck_assert_int_eq(one_record(sink, &x, false), 0);
+	ck_assert_int_eq(pthread_join(t, &rc), 0);
+	ck_assert_ptr_null(rc);
+	audit_sink_close(&sink);
+	facts_clear(&x.f);
+	/* the two lines written, then the next one links to the second */
+	ck_assert_ptr_nonnull(nl = strchr(r1.got, '\n'));
+	*nl = '\0';
+	check_link(r1.got, (size_t)(nl - r1.got), head);
+	ck_assert_int_eq(r1.got[r1.len - 1], '\n');
+	r1.got[r1.len - 1] = '\0';
+	check_link(nl + 1, strlen(nl + 1), head);
+	ck_assert_int_eq(r2.got[r2.len - 1], '\n');
+	r2.got[--r2.len] = '\0';
+	check_link(r2.got, r2.len, head);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/*
+ * fsync every: many writers at once, each record written and synced
+ * before its call returns (group commit shares the writes); the chain
+ * follows file order.
+ */
+START_TEST(test_sink_group_every)
+{
+	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
+	char head[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR;
+	struct audit_sink *sink;
+
+	tmp_paths(dir, path, moved, sizeof(path));
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	audit_sink_set_fsync(sink, AUDIT_FSYNC_EVERY);
+	chain_run(sink, N_WRITERS);
+	audit_sink_close(&sink);
+	ck_assert_int_eq(check_chain(path, head, NULL), N_WRITERS * 100);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* RFC 4231 test cases 2 and 6 (HMAC-SHA256) and FIPS 180-2 "abc". */
 static const struct {
 	const char	*label;
@@ -1166,6 +1291,8 @@ main(void)
 	tcase_add_loop_test(tc, test_sink_key, 0,
 	    sizeof(key_sizes) / sizeof(key_sizes[0]));
 	tcase_add_test(tc, test_sink_key_too_long);
+	tcase_add_test(tc, test_sink_write_fails);
+	tcase_add_test(tc, test_sink_group_every);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

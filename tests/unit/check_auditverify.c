@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "auditsink.h"
 #include "auditverify.h"
 #include "facts.h"
 #include "policy.h"
