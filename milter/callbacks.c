@@ -283,8 +283,9 @@ set_client_from_sockaddr(struct facts *f, const _SOCK_ADDR *sa)
 	const void *bytes;
 	unsigned p;
 
-	if (sa == NULL)
-		return 0;
+	if (sa == NULL || (f->f[FACT_CLIENT_ADDR].state != FACT_ABSENT &&
+	    f->f[FACT_CLIENT_PORT].state != FACT_ABSENT))
+		return 0;	/* the macros said it all */
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
 
