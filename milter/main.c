@@ -98,6 +98,9 @@ static int	verify_one(struct auditverify *, const char *);
 static int	read_key(const char *, unsigned char *, size_t *);
 static struct audit_sink *open_audit(const struct conf *);
 
+/* How long a stop waits for libmilter's threads before exiting anyway. */
+#define STOP_WAIT_SECONDS	10
+
 static volatile int milter_status;	/* smfi_main's result */
 
 int
@@ -314,7 +317,18 @@ serve(const struct options *opt, struct audit_sink *sink)
 			synced = now;
 		}
 	}
-	(void) pthread_join(tid, NULL);
+	/*
+	 * libmilter's worker pool can hang at shutdown (its controller
+	 * destroys the pool mutex while workers still wait on it): wait a
+	 * bounded time, then go on; main() writes the queued records.
+	 */
+	(void) clock_gettime(CLOCK_REALTIME, &now);
+	now.tv_sec += STOP_WAIT_SECONDS;
+	if (pthread_timedjoin_np(tid, NULL, &now) != 0) {
+		log_msg(LOG_LEVEL_ERROR, "libmilter did not stop within %d s;"
+		    " exiting without it", STOP_WAIT_SECONDS);
+		return EX_SOFTWARE;
+	}
 	log_msg(LOG_LEVEL_INFO, "stopped");
 	return milter_status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }

@@ -58,6 +58,16 @@ now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* set_timeouts - no read or write waits longer than 10 s: a hung milter is an error, not a hung test. */
+static void
+set_timeouts(int fd)
+{
+	struct timeval tv = { 10, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 static int
 dial(void)
 {
@@ -70,6 +80,7 @@ dial(void)
 		snprintf(un.sun_path, sizeof(un.sun_path), "%s", sockspec + 5);
 		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
 			return -1;
+		set_timeouts(fd);
 		if (connect(fd, (void *)&un, sizeof(un)) == -1) {
 			close(fd);
 			return -1;
@@ -86,6 +97,7 @@ dial(void)
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	set_timeouts(fd);
 	if (connect(fd, (void *)&in, sizeof(in)) == -1) {
 		close(fd);
 		return -1;
