@@ -116,6 +116,7 @@ struct audit_sink {
 	EVP_MAC_CTX		*macctx;	/* HMAC-SHA256 keyed, when keylen > 0 */
 };
 
+static int	put_record(struct audit_sink *, struct strbuf *, bool);
 static int	chain_locked(struct audit_sink *, struct strbuf *);
 static int	wait_written(struct audit_sink *, unsigned long);
 static int	flush_locked(struct audit_sink *);
@@ -164,27 +165,13 @@ audit_sink_open(const char *path)
 int
 audit_sink_write_chained(struct audit_sink *s, struct strbuf *sb)
 {
-	int rc;
-
-	(void) pthread_mutex_lock(&s->lock);
-	rc = chain_locked(s, sb);
-	if (rc == 0)
-		rc = wait_written(s, s->n_chained);
-	(void) pthread_mutex_unlock(&s->lock);
-	return rc;
+	return put_record(s, sb, true);
 }
 
 int
 audit_sink_queue_chained(struct audit_sink *s, struct strbuf *sb)
 {
-	int rc;
-
-	(void) pthread_mutex_lock(&s->lock);
-	rc = chain_locked(s, sb);
-	if (rc == 0 && (s->is_draining || s->fsync == AUDIT_FSYNC_EVERY))
-		rc = wait_written(s, s->n_chained);
-	(void) pthread_mutex_unlock(&s->lock);
-	return rc;
+	return put_record(s, sb, false);
 }
 
 int
@@ -367,6 +354,24 @@ audit_sink_close(struct audit_sink **sp)
 	free(s->path);
 	free(s);
 	*sp = NULL;
+}
+
+/*
+ * put_record - chain the open record in sb and, when is_waited (or fsync
+ * is every, or the sink drains), wait until its line is written.
+ */
+static int
+put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
+{
+	int rc;
+
+	(void) pthread_mutex_lock(&s->lock);
+	rc = chain_locked(s, sb);
+	if (rc == 0 && (is_waited || s->is_draining ||
+	    s->fsync == AUDIT_FSYNC_EVERY))
+		rc = wait_written(s, s->n_chained);
+	(void) pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 /*

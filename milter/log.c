@@ -217,12 +217,10 @@ emit(enum log_level level, const char *err, const char *fmt, va_list ap)
 
 	if ((unsigned)level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_ERROR;
-	to_syslog = atomic_load(&use_syslog);
-	to_stderr = atomic_load(&use_stderr);
-	if (!(to_syslog || to_stderr) ||
-	    (level == LOG_LEVEL_DEBUG && !atomic_load(&is_debug)) ||
-	    (len = vsnprintf(raw, sizeof(raw), fmt, ap)) < 0)
+	if (!wants(level) || (len = vsnprintf(raw, sizeof(raw), fmt, ap)) < 0)
 		return;
+	to_syslog = atomic_load(&use_syslog);	/* one reading for this line */
+	to_stderr = atomic_load(&use_stderr);
 	is_cut = (size_t)len >= sizeof(raw);
 	n = 0;
 	if (to_stderr)		/* syslog(3) adds its own prefix */

@@ -66,16 +66,13 @@ strbuf_reset(struct strbuf *sb)
 int
 strbuf_append(struct strbuf *sb, const void *p, size_t size)
 {
-	if (size > sb->limit - sb->len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	if (grow(sb, sb->len + size + 1) == -1)
+	char *o;
+
+	if ((o = strbuf_space(sb, size)) == NULL)
 		return -1;
 	if (size > 0)
-		memcpy(sb->data + sb->len, p, size);
-	sb->len += size;
-	sb->data[sb->len] = '\0';
+		memcpy(o, p, size);
+	strbuf_commit(sb, size);
 	return 0;
 }
 
