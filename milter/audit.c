@@ -101,6 +101,7 @@ static int	format_session(const struct audit_session *, struct strbuf *,
 static size_t	utf8_len(const unsigned char *, size_t);
 static bool	is_bare(const char *, size_t);
 static void	put_digits(char *, unsigned, int);
+static void	civil_date(long long, unsigned *, unsigned *, unsigned *);
 static int	escape_quoted(struct strbuf *, const char *, size_t, bool);
 static size_t	escape_at(const unsigned char *, size_t, bool, char *,
 		    size_t *);
@@ -200,33 +201,37 @@ audit_hash_hex(const unsigned char *md, unsigned int size, char *hex)
 	return 0;
 }
 
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: what four digits hold. */
+#define TIME_FIRST	(-62167219200LL)
+#define TIME_LAST	253402300799LL
+
 char *
 audit_format_time(const struct timespec *ts, char *buf, size_t size)
 {
-	struct tm tm;
+	long long sec = (long long)ts->tv_sec, days;
+	unsigned year, month, mday, rem;
 	char t[32];
 	long ms = ts->tv_nsec / 1000000L;
 
-	if (gmtime_r(&ts->tv_sec, &tm) == NULL || tm.tm_year < -1900 ||
-	    tm.tm_year > 9999 - 1900) {
-		(void) memset(&tm, 0, sizeof(tm));	/* 1970-01-01T00:00:00 */
-		tm.tm_year = 70;
-		tm.tm_mday = 1;
-	}
+	if (sec < TIME_FIRST || sec > TIME_LAST)
+		sec = 0;		/* 1970-01-01T00:00:00 */
+	days = (sec >= 0 ? sec : sec - 86399) / 86400;
+	rem = (unsigned)(sec - days * 86400);
+	civil_date(days, &year, &month, &mday);
 	if (ms < 0 || ms > 999)
 		ms = 0;
 	/* "YYYY-MM-DDTHH:MM:SS.mmmZ", digit by digit: this runs per record */
-	put_digits(t, (unsigned)tm.tm_year + 1900, 4);
+	put_digits(t, year, 4);
 	t[4] = '-';
-	put_digits(t + 5, (unsigned)tm.tm_mon + 1, 2);
+	put_digits(t + 5, month, 2);
 	t[7] = '-';
-	put_digits(t + 8, (unsigned)tm.tm_mday, 2);
+	put_digits(t + 8, mday, 2);
 	t[10] = 'T';
-	put_digits(t + 11, (unsigned)tm.tm_hour, 2);
+	put_digits(t + 11, rem / 3600, 2);
 	t[13] = ':';
-	put_digits(t + 14, (unsigned)tm.tm_min, 2);
+	put_digits(t + 14, rem / 60 % 60, 2);
 	t[16] = ':';
-	put_digits(t + 17, (unsigned)tm.tm_sec, 2);
+	put_digits(t + 17, rem % 60, 2);
 	t[19] = '.';
 	put_digits(t + 20, (unsigned)ms, 3);
 	t[23] = 'Z';
@@ -561,6 +566,28 @@ is_bare(const char *s, size_t size)
 		if (char_class[(unsigned char)s[i]] != CHAR_BARE)
 			return false;
 	return true;
+}
+
+/*
+ * civil_date - the proleptic Gregorian date of the day days after
+ * 1970-01-01, by eras of 400 years (146097 days) counted from 0000-03-01,
+ * so that February 29 ends a year.  Arithmetic instead of gmtime_r(3),
+ * which takes the C library's time zone lock on every call: this runs
+ * for every record, on every thread.  The day lies within years 0..9999.
+ */
+static void
+civil_date(long long days, unsigned *year, unsigned *month, unsigned *mday)
+{
+	long long z = days + 719468;	/* days since 0000-03-01 */
+	long long era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);	/* day of the era */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;	/* month from March: 0..11 */
+
+	*mday = doy - (153 * mp + 2) / 5 + 1;
+	*month = mp < 10 ? mp + 3 : mp - 9;
+	*year = (unsigned)(era * 400 + yoe + (*month <= 2));	/* 0..9999 */
 }
 
 /* put_digits - v as exactly width decimal digits (leading zeros). */

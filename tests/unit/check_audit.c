@@ -752,6 +752,65 @@ START_TEST(test_time)
 }
 END_TEST
 
+/* want_time - what gmtime_r(3) says of t, in the record's form. */
+static void
+want_time(long long t, char *want, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
+	(void) snprintf(want, size, "%04d-%02d-%02dT%02d:%02d:%02d.000Z",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+}
+
+/*
+ * The time is formatted by arithmetic, not gmtime_r(3): it must agree
+ * with the C library on every day of the years 0..400 (the calendar
+ * repeats every 400 years; one second of each day, a different one each
+ * day), on 20,000 random seconds of years 0..9999, and fall back to the
+ * epoch outside those years.
+ */
+START_TEST(test_time_vs_gmtime)
+{
+	const long long first = -62167219200LL, last = 253402300799LL;
+	const long long era_end = first + (146097LL + 60) * 86400;
+	struct timespec ts = { 0, 0 };
+	char buf[32], want[64];
+	long long t;
+	unsigned seed = 1;
+
+	for (t = first; t <= era_end; t += 86400 + 7) {
+		ts.tv_sec = (time_t)t;
+		want_time(t, want, sizeof(want));
+		ck_assert_str_eq(audit_format_time(&ts, buf, sizeof(buf)), want);
+	}
+	for (int i = 0; i < 20000; i++) {
+		t = first + (long long)((double)rand_r(&seed) / RAND_MAX *
+		    (double)(last - first));
+		ts.tv_sec = (time_t)t;
+		want_time(t, want, sizeof(want));
+		ck_assert_str_eq(audit_format_time(&ts, buf, sizeof(buf)), want);
+	}
+	ts.tv_sec = (time_t)first;
+	ck_assert_str_eq(audit_format_time(&ts, buf, sizeof(buf)),
+	    "0000-01-01T00:00:00.000Z");
+	ts.tv_sec = (time_t)last;
+	ck_assert_str_eq(audit_format_time(&ts, buf, sizeof(buf)),
+	    "9999-12-31T23:59:59.000Z");
+	ts.tv_sec = (time_t)(first - 1);
+	ck_assert_str_eq(audit_format_time(&ts, buf, sizeof(buf)),
+	    "1970-01-01T00:00:00.000Z");
+	ts.tv_sec = (time_t)(last + 1);
+	ck_assert_str_eq(audit_format_time(&ts, buf, sizeof(buf)),
+	    "1970-01-01T00:00:00.000Z");
+	ts.tv_sec = -1;
+	ck_assert_str_eq(audit_format_time(&ts, buf, sizeof(buf)),
+	    "1969-12-31T23:59:59.000Z");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* the sink */
 
@@ -1283,6 +1342,7 @@ main(void)
 	tcase_add_loop_test(tc, test_forging, 0,
 	    sizeof(forgeries) / sizeof(forgeries[0]));
 	tcase_add_loop_test(tc, test_time, 0, sizeof(times) / sizeof(times[0]));
+	tcase_add_test(tc, test_time_vs_gmtime);
 	tcase_add_test(tc, test_sink_threads);
 	tcase_add_test(tc, test_sink_rotate);
 	tcase_add_test(tc, test_chain);
