@@ -8,14 +8,16 @@
 #      suite (miltertest against the real daemon);
 #   2. the protocol suite again with the daemon under valgrind memcheck;
 #   3. the real-Postfix and real-Sendmail suites (private instances on
-#      loopback, swaks), and the comparison of their decisions;
+#      loopback, swaks), and the comparison of their decisions; make bench
+#      in one short round (it runs; its table is whole);
 #   4. the same unit and protocol suites built with ASan and UBSan;
-#   5. every libFuzzer target for FUZZ_SECONDS (default 60) from its seeds;
+#   5. every libFuzzer target for FUZZ_SECONDS (here 40) from its seeds;
 #   6. make distcheck.
 # Builds happen in build/ below the source tree.  Prints every runner's
-# summary and ends with "N passed, N failed" over the stages; exits
-# non-zero when any stage fails.  A stage that cannot run (Postfix does
-# not start, say) fails; nothing is skipped.
+# summary and the seconds each stage took, and ends with "N passed,
+# N failed" over the stages; exits non-zero when any stage fails.  A
+# stage that cannot run (Postfix does not start, say) fails; nothing is
+# skipped.
 
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,13 +35,14 @@ stage() {
 	shift
 	echo
 	echo "=== $name"
+	t0=$(date +%s)
 	if "$@"; then
 		passed=$((passed + 1))
-		echo "=== $name: PASS"
+		echo "=== $name: PASS ($(( $(date +%s) - t0 )) s)"
 	else
 		failed=$((failed + 1))
 		failures="$failures $name"
-		echo "=== $name: FAIL"
+		echo "=== $name: FAIL ($(( $(date +%s) - t0 )) s)"
 	fi
 }
 
@@ -89,9 +92,11 @@ stage "real Sendmail suite" env MILTER="$top/build/normal/milter/tlspolicy-milte
     AUDIT_OUT="$top/build/sendmail-matrix.jsonl" sh "$top/tests/sendmail/run.sh"
 stage "one config, same decisions behind Postfix and Sendmail" sh "$top/tests/sendmail/same-policy.sh" \
     "$top/build/postfix-matrix.jsonl" "$top/build/sendmail-matrix.jsonl"
+stage "make bench, one short round (the bench runs, the table is whole)" \
+    sh "$top/tests/bench/bench-smoke.sh" "$top/build/normal"
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
 stage "unit and protocol suites under ASan+UBSan" check_in build/asan
-stage "fuzzing (libFuzzer, ${FUZZ_SECONDS:-50}s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-50}" sh "$top/tests/fuzz/run.sh" "$top/build/fuzz"
+stage "fuzzing (libFuzzer, ${FUZZ_SECONDS:-40}s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-40}" sh "$top/tests/fuzz/run.sh" "$top/build/fuzz"
 stage "report rendered in headless Chromium" sh "$top/tests/report-html.sh"
 stage "make distcheck" sh -c "cd build/normal && { make -s distcheck >/dev/null 2>&1 || { make distcheck 2>&1 | tail -40; exit 1; }; }"
 
