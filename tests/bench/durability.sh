@@ -7,7 +7,10 @@
 #  2. a restart appends to the same file and the chain still verifies;
 #  3. a full disk (audit-log /dev/full): MAIL gets audit-failure-action
 #     (tempfail, then reject), never an accept, and the error is logged
-#     with the file and errno.
+#     with the file and errno;
+#  4. a session record (queued: no reply waits on it) reaches the file
+#     within 3 s of the session's end while a SIGHUP arrives every 0.05 s
+#     (the once-a-second write must not wait for a quiet second).
 # Ends with "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -85,6 +88,29 @@ for action in tempfail reject; do
 		ko "full disk ($action): $(cat "$W/full.out"); $loud error lines"
 	fi
 done
+# 4. queued session records are written every second, signals or not
+conf "$W/storm.conf" "$W/storm.jsonl" "audit-fsync interval\n"
+milter_up storm "$port" "$MILTER" -f -c "$W/storm.conf" -p "$sock" || { echo "0 passed, 1 failed"; exit 1; }
+pid=$UP_PID
+"$MLOAD" -s "$sock" -c 5 -n 100 >"$W/storm.out" 2>&1
+t0=$(date +%s.%N)
+n_hup=0
+lines=0
+while [ $n_hup -lt 80 ]; do	# at most 4 s of SIGHUPs, 0.05 s apart
+	lines=$(wc -l <"$W/storm.jsonl")
+	[ "$lines" -ge 200 ] && break
+	kill -HUP "$pid"
+	n_hup=$((n_hup + 1)); sleep 0.05
+done
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+milter_down "$pid"
+reloads=$(grep -c 'reload' "$W/storm.err")
+if [ "$(decided "$W/storm.out")" -eq 100 ] && [ "$lines" -ge 200 ] &&
+    awk -v t="$took" 'BEGIN { exit !(t <= 3.0) }'; then
+	ok "SIGHUP every 0.05 s: all 100 session records on file after $took s ($n_hup signals)"
+else
+	ko "SIGHUP storm: $lines of 200 records on file after $took s ($n_hup signals, $reloads reload lines); $(cat "$W/storm.out")"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && rm -rf "$W"
 [ "$failed" -eq 0 ]
