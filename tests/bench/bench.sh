@@ -27,7 +27,7 @@ top=$(cd "$here/../.." && pwd)
 : "${MLOAD:=$here/mload}"
 : "${NULLMILTER:=$here/nullmilter}"
 : "${BENCH_ROUNDS:=5}"
-: "${BENCH_SESSIONS:=20000}"
+: "${BENCH_SESSIONS:=50000}"
 : "${BENCH_MESSAGES:=3000}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-bench.XXXXXX")
 chmod 755 "$W"
