@@ -112,9 +112,10 @@ cell() {
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.2f | %.2f-%.2f\n", m, v[1], v[NR] }'
 }
-# met CELL OP LIMIT - "met" or "MISSED" for the median in CELL
-met() { echo "$1" | awk -v op="$2" -v l="$3" '{ m = $1 + 0
-	ok = (op == ">=") ? m >= l : m <= l; print ok ? "met" : "MISSED" }'; }
+# met CELL OP LIMIT - "met" or "MISSED" for the median in CELL ("n/a"
+# when there is no number: a failed measurement never counts as met)
+met() { echo "$1" | awk -v op="$2" -v l="$3" '$1 !~ /^[0-9]+(\.[0-9]+)?$/ { print "n/a"; next }
+	{ m = $1 + 0; ok = (op == ">=") ? m >= l : m <= l; print ok ? "met" : "MISSED" }'; }
 mA=$(cat "$W/mem.A"); mB=$(cat "$W/mem.B")
 sps=$(cell direct.A direct.B 1); p50=$(cell direct.A direct.B 2)
 p99=$(cell direct.A direct.B 3); cpu=$(cell direct.A direct.B 4)
