@@ -1,15 +1,16 @@
 /*
  * auditsink.h - the audit file: hash-chained lines, group commit, rotation
  *
- * audit_sink_open() opens a file O_APPEND.  A record (an open JSON object
- * from audit_format_json_open() or audit_format_session_open()) is
- * chained under the sink's lock (the "prev" and "hash" members, audit.h)
- * and queued; writers write the queue in chain order, whole lines, one
- * writev(2) for all that is queued, outside the lock, so lines never
- * interleave and the file order is the chain order.  A failed write
- * fails every record chained so far and puts the chain head back.
- * audit_sink_reopen() reopens by path (log rotation); the chain goes on
- * across files.  All functions are thread-safe.
+ * audit_sink_open() opens a file O_APPEND and its stage, PATH.stage
+ * (auditstage.h).  A record (an open JSON object from
+ * audit_format_json_open() or audit_format_session_open()) is chained
+ * under the sink's lock (the "prev" and "hash" members, audit.h) and
+ * staged, which makes it survive a crash of the process; writers append
+ * the stage to the file in chain order, whole lines, one writev(2) for
+ * all that is staged, outside the lock, so lines never interleave and
+ * the file order is the chain order.  audit_sink_reopen() reopens by
+ * path (log rotation); the chain goes on across files.  All functions
+ * are thread-safe.
  */
 #ifndef TLSPOLICY_AUDITSINK_H
 #define TLSPOLICY_AUDITSINK_H
@@ -29,42 +30,58 @@ struct audit_sink;
 
 /*
  * audit_sink_open - open path for appending (mode 0640, created if
- * needed).  The chain continues from the "hash" of the file's last
- * complete line, else starts at AUDIT_CHAIN_ANCHOR; a file that ends in
- * a torn line gets a newline before the next record.  Returns a new
- * sink, or NULL with errno.
+ * needed) and the stage path.stage (created with AUDIT_STAGE_SIZE bytes
+ * on disk, locked: EBUSY when another process has it).  The chain
+ * continues from the "hash" of the file's last complete line, else
+ * starts at AUDIT_CHAIN_ANCHOR; a file that ends in a torn line gets a
+ * newline before the next record.  Call audit_sink_recover() before the
+ * first record.  Returns a new sink, or NULL with errno.
  */
 struct audit_sink *audit_sink_open(const char *path);
 
 /*
- * audit_sink_write - write size bytes (after the lines queued before them,
- * unchained) and return once they are written; 0, or -1 with errno.
+ * audit_sink_recover - after audit_sink_set_key(), before any record:
+ * append to the file the lines an earlier process staged and did not
+ * write (those after the file's last line, each checked against the
+ * chain and its hash), then fdatasync.  Staged lines that do not
+ * continue a non-empty file's chain are copied to path.stage.orphan,
+ * their number in *n_orphans.  Returns the number of lines appended, or
+ * -1 with errno (then the stage keeps them all; do not go on).
+ */
+long	audit_sink_recover(struct audit_sink *, unsigned long *n_orphans);
+
+/*
+ * audit_sink_write - stage size bytes (after the lines staged before them,
+ * unchained) and return once they are written; 0, or -1 with errno (with
+ * fsync interval or none they stay staged for the next write).
  */
 int	audit_sink_write(struct audit_sink *, const char *, size_t size);
 
 /*
- * audit_sink_write_chained - close the open record in sb with "prev" and
- * "hash", and return once its line is written (and fdatasync'd with fsync
- * every): by this caller, with everything queued before it in one
- * writev(2), or by a writer already at work (group commit).  0, or -1
- * with errno: then the record is not in the file.
+ * audit_sink_write_chained - for a record a reply waits on: close the
+ * open record in sb with "prev" and "hash" and stage it; with fsync
+ * every, return once its line is written and fdatasync'd (group commit),
+ * else at once (the line reaches the file with the next batch, within a
+ * second).  0, or -1 with errno: then the record is not chained (with
+ * fsync every: not in the file).  While the last write failed, and a
+ * retry fails too, it refuses at once with that write's errno.
  */
 int	audit_sink_write_chained(struct audit_sink *, struct strbuf *sb);
 
 /*
- * audit_sink_queue_chained - chain the open record in sb like
- * audit_sink_write_chained(), but return at once: the line goes to the
- * file with the next write, or audit_sink_sync(), reopen or close.  With
- * fsync every, or once draining, it waits like audit_sink_write_chained.
+ * audit_sink_queue_chained - chain and stage the open record in sb like
+ * audit_sink_write_chained(), also while writes fail (the line waits in
+ * the stage).  With fsync every it waits like audit_sink_write_chained.
  * For records no reply waits on (the session record at close).  0, or -1
- * with errno.  A queued line a later write fails to write is dropped and
+ * with errno (the stage is full and cannot be written).  With fsync
+ * every, a queued line a later write fails to write is dropped and
  * counted (audit_sink_take_lost).
  */
 int	audit_sink_queue_chained(struct audit_sink *, struct strbuf *sb);
 
 /*
- * audit_sink_drain - at shutdown: from now on queue nothing (a record a
- * late worker queues is written at once), then audit_sink_sync().
+ * audit_sink_drain - at shutdown: from now on batch nothing (a record a
+ * late worker stages is written at once), then audit_sink_sync().
  */
 int	audit_sink_drain(struct audit_sink *);
 
@@ -88,6 +105,9 @@ int	audit_sink_sync(struct audit_sink *);
 /* audit_sink_path - the file the sink appends to. */
 const char *audit_sink_path(const struct audit_sink *);
 
+/* audit_sink_stage_path - its stage file. */
+const char *audit_sink_stage_path(const struct audit_sink *);
+
 /* audit_sink_last_hash - copy the chain head (65 bytes) into hex. */
 void	audit_sink_last_hash(struct audit_sink *, char *hex);
 
@@ -97,7 +117,11 @@ void	audit_sink_last_hash(struct audit_sink *, char *hex);
  */
 int	audit_sink_reopen(struct audit_sink *);
 
-/* audit_sink_close - write, sync, close and free; sets the pointer to NULL; NULL is fine. */
+/*
+ * audit_sink_close - write, sync, close and free (what cannot be written
+ * stays in the stage for audit_sink_recover); sets the pointer to NULL;
+ * NULL is fine.
+ */
 void	audit_sink_close(struct audit_sink **);
 
 #endif /* TLSPOLICY_AUDITSINK_H */

@@ -17,31 +17,45 @@
  *	before it; at open, the head is read from the last line of an
  *	existing file.
  *
- *	Group commit.  A caller that must know its record is written (a
- *	decision, before the reply to the MTA) waits for it: if no write is
- *	in progress it becomes the writer, takes the whole queue and writes
- *	it with one writev(2), outside the mutex (others chain meanwhile into
- *	a second buffer); else it sleeps until the writer is done.  Under
- *	load one write(2) carries the records of many sessions, and no
- *	thread holds the mutex across a system call: only formatting the
- *	chain members and hashing happen under it.  The file order is the
- *	chain order because one writer at a time writes the queue in order.
- *	A record no reply waits on (the session record) is only queued: it
- *	goes with the next write, or with audit_sink_sync().
+ *	The stage.  Every chained line is first copied into the stage
+ *	(auditstage.c: a preallocated file beside the log, mapped shared),
+ *	under the mutex; from then on it survives a crash of the process,
+ *	as a line written with write(2) does.  The staged lines are the
+ *	queue: a writer takes all of them and appends them to the log with
+ *	one writev(2), outside the mutex, while others stage behind them;
+ *	then they are consumed.  The file order is the chain order because
+ *	one writer at a time writes the stage in order.
  *
- *	A failed write fails every record chained so far (they link to the
- *	lost ones): their callers get -1, queued-only lines are counted as
- *	lost, the head goes back to the last line on file, and a partly
- *	written line is ended with a newline before the next write.
+ *	Batches.  With fsync interval or none a caller never waits for a
+ *	write: its record is staged, and a decision record writes the stage
+ *	itself only when no write is in progress and BATCH_BYTES are staged
+ *	or BATCH_NS have passed since the last write; else a later record,
+ *	audit_sink_sync() (the daemon: every second), reopen or close
+ *	writes it.  So no decision sleeps on another thread's write, and
+ *	under load one write(2) carries the records of many sessions.  At
+ *	start, audit_sink_recover() appends to the log what an earlier
+ *	process staged and did not write.
+ *
+ *	With fsync every, a caller waits until its line is written and
+ *	fdatasync'd (group commit): the first waiter writes everything
+ *	staged, the others sleep until it is done.
+ *
+ *	A failed write.  With fsync every it fails every record chained so
+ *	far (they link to the lost ones): their callers get -1, lines nobody
+ *	waited for are counted as lost, the stage is emptied and the head
+ *	goes back to the last line on file.  Otherwise the staged lines
+ *	stay (their replies are sent: they must reach the log) and the error
+ *	sticks: until a write succeeds again (retried by the next decision
+ *	and by audit_sink_sync), a decision record is refused (-1, so the
+ *	MTA gets audit-failure-action) and not chained.  Either way a
+ *	partly written line is ended with a newline before the next write.
  *
  *	fdatasync(2): with fsync every, by the writer after its write and
- *	before its waiters return; with interval, only in audit_sink_sync()
- *	(the daemon calls it every second), on a copy of the descriptor and
- *	outside the mutex.
+ *	before its waiters return; with interval, only in audit_sink_sync(),
+ *	on a copy of the descriptor and outside the mutex.
  *
- *	All functions are thread-safe.  No allocation per record: the two
- *	queue buffers grow to the largest batch and stay; waiters live on
- *	their callers' stacks.
+ *	All functions are thread-safe.  No allocation per record: waiters
+ *	live on their callers' stacks, lines in the stage.
  *
  * DIAGNOSTICS
  *	Functions return 0, or -1 with errno (ENOMEM, EMSGSIZE from the
@@ -75,14 +89,35 @@
 
 #include "audit.h"
 #include "auditsink.h"
+#include "auditstage.h"
 #include "strbuf.h"
 
-/* Queued bytes past which a record waits for the queue to be written. */
-#define QUEUE_MAX	(64 * 1024)
+/* Staged bytes, or time since the last write, at which a record writes. */
+#define BATCH_BYTES	(64 * 1024)
+#define BATCH_NS	10000000LL	/* 10 ms */
+
+/* The stage file's name: the log's with this suffix. */
+#define STAGE_SUFFIX	".stage"
 
 /* The tail of a chained line: ,"hash":"<64 hex>"} */
 #define HASH_MEMBER	",\"hash\":\""
 #define HASH_TAIL_LEN	(sizeof(HASH_MEMBER) - 1 + AUDIT_HASH_HEX + 2)
+
+/* The "prev" member before the hash member: ,"prev":"<64 hex>" */
+#define PREV_MEMBER	",\"prev\":\""
+#define PREV_LEN	(sizeof(PREV_MEMBER) - 1 + AUDIT_HASH_HEX + 1)
+
+/* A recovery at start: the stage's lines against the log's chain. */
+struct recovery {
+	struct audit_sink	*s;
+	char			 expected[AUDIT_HASH_HEX + 1];	/* to link to */
+	char			*buf;		/* a line to hash */
+	bool			 is_linked;	/* the log's head was found */
+	unsigned long		 n_replayed;
+	unsigned long		 n_valid;	/* well-formed lines seen */
+	int			 error;		/* of a write */
+	int			 orphan_fd;
+};
 
 /* A caller waiting for its line: on its own stack, linked while it waits. */
 struct waiter {
@@ -99,14 +134,15 @@ struct audit_sink {
 	char			*path;
 	char			 head[AUDIT_HASH_HEX + 1];	/* last hash chained */
 	char			 on_file[AUDIT_HASH_HEX + 1];	/* last hash written */
-	struct strbuf		 queue;		/* chained, not yet written */
-	struct strbuf		 spare;		/* the writer's, swapped with queue */
+	struct audit_stage	*stage;		/* chained, not yet written */
 	unsigned long		 n_chained;	/* lines chained (their numbers) */
-	unsigned long		 n_queued;	/* lines in queue */
+	unsigned long		 n_queued;	/* lines staged, not being written */
 	unsigned long		 n_lost;	/* queued-only lines a failure dropped */
 	struct waiter		*waiters;
-	bool			 is_writing;	/* a writer has the spare buffer */
-	bool			 is_draining;	/* queue no more: write at once */
+	long long		 last_write;	/* CLOCK_MONOTONIC_COARSE, ns */
+	int			 error;		/* errno of the failed write, sticky */
+	bool			 is_writing;	/* a writer is writing the stage */
+	bool			 is_draining;	/* batch no more: write at once */
 	bool			 is_dirty;	/* written since the last fdatasync */
 	bool			 needs_newline;	/* the file ends in a torn line */
 	enum audit_fsync	 fsync;
@@ -120,11 +156,16 @@ static int	put_record(struct audit_sink *, struct strbuf *, bool);
 static int	chain_locked(struct audit_sink *, struct strbuf *);
 static int	wait_written(struct audit_sink *, unsigned long);
 static int	flush_locked(struct audit_sink *);
+static bool	is_batch_due(struct audit_sink *);
 static void	write_batch(struct audit_sink *);
 static int	writev_all(int, struct iovec *, int, size_t *);
+static void	keep_batch(struct audit_sink *, struct iovec *, int, size_t,
+		    unsigned long);
 static void	finish_batch(struct audit_sink *, unsigned long, const char *,
 		    unsigned long, int);
 static int	sink_hash(struct audit_sink *, const char *, size_t, char *);
+static bool	recover_line(void *, const char *, size_t);
+static bool	orphan_line(void *, const char *, size_t);
 static void	read_head(struct audit_sink *);
 static void	sync_locked(struct audit_sink *);
 
@@ -132,19 +173,32 @@ struct audit_sink *
 audit_sink_open(const char *path)
 {
 	struct audit_sink *s;
+	char *stage_path;
 	int e;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	if ((s->path = strdup(path)) == NULL) {
+	if ((s->path = strdup(path)) == NULL ||
+	    (stage_path = malloc(strlen(path) + sizeof(STAGE_SUFFIX))) == NULL) {
+		free(s->path);
 		free(s);
+		errno = ENOMEM;
 		return NULL;
 	}
+	(void) strcpy(stpcpy(stage_path, path), STAGE_SUFFIX);
 	s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (s->fd == -1 || (s->md = EVP_MD_fetch(NULL, "SHA256", NULL)) ==
-	    NULL || (s->mdctx = EVP_MD_CTX_new()) == NULL) {
-		e = s->fd == -1 ? errno : ENOMEM;
+	e = errno;
+	if (s->fd != -1 && (s->stage = audit_stage_open(stage_path,
+	    AUDIT_STAGE_SIZE)) == NULL)
+		e = errno;
+	free(stage_path);
+	if (s->fd == -1 || s->stage == NULL ||
+	    (s->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (s->mdctx = EVP_MD_CTX_new()) == NULL) {
+		if (s->fd != -1 && s->stage != NULL)
+			e = ENOMEM;
 		EVP_MD_free(s->md);
+		audit_stage_close(&s->stage);
 		if (s->fd != -1)
 			(void) close(s->fd);
 		free(s->path);
@@ -155,8 +209,6 @@ audit_sink_open(const char *path)
 	(void) pthread_mutex_init(&s->lock, NULL);
 	(void) pthread_cond_init(&s->written, NULL);
 	(void) memcpy(s->head, AUDIT_CHAIN_ANCHOR, sizeof(s->head));
-	strbuf_init(&s->queue, QUEUE_MAX + AUDIT_RECORD_MAX);
-	strbuf_init(&s->spare, QUEUE_MAX + AUDIT_RECORD_MAX);
 	read_head(s);
 	(void) memcpy(s->on_file, s->head, sizeof(s->on_file));
 	return s;
@@ -180,9 +232,10 @@ audit_sink_write(struct audit_sink *s, const char *p, size_t size)
 	int rc = 0, e;
 
 	(void) pthread_mutex_lock(&s->lock);
-	while (rc == 0 && s->queue.len + size > QUEUE_MAX && s->n_queued > 0)
+	while (rc == 0 && !audit_stage_fits(s->stage, size) &&
+	    (s->n_queued > 0 || s->is_writing))
 		rc = flush_locked(s);
-	if (rc == 0 && strbuf_append(&s->queue, p, size) == -1)
+	if (rc == 0 && audit_stage_put(s->stage, p, size) == -1)
 		rc = -1;
 	if (rc == 0) {
 		s->n_queued++;
@@ -299,6 +352,61 @@ audit_sink_path(const struct audit_sink *s)
 	return s->path;
 }
 
+const char *
+audit_sink_stage_path(const struct audit_sink *s)
+{
+	return audit_stage_path(s->stage);
+}
+
+long
+audit_sink_recover(struct audit_sink *s, unsigned long *n_orphans)
+{
+	struct recovery r = { .s = s, .orphan_fd = -1 };
+	char *orphan_path;
+	int e = 0;
+
+	*n_orphans = 0;
+	if ((r.buf = malloc(AUDIT_RECORD_MAX + 2 * HASH_TAIL_LEN)) == NULL)
+		return -1;
+	(void) pthread_mutex_lock(&s->lock);
+	(void) memcpy(r.expected, s->head, sizeof(r.expected));
+	/* a new log: the stage's first line starts it (a rotated log's end) */
+	r.is_linked = lseek(s->fd, 0, SEEK_END) == 0;
+	(void) audit_stage_scan(s->stage, recover_line, &r);
+	if (r.error == 0 && !r.is_linked && r.n_valid > 0) {
+		/* lines the log does not continue: kept aside, never dropped */
+		orphan_path = malloc(strlen(audit_stage_path(s->stage)) + 8);
+		if (orphan_path == NULL)
+			r.error = ENOMEM;
+		else {
+			(void) strcpy(stpcpy(orphan_path,
+			    audit_stage_path(s->stage)), ".orphan");
+			if ((r.orphan_fd = open(orphan_path, O_WRONLY |
+			    O_APPEND | O_CREAT | O_CLOEXEC, 0640)) == -1)
+				r.error = errno;
+			free(orphan_path);
+		}
+		if (r.orphan_fd != -1)
+			*n_orphans = audit_stage_scan(s->stage, orphan_line, &r);
+		if (r.orphan_fd != -1 && (fsync(r.orphan_fd) == -1 ||
+		    close(r.orphan_fd) == -1) && r.error == 0)
+			r.error = errno;
+	}
+	if (r.error == 0 && r.n_replayed > 0 && s->fsync != AUDIT_FSYNC_NONE &&
+	    fdatasync(s->fd) == -1)
+		r.error = errno;
+	if (r.error == 0) {
+		audit_stage_drop(s->stage);
+		(void) memcpy(s->head, r.expected, sizeof(s->head));
+		(void) memcpy(s->on_file, r.expected, sizeof(s->on_file));
+	}
+	e = r.error;
+	(void) pthread_mutex_unlock(&s->lock);
+	free(r.buf);
+	errno = e;
+	return e == 0 ? (long)r.n_replayed : -1;
+}
+
 void
 audit_sink_last_hash(struct audit_sink *s, char *hex)
 {
@@ -316,7 +424,8 @@ audit_sink_reopen(struct audit_sink *s)
 	if (fd == -1)
 		return -1;
 	(void) pthread_mutex_lock(&s->lock);
-	if (s->n_queued > 0)	/* what is chained so far belongs to the old file */
+	/* what is chained so far belongs to the old file (if it fails: the new) */
+	if (s->n_queued > 0)
 		(void) flush_locked(s);
 	while (s->is_writing)
 		(void) pthread_cond_wait(&s->written, &s->lock);
@@ -324,6 +433,8 @@ audit_sink_reopen(struct audit_sink *s)
 	old = s->fd;
 	s->fd = fd;
 	s->needs_newline = false;
+	if (s->error != 0 && s->n_queued > 0)
+		write_batch(s);	/* the new file may take what the old refused */
 	(void) pthread_mutex_unlock(&s->lock);
 	(void) close(old);
 	return 0;
@@ -349,29 +460,55 @@ audit_sink_close(struct audit_sink **sp)
 	EVP_MAC_CTX_free(s->macctx);
 	EVP_MD_CTX_free(s->mdctx);
 	EVP_MD_free(s->md);
-	strbuf_free(&s->queue);
-	strbuf_free(&s->spare);
+	audit_stage_close(&s->stage);	/* lines not written stay for the next start */
 	free(s->path);
 	free(s);
 	*sp = NULL;
 }
 
 /*
- * put_record - chain the open record in sb and, when is_waited (or fsync
- * is every, or the sink drains), wait until its line is written.
+ * put_record - chain and stage the open record in sb; with fsync every,
+ * wait until its line is written; else write the stage when a batch is
+ * due.  A decision record (is_waited) is refused while the last write
+ * failed and a retry fails too.
  */
 static int
 put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
 {
-	int rc;
+	bool is_every = s->fsync == AUDIT_FSYNC_EVERY;
+	int rc = 0, e;
 
 	(void) pthread_mutex_lock(&s->lock);
-	rc = chain_locked(s, sb);
-	if (rc == 0 && (is_waited || s->is_draining ||
-	    s->fsync == AUDIT_FSYNC_EVERY))
+	if (is_waited && !is_every && s->error != 0 && !s->is_writing)
+		write_batch(s);		/* retry: the disk may have room again */
+	if (is_waited && !is_every && s->error != 0) {
+		errno = s->error;
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = chain_locked(s, sb);
+	if (rc == 0 && is_every)
 		rc = wait_written(s, s->n_chained);
+	else if (rc == 0 && (is_waited || s->is_draining) && !s->is_writing &&
+	    is_batch_due(s))
+		write_batch(s);		/* the record is staged whatever happens */
+	e = errno;
 	(void) pthread_mutex_unlock(&s->lock);
+	errno = e;
 	return rc;
+}
+
+/* is_batch_due - whether the stage is to be written now (lock held). */
+static bool
+is_batch_due(struct audit_sink *s)
+{
+	struct timespec now;
+
+	if (s->is_draining || audit_stage_used(s->stage) >= BATCH_BYTES)
+		return true;
+	(void) clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	return now.tv_sec * 1000000000LL + now.tv_nsec - s->last_write >=
+	    BATCH_NS;
 }
 
 /*
@@ -385,8 +522,8 @@ chain_locked(struct audit_sink *s, struct strbuf *sb)
 	char hash[AUDIT_HASH_HEX + 1], *o;
 	size_t n = sizeof(",\"prev\":\"") - 1;
 
-	while (s->queue.len + sb->len + 2 * HASH_TAIL_LEN > QUEUE_MAX &&
-	    s->n_queued > 0)
+	while (!audit_stage_fits(s->stage, sb->len + 2 * HASH_TAIL_LEN) &&
+	    (s->n_queued > 0 || s->is_writing))
 		if (flush_locked(s) == -1)
 			return -1;
 	if ((o = strbuf_space(sb, n + AUDIT_HASH_HEX + 2)) == NULL)
@@ -403,7 +540,7 @@ chain_locked(struct audit_sink *s, struct strbuf *sb)
 	if (strbuf_append(sb, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) == -1 ||
 	    strbuf_append(sb, hash, AUDIT_HASH_HEX) == -1 ||
 	    strbuf_append(sb, "\"}\n", 3) == -1 ||
-	    strbuf_append(&s->queue, sb->data, sb->len) == -1)
+	    audit_stage_put(s->stage, sb->data, sb->len) == -1)
 		return -1;
 	(void) memcpy(s->head, hash, sizeof(s->head));
 	s->n_queued++;
@@ -446,57 +583,97 @@ flush_locked(struct audit_sink *s)
 }
 
 /*
- * write_batch - become the writer: take the queue, write it outside the
- * lock, fdatasync if every, then settle the waiters.  Lock held on entry
- * and on return; !s->is_writing on entry.
+ * write_batch - become the writer: write what is staged outside the lock,
+ * fdatasync if every, then consume it and settle the waiters (on failure:
+ * keep_batch, or with fsync every fail everything chained).  Lock held on
+ * entry and on return; !s->is_writing on entry.
  */
 static void
 write_batch(struct audit_sink *s)
 {
-	struct strbuf batch = s->queue;
 	char head[AUDIT_HASH_HEX + 1];
 	unsigned long last = s->n_chained, n_lines = s->n_queued;
-	struct iovec iov[2];
-	size_t done = 0;
-	int iovcnt = 0, e = 0, fd = s->fd;
-	bool is_every = s->fsync == AUDIT_FSYNC_EVERY;
+	struct iovec iov[3], batch[3];
+	struct timespec now;
+	size_t size, done = 0;
+	int iovcnt, e = 0, fd = s->fd;
+	bool is_every = s->fsync == AUDIT_FSYNC_EVERY, had_newline;
 
+	had_newline = s->needs_newline;
+	iovcnt = had_newline;
+	iov[0] = (struct iovec){ (void *)"\n", 1 };
+	iovcnt += audit_stage_batch(s->stage, iov + iovcnt, &size);
+	(void) memcpy(batch, iov, sizeof(batch));
 	s->is_writing = true;
-	s->queue = s->spare;		/* chaining goes on in the other buffer */
-	strbuf_reset(&s->queue);
 	s->n_queued = 0;
 	(void) memcpy(head, s->head, sizeof(head));
-	if (s->needs_newline)
-		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
-	iov[iovcnt++] = (struct iovec){ batch.data, batch.len };
+	(void) clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	s->last_write = now.tv_sec * 1000000000LL + now.tv_nsec;
 	(void) pthread_mutex_unlock(&s->lock);
 	if (writev_all(fd, iov, iovcnt, &done) == -1)
 		e = errno;
 	else if (is_every && fdatasync(fd) == -1)
 		e = errno;	/* not known to be on disk: not written */
 	(void) pthread_mutex_lock(&s->lock);
-	s->spare = batch;
 	s->is_writing = false;
 	if (e == 0) {
+		audit_stage_consume(s->stage, size);
 		s->needs_newline = false;
 		s->is_dirty = !is_every;
-		finish_batch(s, last, head, n_lines, 0);
-	} else {
+		s->error = 0;
+		finish_batch(s, last, head, 0, 0);
+	} else if (is_every) {
 		s->needs_newline = s->needs_newline || done > 0;
 		finish_batch(s, s->n_chained, NULL, n_lines + s->n_queued, e);
+	} else {
+		s->error = e;
+		keep_batch(s, batch + had_newline, iovcnt - had_newline,
+		    done > (size_t)had_newline ? done - had_newline : 0, n_lines);
+		finish_batch(s, last, NULL, 0, e);
 	}
 	(void) pthread_cond_broadcast(&s->written);
 }
 
 /*
+ * keep_batch - a write of the n_lines staged in iov failed after done
+ * bytes: consume the whole lines written, keep the rest staged for the
+ * next write (after a newline, when a line was torn).  Lock held.
+ */
+static void
+keep_batch(struct audit_sink *s, struct iovec *iov, int iovcnt, size_t done,
+    unsigned long n_lines)
+{
+	size_t whole = 0, at = 0, n;
+	unsigned long n_written = 0;
+	const char *p, *nl;
+	int i;
+
+	for (i = 0; i < iovcnt && at < done; i++) {
+		p = iov[i].iov_base;
+		n = iov[i].iov_len < done - at ? iov[i].iov_len : done - at;
+		for (nl = p; (nl = memchr(nl, '\n', n - (size_t)(nl - p))) !=
+		    NULL; nl++) {
+			whole = at + (size_t)(nl - p) + 1;
+			n_written++;
+		}
+		at += n;
+	}
+	audit_stage_consume(s->stage, whole);
+	s->needs_newline = s->needs_newline || done > whole;
+	s->n_queued += n_lines - n_written;
+}
+
+/*
  * finish_batch - lines up to last are settled: written (error 0; head is
- * the hash of the last one) or failed with error, n_lines of them, the
- * queue after them included.  Marks and unlinks their waiters; counts
- * failed lines nobody waited for as lost.  Lock held.
+ * the hash of the last one) or failed with error.  Marks and unlinks
+ * their waiters.  n_dropped > 0 (fsync every): those lines, the staged
+ * ones after them included, are dropped, the head goes back to the last
+ * line on file, and dropped lines nobody waited for count as lost.  Lock
+ * held.
  */
 static void
 finish_batch(struct audit_sink *s, unsigned long last, const char *head,
-    unsigned long n_lines, int error)
+    unsigned long n_dropped, int error)
 {
 	struct waiter **pp = &s->waiters, *w;
 	unsigned long n_waited = 0;
@@ -511,16 +688,15 @@ finish_batch(struct audit_sink *s, unsigned long last, const char *head,
 		n_waited++;
 		*pp = w->next;
 	}
-	if (error == 0) {
-		if (head != NULL)
-			(void) memcpy(s->on_file, head, sizeof(s->on_file));
+	if (head != NULL)
+		(void) memcpy(s->on_file, head, sizeof(s->on_file));
+	if (n_dropped == 0)
 		return;
-	}
 	/* everything chained so far links to a lost line: drop it too */
 	(void) memcpy(s->head, s->on_file, sizeof(s->head));
-	strbuf_reset(&s->queue);
+	audit_stage_drop(s->stage);
 	s->n_queued = 0;
-	s->n_lost += n_lines > n_waited ? n_lines - n_waited : 0;
+	s->n_lost += n_dropped > n_waited ? n_dropped - n_waited : 0;
 }
 
 /* writev_all - all of iov, more calls only if short; bytes out in *done. */
@@ -613,6 +789,75 @@ read_head(struct audit_sink *s)
 	    strcmp(end - 2, "\"}") == 0)
 		(void) memcpy(s->head, end - HASH_TAIL_LEN + sizeof(HASH_MEMBER) - 1,
 		    AUDIT_HASH_HEX);
+}
+
+/*
+ * recover_line - one line the stage held at start: skip it when the log
+ * has it, append it when it links to the log's head (and its hash is
+ * right), stop at the first that does not once linked.  Lock held.
+ */
+static bool
+recover_line(void *arg, const char *line, size_t len)
+{
+	struct recovery *r = arg;
+	struct iovec iov[2];
+	char hash[AUDIT_HASH_HEX + 1];
+	const char *tail, *prev;
+	size_t n, done = 0;
+	int iovcnt = 0;
+
+	if (len < PREV_LEN + HASH_TAIL_LEN + 2 ||
+	    len > AUDIT_RECORD_MAX + HASH_TAIL_LEN)
+		return !r->is_linked;
+	tail = line + len - 1 - HASH_TAIL_LEN;
+	prev = tail - PREV_LEN;
+	n = (size_t)(tail - line);
+	if (strncmp(tail, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) != 0 ||
+	    strncmp(line + len - 3, "\"}\n", 3) != 0 ||
+	    strncmp(prev, PREV_MEMBER, sizeof(PREV_MEMBER) - 1) != 0)
+		return !r->is_linked;
+	(void) memcpy(r->buf, line, n);
+	r->buf[n] = '}';
+	if (sink_hash(r->s, r->buf, n + 1, hash) == -1 ||
+	    memcmp(hash, tail + sizeof(HASH_MEMBER) - 1, AUDIT_HASH_HEX) != 0)
+		return !r->is_linked;	/* torn, or not ours */
+	r->n_valid++;
+	prev += sizeof(PREV_MEMBER) - 1;
+	if (!r->is_linked && memcmp(hash, r->expected, AUDIT_HASH_HEX) == 0) {
+		r->is_linked = true;	/* the log has it and all before it */
+		return true;
+	}
+	if (r->is_linked && r->n_replayed == 0 && r->n_valid == 1)
+		(void) memcpy(r->expected, prev, AUDIT_HASH_HEX);	/* new log */
+	if (memcmp(prev, r->expected, AUDIT_HASH_HEX) != 0)
+		return !r->is_linked;
+	r->is_linked = true;
+	if (r->s->needs_newline)
+		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
+	iov[iovcnt++] = (struct iovec){ (void *)line, len };
+	if (writev_all(r->s->fd, iov, iovcnt, &done) == -1) {
+		r->error = errno;
+		return false;
+	}
+	r->s->needs_newline = false;
+	(void) memcpy(r->expected, hash, AUDIT_HASH_HEX);
+	r->n_replayed++;
+	return true;
+}
+
+/* orphan_line - copy a stage line the log does not continue aside. */
+static bool
+orphan_line(void *arg, const char *line, size_t len)
+{
+	struct recovery *r = arg;
+	struct iovec iov = { (void *)line, len };
+	size_t done = 0;
+
+	if (writev_all(r->orphan_fd, &iov, 1, &done) == -1) {
+		r->error = errno;
+		return false;
+	}
+	return true;
 }
 
 /* sync_locked - fdatasync if written since the last sync (lock held). */

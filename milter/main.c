@@ -86,7 +86,8 @@ static void	start_logging(const struct conf *, const struct options *);
 static int	daemonize(void);
 static int	clear_stale_socket(const char *);
 static const char *unix_path(const char *);
-static int	drop_privileges(const struct conf *, const char *);
+static int	drop_privileges(const struct conf *, const char *,
+		    const char *);
 static int	write_pid_file(const char *);
 static void	*milter_thread(void *);
 static int	serve(const struct options *, struct audit_sink *);
@@ -286,7 +287,8 @@ serve(const struct options *opt, struct audit_sink *sink)
 	    chmod(unix_path(conf->socket), conf->socket_mode) == -1)
 		log_errno(LOG_LEVEL_WARNING, "cannot set mode %04o on %s",
 		    conf->socket_mode, unix_path(conf->socket));
-	if (drop_privileges(conf, sink != NULL ? conf->audit_log : NULL) == -1) {
+	if (drop_privileges(conf, sink != NULL ? conf->audit_log : NULL,
+	    sink != NULL ? audit_sink_stage_path(sink) : NULL) == -1) {
 		session_conf_release(&conf);
 		return EX_NOPERM;
 	}
@@ -462,12 +464,12 @@ unix_path(const char *spec)
 
 /*
  * drop_privileges - become conf->userid ("user[:group]"): hand the unix
- * socket and the audit log to that user, then setgroups, setgid, setuid,
+ * socket, the audit log and its stage to that user, then setgroups, setgid, setuid,
  * and verify that root cannot be regained.  Nothing to do without userid
  * or when not running as root.
  */
 static int
-drop_privileges(const struct conf *conf, const char *audit)
+drop_privileges(const struct conf *conf, const char *audit, const char *stage)
 {
 	char name[64], *colon;
 	struct passwd *pw;
@@ -498,6 +500,9 @@ drop_privileges(const struct conf *conf, const char *audit)
 		    unix_path(conf->socket), conf->userid);
 	if (audit != NULL && chown(audit, pw->pw_uid, gid) == -1)
 		log_errno(LOG_LEVEL_WARNING, "cannot give %s to %s", audit,
+		    conf->userid);
+	if (stage != NULL && chown(stage, pw->pw_uid, gid) == -1)
+		log_errno(LOG_LEVEL_WARNING, "cannot give %s to %s", stage,
 		    conf->userid);
 	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
 	    setuid(pw->pw_uid) == -1) {
@@ -551,20 +556,41 @@ open_audit(const struct conf *conf)
 		[CONF_FSYNC_NONE] = AUDIT_FSYNC_NONE,
 	};
 	unsigned char key[AUDIT_KEY_MAX] = { 0 };
+	unsigned long n_orphans = 0;
 	size_t keylen = 0;
 	struct audit_sink *sink;
+	long n;
 
 	if (conf->audit_key_file != NULL &&
 	    read_key(conf->audit_key_file, key, &keylen) == -1)
 		return NULL;
 	if ((sink = audit_sink_open(conf->audit_log)) == NULL) {
-		fprintf(stderr, "tlspolicy-milter: %s: cannot open audit log: %s\n",
-		    conf->audit_log, strerror(errno));
+		fprintf(stderr, "tlspolicy-milter: %s: cannot open audit log or"
+		    " its stage file %s.stage: %s\n", conf->audit_log,
+		    conf->audit_log, errno == EBUSY ? "the stage file is in use"
+		    " by another process" : errno == EINVAL ? "not a stage file"
+		    " (move it away)" : strerror(errno));
 		return NULL;
 	}
 	(void) audit_sink_set_key(sink, key, keylen);
 	audit_sink_set_fsync(sink, conf->audit_fsync < 3 ?
 	    modes[conf->audit_fsync] : AUDIT_FSYNC_INTERVAL);
+	if ((n = audit_sink_recover(sink, &n_orphans)) == -1) {
+		fprintf(stderr, "tlspolicy-milter: %s: cannot append the records"
+		    " staged in %s: %s (they stay there)\n", conf->audit_log,
+		    audit_sink_stage_path(sink), strerror(errno));
+		audit_sink_close(&sink);
+		return NULL;
+	}
+	if (n > 0)
+		log_msg(LOG_LEVEL_WARNING, "%s: %ld records an earlier run"
+		    " staged and did not write appended from %s",
+		    conf->audit_log, n, audit_sink_stage_path(sink));
+	if (n_orphans > 0)
+		log_msg(LOG_LEVEL_WARNING, "%s: %lu records in %s do not"
+		    " continue this log's chain; copied to %s.orphan",
+		    conf->audit_log, n_orphans, audit_sink_stage_path(sink),
+		    audit_sink_stage_path(sink));
 	return sink;
 }
 

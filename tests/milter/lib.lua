@@ -178,7 +178,7 @@ function T.expect(label, o, want)
 		mt.echo("ok - " .. label)
 		return
 	end
-	local after = T.count_records()
+	local after = T.wait_records(before + 1)
 	check(after == before + 1, "%s: %d new audit records, expected 1", label, after - before)
 	if want.record then T.expect_record(label, want.record) end
 	mt.echo("ok - " .. label)
@@ -206,6 +206,19 @@ function T.records(kind)
 end
 
 function T.count_records() return #T.records() end
+
+-- T.wait_records(n) - the number of decision records once there are n,
+-- or after 2 s: a record is staged before the reply and reaches the file
+-- with the next batch, within a second at most.
+function T.wait_records(n)
+	local got = T.count_records()
+	for _ = 1, 40 do
+		if got >= n then break end
+		mt.sleep(0.05)
+		got = T.count_records()
+	end
+	return got
+end
 
 -- T.expect_record(label, fields) - the newest record holds each field:
 -- strings as "key":"value", booleans and numbers as bare JSON values.

@@ -26,7 +26,7 @@ local r = T.mail(inflight, sub)
 if r ~= SMFIR_REPLYCODE then error("the session in flight lost its config: reply " .. tostring(r)) end
 mt.disconnect(inflight)
 T.decisions = T.decisions + 1
-if T.count_records() ~= before + 1 then error("no record for the session in flight") end
+if T.wait_records(before + 1) ~= before + 1 then error("no record for the session in flight") end
 T.expect_record("in-flight session", { rule = "require-tls", outcome = "reject" })
 mt.echo("ok - the session in flight kept the config it started with")
 
@@ -50,6 +50,7 @@ T.expect_log("the reopen is logged", "SIGUSR1: audit log reopened", 1)
 for i = 1, 3 do
 	T.expect("after rotation, session " .. i .. " is recorded", sub, { reply = "accept" })
 end
+T.wait_records(n_old + 3)
 local g = assert(io.open(T.audit, "r"))
 local n_new = 0
 for l in g:lines() do

@@ -12,6 +12,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "audit.h"
 #include "auditsink.h"
+#include "auditstage.h"
 #include "facts.h"
 #include "policy.h"
 #include "strbuf.h"
@@ -873,6 +877,25 @@ tmp_paths(char *dir, char *path, char *moved, size_t size)
 	(void) snprintf(moved, size, "%s/audit.jsonl.1", dir);
 }
 
+/* rm_dir - remove the stage files a test's sinks left, then dir. */
+static void
+rm_dir(const char *dir)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, ".stage") != NULL) {
+			ck_assert_int_lt(snprintf(p, sizeof(p), "%s/%.200s", dir,
+			    de->d_name), (int)sizeof(p));
+			ck_assert_int_eq(unlink(p), 0);
+		}
+	(void) closedir(d);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+
 START_TEST(test_sink_threads)
 {
 	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
@@ -902,7 +925,7 @@ START_TEST(test_sink_threads)
 	ck_assert_ptr_null(sink);
 	audit_sink_close(&sink);		/* NULL is fine */
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
+	rm_dir(dir);
 	errno = 0;
 	ck_assert_ptr_null(audit_sink_open("/nonexistent/dir/audit.jsonl"));
 	ck_assert_int_eq(errno, ENOENT);
@@ -941,7 +964,7 @@ START_TEST(test_sink_rotate)
 	/* a failed reopen keeps the old file */
 	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_int_eq(unlink(moved), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
+	rm_dir(dir);
 	ck_assert_int_eq(audit_sink_reopen(sink), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_int_eq(audit_sink_write(sink, "still\n", 6), 0);
@@ -1083,7 +1106,7 @@ START_TEST(test_chain)
 	ck_assert_str_eq(head, last);
 	ck_assert_int_eq(unlink(moved), 0);
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
+	rm_dir(dir);
 }
 END_TEST
 
@@ -1128,17 +1151,19 @@ read_fifo(void *arg)
 }
 
 /*
- * A write that fails (the reader of a FIFO went away: EPIPE) fails the
- * record and the queued one before it, which is counted as lost; the
- * chain goes back to the last line written, so the next record, written
- * once the file is there again (reopen), links to that line.  A queued
- * record reaches the file only when something writes it.
+ * A write that fails (the reader of a FIFO went away: EPIPE) loses
+ * nothing: the staged lines stay, a decision record is refused with the
+ * write's error while writes fail, a session record is still staged, and
+ * once the file is there again (reopen) every staged line reaches it, in
+ * chain order, the chain unbroken.  A queued record reaches the file
+ * only when something writes it.
  */
 START_TEST(test_sink_write_fails)
 {
 	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
-	char head[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR, *nl;
+	char head[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR, *nl, *p;
 	static struct fifo_reader r1, r2;
+	int n = 0;
 	struct audit_sink *sink;
 	struct fixture x;
 	pthread_t t;
@@ -1149,7 +1174,7 @@ START_TEST(test_sink_write_fails)
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
 	r1.path = r2.path = path;
 	r1.n_lines = 2;
-	r2.n_lines = 1;
+	r2.n_lines = 3;
 	ck_assert_int_eq(pthread_create(&t, NULL, read_fifo, &r1), 0);
 	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
 	audit_sink_set_fsync(sink, AUDIT_FSYNC_NONE);	/* a FIFO has no disk */
@@ -1159,31 +1184,37 @@ START_TEST(test_sink_write_fails)
 	ck_assert_int_eq(audit_sink_sync(sink), 0);		/* written */
 	ck_assert_int_eq(pthread_join(t, &rc), 0);
 	ck_assert_ptr_null(rc);
-	ck_assert_int_eq(one_record(sink, &x, true), 0);
+	ck_assert_int_eq(one_record(sink, &x, true), 0);	/* staged */
 	errno = 0;
-	ck_assert_int_eq(one_record(sink, &x, false), -1);
+	ck_assert_int_eq(audit_sink_sync(sink), -1);		/* no reader */
 	ck_assert_int_eq(errno, EPIPE);
-	ck_assert_uint_eq(audit_sink_take_lost(sink), 1);
+	errno = 0;
+	ck_assert_int_eq(one_record(sink, &x, false), -1);	/* refused */
+	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_int_eq(one_record(sink, &x, true), 0);	/* staged */
 	ck_assert_uint_eq(audit_sink_take_lost(sink), 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, read_fifo, &r2), 0);
-	ck_assert_int_eq(audit_sink_reopen(sink), 0);
+	ck_assert_int_eq(audit_sink_reopen(sink), 0);		/* writes both */
 	ck_assert_int_eq(one_record(sink, &x, false), 0);
+	audit_sink_close(&sink);				/* writes it */
 	ck_assert_int_eq(pthread_join(t, &rc), 0);
 	ck_assert_ptr_null(rc);
-	audit_sink_close(&sink);
 	facts_clear(&x.f);
-	/* the two lines written, then the next one links to the second */
+	/* two lines to the first reader, three more, linked on, to the second */
 	ck_assert_ptr_nonnull(nl = strchr(r1.got, '\n'));
 	*nl = '\0';
 	check_link(r1.got, (size_t)(nl - r1.got), head);
 	ck_assert_int_eq(r1.got[r1.len - 1], '\n');
 	r1.got[r1.len - 1] = '\0';
 	check_link(nl + 1, strlen(nl + 1), head);
-	ck_assert_int_eq(r2.got[r2.len - 1], '\n');
-	r2.got[--r2.len] = '\0';
-	check_link(r2.got, r2.len, head);
+	for (p = r2.got; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		check_link(p, (size_t)(nl - p), head);
+		n++;
+	}
+	ck_assert_int_eq(n, 3);
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
+	rm_dir(dir);
 }
 END_TEST
 
@@ -1205,7 +1236,196 @@ START_TEST(test_sink_group_every)
 	audit_sink_close(&sink);
 	ck_assert_int_eq(check_chain(path, head, NULL), N_WRITERS * 100);
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
+	rm_dir(dir);
+}
+END_TEST
+
+/* count_lines - lines in path. */
+static int
+count_lines(const char *path)
+{
+	FILE *fp;
+	int c, n = 0;
+
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	while ((c = fgetc(fp)) != EOF)
+		n += c == '\n';
+	(void) fclose(fp);
+	return n;
+}
+
+/*
+ * crash_child - in a child: open the sink, write one decision record
+ * (written: the first write is due at once), stage three session
+ * records, and die by SIGKILL before anything writes them.
+ */
+static void
+crash_child(const char *path, struct fixture *x)
+{
+	unsigned long n_orphans;
+	struct audit_sink *sink;
+	pid_t pid;
+	int i, st;
+
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		if ((sink = audit_sink_open(path)) == NULL ||
+		    audit_sink_recover(sink, &n_orphans) != 0)
+			_exit(2);
+		audit_sink_set_fsync(sink, AUDIT_FSYNC_NONE);
+		if (one_record(sink, x, false) != 0)
+			_exit(3);
+		for (i = 0; i < 3; i++)
+			if (one_record(sink, x, true) != 0)
+				_exit(4);
+		(void) kill(getpid(), SIGKILL);
+		_exit(5);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+/*
+ * A process killed with records staged and not written: the next start
+ * appends exactly those (hash and link checked), the chain goes on from
+ * the last of them, and a start after that appends nothing again.
+ */
+START_TEST(test_sink_recover)
+{
+	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
+	char head[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR;
+	unsigned long n_orphans = 7;
+	struct audit_sink *sink;
+	struct fixture x;
+
+	tmp_paths(dir, path, moved, sizeof(path));
+	tls_accept(&x);
+	crash_child(path, &x);
+	ck_assert_int_eq(count_lines(path), 1);	/* the rest died staged */
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	ck_assert_int_eq(audit_sink_recover(sink, &n_orphans), 3);
+	ck_assert_uint_eq(n_orphans, 0);
+	ck_assert_int_eq(one_record(sink, &x, false), 0);
+	audit_sink_close(&sink);
+	ck_assert_int_eq(check_chain(path, head, NULL), 5);
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	ck_assert_int_eq(audit_sink_recover(sink, &n_orphans), 0);
+	audit_sink_close(&sink);
+	ck_assert_int_eq(count_lines(path), 5);
+	/* a log rotated to an empty file before the crash: they start it */
+	crash_child(path, &x);
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert_int_eq(close(open(path, O_WRONLY | O_CREAT, 0600)), 0);
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	ck_assert_int_eq(audit_sink_recover(sink, &n_orphans), 3);
+	audit_sink_close(&sink);
+	(void) memcpy(head, AUDIT_CHAIN_ANCHOR, sizeof(head));
+	ck_assert_int_eq(check_chain(moved, head, NULL), 6);
+	ck_assert_int_eq(check_chain(path, head, NULL), 3);
+	facts_clear(&x.f);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(moved), 0);
+	rm_dir(dir);
+}
+END_TEST
+
+/*
+ * Staged lines that do not continue the log (it was replaced by another
+ * file) are neither appended nor dropped: copied to the .orphan file.
+ * A second process cannot open the same stage.
+ */
+START_TEST(test_sink_orphans)
+{
+	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
+	char orphans[80];
+	unsigned long n_orphans = 0;
+	struct audit_sink *sink;
+	struct fixture x;
+	FILE *fp;
+
+	tmp_paths(dir, path, moved, sizeof(path));
+	tls_accept(&x);
+	crash_child(path, &x);
+	ck_assert_int_eq(rename(path, moved), 0);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	ck_assert_int_ge(fputs("{\"another\":\"log\"}\n", fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	errno = 0;
+	ck_assert_ptr_null(audit_sink_open(path));	/* the stage is locked */
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_int_eq(audit_sink_recover(sink, &n_orphans), 0);
+	ck_assert_uint_eq(n_orphans, 3);
+	audit_sink_close(&sink);
+	ck_assert_int_eq(count_lines(path), 1);
+	(void) snprintf(orphans, sizeof(orphans), "%s.stage.orphan", path);
+	ck_assert_int_eq(count_lines(orphans), 3);
+	facts_clear(&x.f);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(moved), 0);
+	rm_dir(dir);
+}
+END_TEST
+
+/* count_line - a scan callback: count lines, check they come in order. */
+static bool
+count_line(void *arg, const char *line, size_t len)
+{
+	int *next = arg;
+
+	ck_assert_int_eq(len, 1000);
+	ck_assert_int_eq(atoi(line), (*next)++);
+	return true;
+}
+
+/*
+ * The ring: full at its size, a line that does not fit at the end goes
+ * to the front, a batch is then two iovecs in order, and a stage opened
+ * again hands back the lines not consumed, in order.
+ */
+START_TEST(test_stage_ring)
+{
+	char dir[] = "/tmp/check_audit.XXXXXX", path[64], line[1000];
+	struct audit_stage *st;
+	struct iovec iov[2];
+	size_t size;
+	int i, next = 10;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	(void) snprintf(path, sizeof(path), "%s/s.stage", dir);
+	ck_assert_ptr_nonnull(st = audit_stage_open(path, AUDIT_STAGE_MIN));
+	(void) memset(line, 'x', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	for (i = 0; i < 65; i++) {
+		(void) snprintf(line, 8, "%06d", i);
+		line[6] = ' ';
+		ck_assert_int_eq(audit_stage_put(st, line, sizeof(line)), 0);
+	}
+	errno = 0;
+	ck_assert_int_eq(audit_stage_put(st, line, sizeof(line)), -1);
+	ck_assert_int_eq(errno, ENOBUFS);
+	ck_assert_uint_eq(audit_stage_used(st), 65000);
+	audit_stage_consume(st, 10000);
+	(void) snprintf(line, 8, "%06d", 65);
+	line[6] = ' ';
+	ck_assert_int_eq(audit_stage_put(st, line, sizeof(line)), 0);
+	ck_assert_int_eq(audit_stage_batch(st, iov, &size), 2);
+	ck_assert_uint_eq(size, 56000);
+	ck_assert_uint_eq(iov[0].iov_len, 55000);
+	ck_assert_int_eq(atoi(iov[0].iov_base), 10);
+	ck_assert_int_eq(atoi(iov[1].iov_base), 65);
+	audit_stage_close(&st);
+	ck_assert_ptr_nonnull(st = audit_stage_open(path, AUDIT_STAGE_SIZE));
+	ck_assert_uint_eq(audit_stage_scan(st, count_line, &next), 56);
+	ck_assert_int_eq(next, 66);
+	audit_stage_drop(st);
+	ck_assert_uint_eq(audit_stage_scan(st, count_line, &next), 0);
+	audit_stage_close(&st);
+	ck_assert_int_eq(truncate(path, 100), 0);	/* not a stage any more */
+	errno = 0;
+	ck_assert_ptr_null(audit_stage_open(path, AUDIT_STAGE_MIN));
+	ck_assert_int_eq(errno, EINVAL);
+	rm_dir(dir);
 }
 END_TEST
 
@@ -1299,7 +1519,7 @@ START_TEST(test_sink_key)
 	(void) fclose(fp);
 	ck_assert_int_eq(n, 3);
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
+	rm_dir(dir);
 }
 END_TEST
 
@@ -1317,7 +1537,7 @@ START_TEST(test_sink_key_too_long)
 	ck_assert_int_eq(errno, EINVAL);
 	audit_sink_close(&sink);
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
+	rm_dir(dir);
 }
 END_TEST
 
@@ -1353,6 +1573,9 @@ main(void)
 	tcase_add_test(tc, test_sink_key_too_long);
 	tcase_add_test(tc, test_sink_write_fails);
 	tcase_add_test(tc, test_sink_group_every);
+	tcase_add_test(tc, test_sink_recover);
+	tcase_add_test(tc, test_sink_orphans);
+	tcase_add_test(tc, test_stage_ring);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
