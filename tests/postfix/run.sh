@@ -163,7 +163,11 @@ two_transactions() {
 	[ -n "$_why" ] || grep -q '^DATA 250 .*queued as' "$WORK/two.out" || _why="message not queued"
 	[ -n "$_why" ] || _why=$(mta_log_check "$_cp" yes 250)
 	if [ -z "$_why" ]; then
-		_r=$(records_for "$_cp")
+		_i=0	# staged before the reply, in the file within a second
+		while _r=$(records_for "$_cp"); [ "$(printf '%s' "$_r" | grep -c .)" -lt 2 ] &&
+		    [ $_i -lt 20 ]; do
+			_i=$((_i + 1)); sleep 0.1
+		done
 		printf '%s\n' "$_r" | jq -s -e 'length == 2 and
 		    (map(.session) | unique | length) == 1 and
 		    .[0].rule == "require-auth" and .[0].outcome == "reject" and .[0].auth == false and

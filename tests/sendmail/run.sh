@@ -219,9 +219,20 @@ decisions_since() {
 	records_since "$1" | jq -c 'select(.type != "session")'
 }
 
+# wait_decisions BEFORE K - until K decision records follow line BEFORE
+# (a record is staged before the reply and in the file within a second),
+# at most 2 s.
+wait_decisions() {
+	_i=0
+	while [ "$(decisions_since "$1" | wc -l)" -lt "$2" ] && [ $_i -lt 20 ]; do
+		_i=$((_i + 1)); sleep 0.1
+	done
+}
+
 # one_record BEFORE - the single record written since line BEFORE, or fail.
 one_record() {
-	sleep 0.1
+	wait_decisions "$1" 1
+	sleep 0.1	# and no second one
 	n=$(decisions_since "$1" | wc -l)
 	[ "$n" -eq 1 ] || { echo "$n new decision records, expected 1: $(decisions_since "$1")" >&2; return 1; }
 	decisions_since "$1"
@@ -233,6 +244,7 @@ sendmail_macros() {
 	smtp "$LAB_SUB_PORT" plain ehlo starttls ehlo auth mail rcpt data >"$WORK/m1.out" 2>&1
 	smtp "$LAB_SMTPS_PORT" wrapper ehlo auth mail rcpt data >"$WORK/m2.out" 2>&1
 	smtp "$LAB_MX_PORT" plain ehlo mail rcpt data >"$WORK/m3.out" 2>&1
+	wait_decisions "$before" 3
 	sleep 0.2
 	recs=$(decisions_since "$before")
 	why=$(echo "$recs" | jq -rs --arg sub "$LAB_SUB_PORT" --arg smtps "$LAB_SMTPS_PORT" --arg mx "$LAB_MX_PORT" '
