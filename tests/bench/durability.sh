@@ -15,7 +15,8 @@
 #     (the once-a-second write must not wait for a quiet second);
 #  5. SIGKILL mid-burst, then a restart: the records staged and not yet
 #     written are appended at start; every decision seen has its record
-#     and the chain verifies.
+#     and the chain verifies;
+#  6. a stage file that is not one is refused at start, and kept.
 # Ends with "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -152,6 +153,19 @@ OK:*)	if [ "$seen" -gt 0 ] && [ "$records" -ge "$seen" ]; then
 	fi ;;
 *)	ko "verify after SIGKILL and restart: $out" ;;
 esac
+
+# 6. a stage file that is not one (someone else's file): refused at
+# start with both paths named, the file left as it was
+printf 'not a stage\n' >"$W/odd.jsonl.stage"
+conf "$W/odd.conf" "$W/odd.jsonl" ""
+out=$("$MILTER" -f -c "$W/odd.conf" -p "$sock" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && echo "$out" | grep -q "$W/odd.jsonl.stage: not a stage file" &&
+    [ "$(cat "$W/odd.jsonl.stage")" = "not a stage" ]; then
+	ok "a file that is not a stage is refused at start, named, and left alone (exit $rc)"
+else
+	ko "foreign stage file: exit $rc: $out"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && rm -rf "$W"
 [ "$failed" -eq 0 ]

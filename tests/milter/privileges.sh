@@ -81,10 +81,11 @@ if [ "$perm" = "srw-rw---- nobody nogroup" ]; then
 else
 	ko "unix socket is '$perm'"
 fi
-if [ "$(stat -c %U "$w/audit.jsonl" 2>/dev/null)" = nobody ]; then
-	ok "audit log handed to nobody (reopen after rotation works)"
+if [ "$(stat -c %U "$w/audit.jsonl" 2>/dev/null)" = nobody ] &&
+    [ "$(stat -c %U "$w/audit.jsonl.stage" 2>/dev/null)" = nobody ]; then
+	ok "audit log and its stage handed to nobody (reopen after rotation, restart as nobody work)"
 else
-	ko "audit log owner $(stat -c %U "$w/audit.jsonl" 2>&1)"
+	ko "audit log owner $(stat -c %U "$w/audit.jsonl" 2>&1), stage owner $(stat -c %U "$w/audit.jsonl.stage" 2>&1)"
 fi
 cat >"$w/s.lua" <<LUA
 conn = mt.connect("unix:$w/milter.sock", 20, 0.1)
