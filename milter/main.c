@@ -464,9 +464,9 @@ unix_path(const char *spec)
 
 /*
  * drop_privileges - become conf->userid ("user[:group]"): hand the unix
- * socket, the audit log and its stage to that user, then setgroups, setgid, setuid,
- * and verify that root cannot be regained.  Nothing to do without userid
- * or when not running as root.
+ * socket, the audit log and its stage to that user, then setgroups,
+ * setgid, setuid, and verify that root cannot be regained.  Nothing to do
+ * without userid or when not running as root.
  */
 static int
 drop_privileges(const struct conf *conf, const char *audit, const char *stage)
