@@ -80,8 +80,19 @@ int	audit_sink_write_chained(struct audit_sink *, struct strbuf *sb);
 int	audit_sink_queue_chained(struct audit_sink *, struct strbuf *sb);
 
 /*
- * audit_sink_drain - at shutdown: from now on batch nothing (a record a
- * late worker stages is written at once), then audit_sink_sync().
+ * audit_sink_start - start the sink's writer thread (after any fork: a
+ * thread does not survive one).  From then on, with fsync interval or
+ * none, no caller writes: the thread writes the stage BATCH_NS (10 ms)
+ * after the last write, or at once when 64 KiB are staged, so a reply
+ * never waits for a write(2).  Without it a decision record writes the
+ * stage when a batch is due.  0, or -1 with errno (EBUSY: started).
+ */
+int	audit_sink_start(struct audit_sink *);
+
+/*
+ * audit_sink_drain - at shutdown: stop the writer thread, from now on
+ * batch nothing (a record a late worker stages is written at once), then
+ * audit_sink_sync().
  */
 int	audit_sink_drain(struct audit_sink *);
 

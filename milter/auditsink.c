@@ -10,9 +10,13 @@
  *	file by path for rotation.  Records are hash-chained (format
  *	version 2, docs/audit-format.md): under the sink's mutex a record
  *	gets "prev" (the chain head) and "hash" (SHA-256, or HMAC-SHA256 with
- *	a key, over the line without its "hash" member and newline, through
- *	EVP contexts the sink keeps) and joins the queue of lines chained but
- *	not yet written, in chain order.  The chain head survives reopen, so
+ *	a key, over the line without its "hash" member and newline) and joins
+ *	the queue of lines chained but not yet written, in chain order.  The
+ *	hash is begun before the mutex is taken, over the record's fields,
+ *	with EVP contexts of the calling thread's own (made at its first
+ *	record, freed at its exit); under the mutex only the "prev" member
+ *	and the end are hashed, so the mutex is held for well under a
+ *	microsecond and a thread preempted while holding it stalls few.  The chain head survives reopen, so
  *	a rotated file's first record links to the last record of the file
  *	before it; at open, the head is read from the last line of an
  *	existing file.
@@ -27,12 +31,14 @@
  *	one writer at a time writes the stage in order.
  *
  *	Batches.  With fsync interval or none a caller never waits for a
- *	write: its record is staged, and a decision record writes the stage
- *	itself only when no write is in progress and BATCH_BYTES are staged
- *	or BATCH_NS have passed since the last write; else a later record,
- *	audit_sink_sync() (the daemon: every second), reopen or close
- *	writes it.  So no decision sleeps on another thread's write, and
- *	under load one write(2) carries the records of many sessions.  At
+ *	write: its record is staged, and the writer thread (audit_sink_start)
+ *	writes the stage BATCH_NS after the last write, or at once when
+ *	BATCH_BYTES are staged; it sleeps while nothing is staged.  So no
+ *	reply waits for a write(2), and under load one write(2) carries the
+ *	records of many sessions.  Without the thread (before it is started,
+ *	and after audit_sink_drain) a decision record writes the stage itself
+ *	when no write is in progress and a batch is due; audit_sink_sync()
+ *	(the daemon: every second), reopen and close write what is left.  At
  *	start, audit_sink_recover() appends to the log what an earlier
  *	process staged and did not write.
  *
@@ -45,17 +51,19 @@
  *	waited for are counted as lost, the stage is emptied and the head
  *	goes back to the last line on file.  Otherwise the staged lines
  *	stay (their replies are sent: they must reach the log) and the error
- *	sticks: until a write succeeds again (retried by the next decision
- *	and by audit_sink_sync), a decision record is refused (-1, so the
- *	MTA gets audit-failure-action) and not chained.  Either way a
- *	partly written line is ended with a newline before the next write.
+ *	sticks: until a write succeeds again (retried by the next decision,
+ *	by the writer thread every RETRY_NS and by audit_sink_sync), a
+ *	decision record is refused (-1, so the MTA gets
+ *	audit-failure-action) and not chained.  Either way a partly written
+ *	line is ended with a newline before the next write.
  *
- *	fdatasync(2): with fsync every, by the writer after its write and
- *	before its waiters return; with interval, only in audit_sink_sync(),
- *	on a copy of the descriptor and outside the mutex.
+ *	fdatasync(2): with fsync every, by the caller that writes, after its
+ *	write and before its waiters return; with interval, only in
+ *	audit_sink_sync(), on a copy of the descriptor and outside the mutex.
  *
  *	All functions are thread-safe.  No allocation per record: waiters
- *	live on their callers' stacks, lines in the stage.
+ *	live on their callers' stacks, lines in the stage, hash contexts
+ *	with their threads.
  *
  * DIAGNOSTICS
  *	Functions return 0, or -1 with errno (ENOMEM, EMSGSIZE from the
@@ -78,10 +86,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -95,6 +105,9 @@
 /* Staged bytes, or time since the last write, at which a record writes. */
 #define BATCH_BYTES	(64 * 1024)
 #define BATCH_NS	10000000LL	/* 10 ms */
+
+/* After a failed write, the writer thread tries again this much later. */
+#define RETRY_NS	1000000000LL	/* 1 s */
 
 /* The stage file's name: the log's with this suffix. */
 #define STAGE_SUFFIX	".stage"
@@ -119,6 +132,20 @@ struct recovery {
 	int			 orphan_fd;
 };
 
+/*
+ * A hashing context: the sink keeps one (recovery, and records when a
+ * thread has none), and each thread that writes records keeps its own,
+ * so the record's fields are hashed before the lock is taken and under
+ * it only the "prev" member and the end are.  gen says which sink and
+ * key its MAC context was made for.
+ */
+struct hasher {
+	EVP_MD_CTX	*md;
+	EVP_MAC_CTX	*mac;		/* HMAC-SHA256 keyed, when keylen > 0 */
+	size_t		 keylen;	/* 0: plain SHA-256 */
+	unsigned long	 gen;
+};
+
 /* A caller waiting for its line: on its own stack, linked while it waits. */
 struct waiter {
 	unsigned long	 seq;		/* its line's number */
@@ -130,6 +157,8 @@ struct waiter {
 struct audit_sink {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 written;	/* a write finished */
+	pthread_cond_t		 wake;		/* for the writer thread */
+	pthread_t		 writer;
 	int			 fd;
 	char			*path;
 	char			 head[AUDIT_HASH_HEX + 1];	/* last hash chained */
@@ -139,24 +168,37 @@ struct audit_sink {
 	unsigned long		 n_queued;	/* lines staged, not being written */
 	unsigned long		 n_lost;	/* queued-only lines a failure dropped */
 	struct waiter		*waiters;
-	long long		 last_write;	/* CLOCK_MONOTONIC_COARSE, ns */
+	long long		 last_write;	/* CLOCK_MONOTONIC, ns */
 	int			 error;		/* errno of the failed write, sticky */
 	bool			 is_writing;	/* a writer is writing the stage */
 	bool			 is_draining;	/* batch no more: write at once */
+	bool			 has_writer;	/* the writer thread runs */
+	bool			 is_writer_idle; /* it waits for a first record */
+	bool			 is_stopping;	/* it is to return */
 	bool			 is_dirty;	/* written since the last fdatasync */
 	bool			 needs_newline;	/* the file ends in a torn line */
 	enum audit_fsync	 fsync;
-	size_t			 keylen;	/* 0: plain SHA-256 */
 	EVP_MD			*md;		/* SHA-256, fetched once */
-	EVP_MD_CTX		*mdctx;		/* reused by every record */
-	EVP_MAC_CTX		*macctx;	/* HMAC-SHA256 keyed, when keylen > 0 */
+	struct hasher		 own;		/* its MAC context: the key's */
+	_Atomic unsigned long	 gen;		/* of this sink and key */
 };
 
+/* The threads' own hashers (thread_hasher), and the generations. */
+static pthread_key_t		hasher_key;
+static pthread_once_t		hasher_once = PTHREAD_ONCE_INIT;
+static bool			has_hasher_key;
+static _Atomic unsigned long	next_gen;
+
 static int	put_record(struct audit_sink *, struct strbuf *, bool);
-static int	chain_locked(struct audit_sink *, struct strbuf *);
+static int	chain_locked(struct audit_sink *, struct strbuf *,
+		    struct hasher *);
 static int	wait_written(struct audit_sink *, unsigned long);
 static int	flush_locked(struct audit_sink *);
 static bool	is_batch_due(struct audit_sink *);
+static void	wake_writer(struct audit_sink *);
+static void	*writer_main(void *);
+static void	stop_writer(struct audit_sink *);
+static long long now_ns(void);
 static void	write_batch(struct audit_sink *);
 static int	writev_all(int, struct iovec *, int, size_t *);
 static void	keep_batch(struct audit_sink *, struct iovec *, int, size_t,
@@ -164,6 +206,12 @@ static void	keep_batch(struct audit_sink *, struct iovec *, int, size_t,
 static void	finish_batch(struct audit_sink *, unsigned long, const char *,
 		    unsigned long, int);
 static int	sink_hash(struct audit_sink *, const char *, size_t, char *);
+static struct hasher *thread_hasher(struct audit_sink *);
+static void	hasher_key_init(void);
+static void	hasher_free(void *);
+static int	hash_begin(struct audit_sink *, struct hasher *, const char *,
+		    size_t);
+static int	hash_end(struct hasher *, const char *, size_t, char *);
 static bool	recover_line(void *, const char *, size_t);
 static bool	orphan_line(void *, const char *, size_t);
 static void	read_head(struct audit_sink *);
@@ -173,6 +221,7 @@ struct audit_sink *
 audit_sink_open(const char *path)
 {
 	struct audit_sink *s;
+	pthread_condattr_t attr;
 	char *stage_path;
 	int e;
 
@@ -194,7 +243,7 @@ audit_sink_open(const char *path)
 	free(stage_path);
 	if (s->fd == -1 || s->stage == NULL ||
 	    (s->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-	    (s->mdctx = EVP_MD_CTX_new()) == NULL) {
+	    (s->own.md = EVP_MD_CTX_new()) == NULL) {
 		if (s->fd != -1 && s->stage != NULL)
 			e = ENOMEM;
 		EVP_MD_free(s->md);
@@ -208,6 +257,11 @@ audit_sink_open(const char *path)
 	}
 	(void) pthread_mutex_init(&s->lock, NULL);
 	(void) pthread_cond_init(&s->written, NULL);
+	(void) pthread_condattr_init(&attr);
+	(void) pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	(void) pthread_cond_init(&s->wake, &attr);
+	(void) pthread_condattr_destroy(&attr);
+	s->own.gen = s->gen = ++next_gen;
 	(void) memcpy(s->head, AUDIT_CHAIN_ANCHOR, sizeof(s->head));
 	read_head(s);
 	(void) memcpy(s->on_file, s->head, sizeof(s->on_file));
@@ -285,11 +339,30 @@ audit_sink_sync(struct audit_sink *s)
 }
 
 int
+audit_sink_start(struct audit_sink *s)
+{
+	sigset_t all, old;
+	int e;
+
+	(void) sigfillset(&all);
+	(void) pthread_sigmask(SIG_SETMASK, &all, &old);	/* none for it */
+	(void) pthread_mutex_lock(&s->lock);
+	e = s->has_writer ? EBUSY : pthread_create(&s->writer, NULL,
+	    writer_main, s);
+	s->has_writer = s->has_writer || e == 0;
+	(void) pthread_mutex_unlock(&s->lock);
+	(void) pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return e == 0 ? 0 : -1;
+}
+
+int
 audit_sink_drain(struct audit_sink *s)
 {
 	(void) pthread_mutex_lock(&s->lock);
 	s->is_draining = true;
 	(void) pthread_mutex_unlock(&s->lock);
+	stop_writer(s);
 	return audit_sink_sync(s);
 }
 
@@ -330,9 +403,10 @@ audit_sink_set_key(struct audit_sink *s, const unsigned char *key, size_t size)
 	}
 	EVP_MAC_free(mac);	/* the context keeps its own reference */
 	(void) pthread_mutex_lock(&s->lock);
-	old = s->macctx;
-	s->macctx = ctx;
-	s->keylen = size;
+	old = s->own.mac;
+	s->own.mac = ctx;
+	s->own.keylen = size;
+	s->own.gen = s->gen = ++next_gen;	/* threads make theirs anew */
 	(void) pthread_mutex_unlock(&s->lock);
 	EVP_MAC_CTX_free(old);
 	return 0;
@@ -447,6 +521,7 @@ audit_sink_close(struct audit_sink **sp)
 
 	if (s == NULL)
 		return;
+	stop_writer(s);
 	(void) pthread_mutex_lock(&s->lock);
 	if (s->n_queued > 0)
 		(void) flush_locked(s);
@@ -456,9 +531,10 @@ audit_sink_close(struct audit_sink **sp)
 	(void) pthread_mutex_unlock(&s->lock);
 	(void) close(s->fd);
 	(void) pthread_cond_destroy(&s->written);
+	(void) pthread_cond_destroy(&s->wake);
 	(void) pthread_mutex_destroy(&s->lock);
-	EVP_MAC_CTX_free(s->macctx);
-	EVP_MD_CTX_free(s->mdctx);
+	EVP_MAC_CTX_free(s->own.mac);
+	EVP_MD_CTX_free(s->own.md);
 	EVP_MD_free(s->md);
 	audit_stage_close(&s->stage);	/* lines not written stay for the next start */
 	free(s->path);
@@ -475,9 +551,13 @@ audit_sink_close(struct audit_sink **sp)
 static int
 put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
 {
+	struct hasher *h = thread_hasher(s);
 	bool is_every = s->fsync == AUDIT_FSYNC_EVERY;
 	int rc = 0, e;
 
+	/* the fields, outside the lock: under it only "prev" and the end */
+	if (h != NULL && hash_begin(s, h, sb->data, sb->len) == -1)
+		h = NULL;
 	(void) pthread_mutex_lock(&s->lock);
 	if (is_waited && !is_every && s->error != 0 && !s->is_writing)
 		write_batch(s);		/* retry: the disk may have room again */
@@ -486,9 +566,11 @@ put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
 		rc = -1;
 	}
 	if (rc == 0)
-		rc = chain_locked(s, sb);
+		rc = chain_locked(s, sb, h);
 	if (rc == 0 && is_every)
 		rc = wait_written(s, s->n_chained);
+	else if (rc == 0 && s->has_writer && !s->is_draining)
+		wake_writer(s);		/* it writes; the caller goes on */
 	else if (rc == 0 && (is_waited || s->is_draining) && !s->is_writing &&
 	    is_batch_due(s))
 		write_batch(s);		/* the record is staged whatever happens */
@@ -502,37 +584,119 @@ put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
 static bool
 is_batch_due(struct audit_sink *s)
 {
-	struct timespec now;
-
 	if (s->is_draining || audit_stage_used(s->stage) >= BATCH_BYTES)
 		return true;
-	(void) clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	return now.tv_sec * 1000000000LL + now.tv_nsec - s->last_write >=
-	    BATCH_NS;
+	return now_ns() - s->last_write >= BATCH_NS;
+}
+
+/*
+ * wake_writer - after a record is staged: wake the writer thread when it
+ * waits for a first record or BATCH_BYTES are staged (else its timer
+ * runs).  Lock held.
+ */
+static void
+wake_writer(struct audit_sink *s)
+{
+	if (s->is_writer_idle || audit_stage_used(s->stage) >= BATCH_BYTES) {
+		s->is_writer_idle = false;
+		(void) pthread_cond_signal(&s->wake);
+	}
+}
+
+/*
+ * writer_main - the writer thread: write the stage BATCH_NS after the
+ * last write (RETRY_NS after a failed one), or at once when BATCH_BYTES
+ * are staged; sleep while nothing is staged.  With fsync every the
+ * callers write (group commit) and it only sleeps.
+ */
+static void *
+writer_main(void *arg)
+{
+	struct audit_sink *s = arg;
+	struct timespec due;
+	long long at;
+
+	(void) pthread_mutex_lock(&s->lock);
+	while (!s->is_stopping) {
+		if (s->n_queued == 0 || s->is_writing ||
+		    s->fsync == AUDIT_FSYNC_EVERY) {
+			s->is_writer_idle = true;
+			(void) pthread_cond_wait(&s->wake, &s->lock);
+			s->is_writer_idle = false;
+			continue;
+		}
+		at = s->last_write + (s->error != 0 ? RETRY_NS : BATCH_NS);
+		if (audit_stage_used(s->stage) < BATCH_BYTES && now_ns() < at) {
+			due.tv_sec = (time_t)(at / 1000000000LL);
+			due.tv_nsec = (long)(at % 1000000000LL);
+			if (pthread_cond_timedwait(&s->wake, &s->lock, &due) !=
+			    ETIMEDOUT)
+				continue;	/* woken: look again */
+			if (s->is_stopping || s->n_queued == 0 || s->is_writing)
+				continue;
+		}
+		write_batch(s);
+	}
+	(void) pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* stop_writer - stop the writer thread and wait for it (lock not held). */
+static void
+stop_writer(struct audit_sink *s)
+{
+	bool had;
+
+	(void) pthread_mutex_lock(&s->lock);
+	had = s->has_writer;
+	s->is_stopping = true;
+	(void) pthread_cond_signal(&s->wake);
+	(void) pthread_mutex_unlock(&s->lock);
+	if (had)
+		(void) pthread_join(s->writer, NULL);
+	(void) pthread_mutex_lock(&s->lock);
+	s->has_writer = false;
+	(void) pthread_mutex_unlock(&s->lock);
+}
+
+/* now_ns - CLOCK_MONOTONIC in nanoseconds. */
+static long long
+now_ns(void)
+{
+	struct timespec now;
+
+	(void) clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
 /*
  * chain_locked - close the open record in sb with "prev" and "hash" and
- * queue the line (waiting first while the queue is full).  The line's
- * number is s->n_chained.  Lock held; 0, or -1 with errno.
+ * queue the line (waiting first while the queue is full).  h has hashed
+ * sb's fields (hash_begin), or is NULL: then the sink's own hasher hashes
+ * them here.  The line's number is s->n_chained.  Lock held; 0, or -1
+ * with errno.
  */
 static int
-chain_locked(struct audit_sink *s, struct strbuf *sb)
+chain_locked(struct audit_sink *s, struct strbuf *sb, struct hasher *h)
 {
 	char hash[AUDIT_HASH_HEX + 1], *o;
-	size_t n = sizeof(",\"prev\":\"") - 1;
+	size_t n = sizeof(PREV_MEMBER) - 1, fields = sb->len;
 
 	while (!audit_stage_fits(s->stage, sb->len + 2 * HASH_TAIL_LEN) &&
 	    (s->n_queued > 0 || s->is_writing))
 		if (flush_locked(s) == -1)
 			return -1;
+	if (h == NULL && hash_begin(s, h = &s->own, sb->data, sb->len) == -1) {
+		errno = EIO;
+		return -1;
+	}
 	if ((o = strbuf_space(sb, n + AUDIT_HASH_HEX + 2)) == NULL)
 		return -1;
-	(void) memcpy(o, ",\"prev\":\"", n);
+	(void) memcpy(o, PREV_MEMBER, n);
 	(void) memcpy(o + n, s->head, AUDIT_HASH_HEX);
 	(void) memcpy(o + n + AUDIT_HASH_HEX, "\"}", 2);
 	strbuf_commit(sb, n + AUDIT_HASH_HEX + 2);
-	if (sink_hash(s, sb->data, sb->len, hash) == -1) {
+	if (hash_end(h, sb->data + fields, sb->len - fields, hash) == -1) {
 		errno = EIO;
 		return -1;
 	}
@@ -594,7 +758,6 @@ write_batch(struct audit_sink *s)
 	char head[AUDIT_HASH_HEX + 1];
 	unsigned long last = s->n_chained, n_lines = s->n_queued;
 	struct iovec iov[3], batch[3];
-	struct timespec now;
 	size_t size, done = 0;
 	int iovcnt, e = 0, fd = s->fd;
 	bool is_every = s->fsync == AUDIT_FSYNC_EVERY, had_newline;
@@ -607,8 +770,7 @@ write_batch(struct audit_sink *s)
 	s->is_writing = true;
 	s->n_queued = 0;
 	(void) memcpy(head, s->head, sizeof(head));
-	(void) clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	s->last_write = now.tv_sec * 1000000000LL + now.tv_nsec;
+	s->last_write = now_ns();
 	(void) pthread_mutex_unlock(&s->lock);
 	if (writev_all(fd, iov, iovcnt, &done) == -1)
 		e = errno;
@@ -632,6 +794,8 @@ write_batch(struct audit_sink *s)
 		finish_batch(s, last, NULL, 0, e);
 	}
 	(void) pthread_cond_broadcast(&s->written);
+	if (s->n_queued > 0 && s->has_writer)
+		(void) pthread_cond_signal(&s->wake);	/* staged meanwhile */
 }
 
 /*
@@ -730,26 +894,101 @@ writev_all(int fd, struct iovec *iov, int iovcnt, size_t *done)
 
 /*
  * sink_hash - the chain hash of data as hex, as audit_chain_hash() makes
- * it, with the sink's own EVP contexts (no fetch, no context per record;
- * lock held).  0, or -1.
+ * it, with the sink's own hasher (lock held).  0, or -1.
  */
 static int
 sink_hash(struct audit_sink *s, const char *data, size_t size, char *hex)
+{
+	if (hash_begin(s, &s->own, data, size) == -1)
+		return -1;
+	return hash_end(&s->own, NULL, 0, hex);
+}
+
+/*
+ * thread_hasher - the calling thread's hasher for s: made on the first
+ * record of a thread, its MAC context copied from the sink's again when
+ * the sink or its key is another.  NULL when it cannot be had (then the
+ * sink's own hashes under the lock).
+ */
+static struct hasher *
+thread_hasher(struct audit_sink *s)
+{
+	struct hasher *h;
+	EVP_MAC_CTX *mac = NULL;
+
+	(void) pthread_once(&hasher_once, hasher_key_init);
+	if (!has_hasher_key)
+		return NULL;
+	if ((h = pthread_getspecific(hasher_key)) == NULL) {
+		if ((h = calloc(1, sizeof(*h))) == NULL)
+			return NULL;
+		if ((h->md = EVP_MD_CTX_new()) == NULL ||
+		    pthread_setspecific(hasher_key, h) != 0) {
+			hasher_free(h);
+			return NULL;
+		}
+	}
+	if (h->gen == s->gen)
+		return h;
+	(void) pthread_mutex_lock(&s->lock);
+	if (s->own.keylen > 0 && (mac = EVP_MAC_CTX_dup(s->own.mac)) == NULL) {
+		(void) pthread_mutex_unlock(&s->lock);
+		return NULL;
+	}
+	EVP_MAC_CTX_free(h->mac);
+	h->mac = mac;
+	h->keylen = s->own.keylen;
+	h->gen = s->own.gen;
+	(void) pthread_mutex_unlock(&s->lock);
+	return h;
+}
+
+static void
+hasher_key_init(void)
+{
+	has_hasher_key = pthread_key_create(&hasher_key, hasher_free) == 0;
+}
+
+/* hasher_free - a thread's hasher, at its exit. */
+static void
+hasher_free(void *p)
+{
+	struct hasher *h = p;
+
+	EVP_MAC_CTX_free(h->mac);
+	EVP_MD_CTX_free(h->md);
+	free(h);
+}
+
+/* hash_begin - start the chain hash in h with size bytes; 0, or -1. */
+static int
+hash_begin(struct audit_sink *s, struct hasher *h, const char *data,
+    size_t size)
+{
+	if (h->keylen > 0)
+		return EVP_MAC_init(h->mac, NULL, 0, NULL) == 1 &&
+		    EVP_MAC_update(h->mac, (const unsigned char *)data,
+		    size) == 1 ? 0 : -1;
+	return EVP_DigestInit_ex2(h->md, s->md, NULL) == 1 &&
+	    EVP_DigestUpdate(h->md, data, size) == 1 ? 0 : -1;
+}
+
+/* hash_end - hash size more bytes and finish: the hex in hex; 0, or -1. */
+static int
+hash_end(struct hasher *h, const char *data, size_t size, char *hex)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	size_t mlen = 0;
 
-	if (s->keylen > 0) {
-		if (EVP_MAC_init(s->macctx, NULL, 0, NULL) != 1 ||
-		    EVP_MAC_update(s->macctx, (const unsigned char *)data,
-		    size) != 1 ||
-		    EVP_MAC_final(s->macctx, md, &mlen, sizeof(md)) != 1)
+	if (h->keylen > 0) {
+		if ((size > 0 && EVP_MAC_update(h->mac,
+		    (const unsigned char *)data, size) != 1) ||
+		    EVP_MAC_final(h->mac, md, &mlen, sizeof(md)) != 1)
 			return -1;
 		n = (unsigned int)mlen;
-	} else if (EVP_DigestInit_ex2(s->mdctx, s->md, NULL) != 1 ||
-	    EVP_DigestUpdate(s->mdctx, data, size) != 1 ||
-	    EVP_DigestFinal_ex(s->mdctx, md, &n) != 1)
+	} else if ((size > 0 && EVP_DigestUpdate(h->md, data, size) != 1) ||
+	    EVP_DigestFinal_ex(h->md, md, &n) != 1)
 		return -1;
 	return audit_hash_hex(md, n, hex);
 }

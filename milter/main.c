@@ -90,6 +90,7 @@ static int	drop_privileges(const struct conf *, const char *,
 		    const char *);
 static int	write_pid_file(const char *);
 static void	*milter_thread(void *);
+static void	set_thread_stack(void);
 static int	serve(const struct options *, struct audit_sink *);
 static void	reload(const struct options *);
 static bool	on_signal(const struct options *, struct audit_sink *, int);
@@ -101,6 +102,15 @@ static struct audit_sink *open_audit(const struct conf *);
 
 /* How long a stop waits for libmilter's threads before exiting anyway. */
 #define STOP_WAIT_SECONDS	10
+
+/*
+ * The stack of every thread started from serve() on (libmilter's workers
+ * among them), instead of glibc's RLIMIT_STACK default (8 MiB): a
+ * callback needs a few KiB, and glibc reuses the stacks of exited threads
+ * up to 40 MiB, so libmilter's worker churn (a worker quits when two are
+ * idle) maps no new stack.
+ */
+#define THREAD_STACK_SIZE	(512 * 1024)
 
 static volatile int milter_status;	/* smfi_main's result */
 
@@ -251,6 +261,21 @@ start_logging(const struct conf *conf, const struct options *opt)
 	log_set_debug(opt->is_verbose || conf->log_debug);
 }
 
+/* set_thread_stack - THREAD_STACK_SIZE for the threads started from now. */
+static void
+set_thread_stack(void)
+{
+	pthread_attr_t attr;
+
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	if (pthread_attr_setstacksize(&attr, THREAD_STACK_SIZE) != 0 ||
+	    pthread_setattr_default_np(&attr) != 0)
+		log_msg(LOG_LEVEL_WARNING, "cannot set the thread stack size;"
+		    " threads get the default");
+	(void) pthread_attr_destroy(&attr);
+}
+
 /* serve - open the socket, detach, run smfi_main, handle signals. */
 static int
 serve(const struct options *opt, struct audit_sink *sink)
@@ -292,6 +317,11 @@ serve(const struct options *opt, struct audit_sink *sink)
 		session_conf_release(&conf);
 		return EX_NOPERM;
 	}
+	set_thread_stack();
+	if (sink != NULL && audit_sink_start(sink) == -1)
+		log_errno(LOG_LEVEL_WARNING, "%s: cannot start the audit writer"
+		    " thread; decisions write the log themselves",
+		    audit_sink_path(sink));
 	log_msg(LOG_LEVEL_INFO, "starting: socket %s, config %s", conf->socket,
 	    opt->config_path != NULL ? opt->config_path : "built-in");
 	session_conf_release(&conf);

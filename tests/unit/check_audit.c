@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <dirent.h>
 #include <unistd.h>
 
@@ -1470,13 +1471,15 @@ END_TEST
  */
 static const size_t key_sizes[] = { 0, 1, 4, 63, 64, 65, 131, AUDIT_KEY_MAX };
 
-START_TEST(test_sink_key)
+/* keyed_run - 3 records in a new sink with a size-byte key, checked. */
+static void
+keyed_run(size_t size)
 {
 	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
 	char head[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR;
 	char want[AUDIT_HASH_HEX + 1], *line = NULL, *tail;
 	unsigned char key[AUDIT_KEY_MAX];
-	size_t size = key_sizes[_i], cap = 0;
+	size_t cap = 0;
 	struct audit_sink *sink;
 	struct fixture x;
 	struct strbuf sb;
@@ -1521,6 +1524,25 @@ START_TEST(test_sink_key)
 	ck_assert_int_eq(unlink(path), 0);
 	rm_dir(dir);
 }
+
+START_TEST(test_sink_key)
+{
+	keyed_run(key_sizes[_i]);
+}
+END_TEST
+
+/*
+ * A thread hashes a record's fields with a context of its own, before
+ * the sink's lock: one thread writing to sink after sink, each with
+ * another key (or none), hashes each sink's records with that sink's key.
+ */
+START_TEST(test_sink_key_per_sink)
+{
+	for (size_t i = 0; i < sizeof(key_sizes) / sizeof(key_sizes[0]); i++)
+		keyed_run(key_sizes[i]);
+	for (size_t i = sizeof(key_sizes) / sizeof(key_sizes[0]); i-- > 0; )
+		keyed_run(key_sizes[i]);
+}
 END_TEST
 
 /* A key longer than AUDIT_KEY_MAX is refused and the old one kept. */
@@ -1536,6 +1558,89 @@ START_TEST(test_sink_key_too_long)
 	ck_assert_int_eq(audit_sink_set_key(sink, key, sizeof(key)), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	audit_sink_close(&sink);
+	ck_assert_int_eq(unlink(path), 0);
+	rm_dir(dir);
+}
+END_TEST
+
+/* A reader that starts late and takes n_lines lines, all into got. */
+struct slow_reader {
+	int		 fd;
+	int		 n_lines;
+	char		*got;
+	size_t		 len, cap;
+};
+
+static void *
+read_slowly(void *arg)
+{
+	struct slow_reader *r = arg;
+	int seen = 0;
+	ssize_t n;
+
+	while (seen < r->n_lines && r->len < r->cap - 1 &&
+	    (n = read(r->fd, r->got + r->len, 1)) == 1)
+		seen += r->got[r->len++] == '\n';
+	r->got[r->len] = '\0';
+	return NULL;
+}
+
+/*
+ * With the writer thread, a decision never waits for a write(2): the file
+ * is a FIFO of one page nobody reads, so the writer blocks once it is
+ * full, yet 40 decisions 12 ms apart (each one due to write, without
+ * the thread) return at once.  Then a reader drains the FIFO: every
+ * record arrives, in chain order, without any call that writes (no sync,
+ * no close).  A second start is refused.
+ */
+#define N_DECISIONS	40
+
+START_TEST(test_sink_writer)
+{
+	char dir[] = "/tmp/check_audit.XXXXXX", path[64], moved[64];
+	char head[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR, *nl, *p;
+	struct slow_reader r = { .n_lines = N_DECISIONS };
+	struct timespec t0, t1;
+	struct audit_sink *sink;
+	struct fixture x;
+	pthread_t t;
+	int n = 0;
+
+	(void) signal(SIGPIPE, SIG_IGN);
+	tmp_paths(dir, path, moved, sizeof(path));
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_ne(r.fd = open(path, O_RDONLY | O_NONBLOCK), -1);
+	ck_assert_int_ge(fcntl(r.fd, F_SETPIPE_SZ, 4096), 4096);
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	audit_sink_set_fsync(sink, AUDIT_FSYNC_NONE);
+	ck_assert_int_eq(audit_sink_start(sink), 0);
+	errno = 0;
+	ck_assert_int_eq(audit_sink_start(sink), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	tls_accept(&x);
+	(void) clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < N_DECISIONS; i++) {
+		ck_assert_int_eq(one_record(sink, &x, false), 0);
+		(void) nanosleep(&(struct timespec){ 0, 12000000L }, NULL);
+	}
+	(void) clock_gettime(CLOCK_MONOTONIC, &t1);
+	facts_clear(&x.f);
+	ck_assert_msg(t1.tv_sec - t0.tv_sec < 10, "decisions waited %lds",
+	    (long)(t1.tv_sec - t0.tv_sec));
+	ck_assert_int_eq(fcntl(r.fd, F_SETFL, 0), 0);	/* blocking reads */
+	r.cap = (size_t)N_DECISIONS * AUDIT_RECORD_MAX;
+	ck_assert_ptr_nonnull(r.got = malloc(r.cap));
+	ck_assert_int_eq(pthread_create(&t, NULL, read_slowly, &r), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	for (p = r.got; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		check_link(p, (size_t)(nl - p), head);
+		n++;
+	}
+	ck_assert_int_eq(n, N_DECISIONS);
+	audit_sink_close(&sink);
+	free(r.got);
+	(void) close(r.fd);
 	ck_assert_int_eq(unlink(path), 0);
 	rm_dir(dir);
 }
@@ -1570,7 +1675,9 @@ main(void)
 	    sizeof(vectors) / sizeof(vectors[0]));
 	tcase_add_loop_test(tc, test_sink_key, 0,
 	    sizeof(key_sizes) / sizeof(key_sizes[0]));
+	tcase_add_test(tc, test_sink_key_per_sink);
 	tcase_add_test(tc, test_sink_key_too_long);
+	tcase_add_test(tc, test_sink_writer);
 	tcase_add_test(tc, test_sink_write_fails);
 	tcase_add_test(tc, test_sink_group_every);
 	tcase_add_test(tc, test_sink_recover);
