@@ -15,8 +15,8 @@
  *	hash is begun before the mutex is taken, over the record's fields,
  *	with EVP contexts of the calling thread's own (made at its first
  *	record, freed at its exit); under the mutex only the "prev" member
- *	and the end are hashed, so the mutex is held for well under a
- *	microsecond and a thread preempted while holding it stalls few.  The chain head survives reopen, so
+ *	and the end are hashed, so the mutex covers a short tail of the hash
+ *	and a copy, and a thread preempted while holding it stalls few.  The chain head survives reopen, so
  *	a rotated file's first record links to the last record of the file
  *	before it; at open, the head is read from the last line of an
  *	existing file.
@@ -347,9 +347,13 @@ audit_sink_start(struct audit_sink *s)
 	(void) sigfillset(&all);
 	(void) pthread_sigmask(SIG_SETMASK, &all, &old);	/* none for it */
 	(void) pthread_mutex_lock(&s->lock);
-	e = s->has_writer ? EBUSY : pthread_create(&s->writer, NULL,
-	    writer_main, s);
-	s->has_writer = s->has_writer || e == 0;
+	if (s->has_writer)
+		e = EBUSY;
+	else {
+		s->is_stopping = false;	/* a drained sink may start again */
+		e = pthread_create(&s->writer, NULL, writer_main, s);
+		s->has_writer = e == 0;
+	}
 	(void) pthread_mutex_unlock(&s->lock);
 	(void) pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = e;
