@@ -87,6 +87,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,7 +262,8 @@ audit_sink_open(const char *path)
 	(void) pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	(void) pthread_cond_init(&s->wake, &attr);
 	(void) pthread_condattr_destroy(&attr);
-	s->own.gen = s->gen = ++next_gen;
+	s->own.gen = atomic_fetch_add(&next_gen, 1) + 1;
+	atomic_store(&s->gen, s->own.gen);
 	(void) memcpy(s->head, AUDIT_CHAIN_ANCHOR, sizeof(s->head));
 	read_head(s);
 	(void) memcpy(s->on_file, s->head, sizeof(s->on_file));
@@ -410,7 +412,8 @@ audit_sink_set_key(struct audit_sink *s, const unsigned char *key, size_t size)
 	old = s->own.mac;
 	s->own.mac = ctx;
 	s->own.keylen = size;
-	s->own.gen = s->gen = ++next_gen;	/* threads make theirs anew */
+	s->own.gen = atomic_fetch_add(&next_gen, 1) + 1;
+	atomic_store(&s->gen, s->own.gen);	/* threads make theirs anew */
 	(void) pthread_mutex_unlock(&s->lock);
 	EVP_MAC_CTX_free(old);
 	return 0;
@@ -932,7 +935,7 @@ thread_hasher(struct audit_sink *s)
 			return NULL;
 		}
 	}
-	if (h->gen == s->gen)
+	if (h->gen == atomic_load(&s->gen))
 		return h;
 	(void) pthread_mutex_lock(&s->lock);
 	if (s->own.keylen > 0 && (mac = EVP_MAC_CTX_dup(s->own.mac)) == NULL) {
