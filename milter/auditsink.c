@@ -16,10 +16,10 @@
  *	with EVP contexts of the calling thread's own (made at its first
  *	record, freed at its exit); under the mutex only the "prev" member
  *	and the end are hashed, so the mutex covers a short tail of the hash
- *	and a copy, and a thread preempted while holding it stalls few.  The chain head survives reopen, so
- *	a rotated file's first record links to the last record of the file
- *	before it; at open, the head is read from the last line of an
- *	existing file.
+ *	and a copy, and a thread preempted while holding it stalls few.  The
+ *	chain head survives reopen, so a rotated file's first record links
+ *	to the last record of the file before it; at open, the head is read
+ *	from the last line of an existing file.
  *
  *	The stage.  Every chained line is first copied into the stage
  *	(auditstage.c: a preallocated file beside the log, mapped shared),
