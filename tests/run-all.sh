@@ -9,7 +9,7 @@
 #   2. the protocol suite again with the daemon under valgrind memcheck;
 #   3. the real-Postfix and real-Sendmail suites (private instances on
 #      loopback, swaks), and the comparison of their decisions; make bench
-#      in one short round (it runs; its table is whole);
+#      in two short rounds (it runs; its table is whole);
 #   4. the same unit and protocol suites built with ASan and UBSan;
 #   5. every libFuzzer target for FUZZ_SECONDS (here 40) from its seeds;
 #   6. make distcheck.
@@ -92,7 +92,7 @@ stage "real Sendmail suite" env MILTER="$top/build/normal/milter/tlspolicy-milte
     AUDIT_OUT="$top/build/sendmail-matrix.jsonl" sh "$top/tests/sendmail/run.sh"
 stage "one config, same decisions behind Postfix and Sendmail" sh "$top/tests/sendmail/same-policy.sh" \
     "$top/build/postfix-matrix.jsonl" "$top/build/sendmail-matrix.jsonl"
-stage "make bench, one short round (the bench runs, the table is whole)" \
+stage "make bench, two short rounds (the bench runs, the table is whole)" \
     sh "$top/tests/bench/bench-smoke.sh" "$top/build/normal"
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
 stage "unit and protocol suites under ASan+UBSan" check_in build/asan
