@@ -58,6 +58,9 @@ bool	audit_stage_fits(const struct audit_stage *, size_t size);
 /* audit_stage_used - staged bytes not yet consumed. */
 size_t	audit_stage_used(const struct audit_stage *);
 
+/* audit_stage_capacity - the ring's size in bytes. */
+size_t	audit_stage_capacity(const struct audit_stage *);
+
 /*
  * audit_stage_batch - the staged bytes in order, as 0, 1 or 2 iovecs (the
  * return value) in iov; *size gets their total.

@@ -65,6 +65,7 @@ struct conf {
 	char			*userid;	/* "user[:group]" to run as; NULL: none */
 	bool			 allow_root;	/* may keep running as root */
 	unsigned		 socket_mode;	/* unix socket mode; 0: libmilter's */
+	char			*metrics_listen; /* metrics HTTP socket; NULL: none */
 	struct conf_listener	*listeners;	/* owned, file order */
 	size_t			 n_listeners;
 	struct conf_listener	 fallback;	/* [default] */

@@ -101,6 +101,7 @@
 #include "audit.h"
 #include "auditsink.h"
 #include "auditstage.h"
+#include "metrics.h"
 #include "strbuf.h"
 
 /* Staged bytes, or time since the last write, at which a record writes. */
@@ -294,6 +295,7 @@ audit_sink_write(struct audit_sink *s, const char *p, size_t size)
 	if (rc == 0 && audit_stage_put(s->stage, p, size) == -1)
 		rc = -1;
 	if (rc == 0) {
+		metrics_audit_staged(size);
 		s->n_queued++;
 		rc = wait_written(s, ++s->n_chained);
 	}
@@ -716,6 +718,9 @@ chain_locked(struct audit_sink *s, struct strbuf *sb, struct hasher *h)
 	(void) memcpy(s->head, hash, sizeof(s->head));
 	s->n_queued++;
 	s->n_chained++;
+	metrics_audit_staged(sb->len);
+	metrics_audit_stage(audit_stage_used(s->stage),
+	    audit_stage_capacity(s->stage));
 	return 0;
 }
 
@@ -785,8 +790,13 @@ write_batch(struct audit_sink *s)
 		e = errno;	/* not known to be on disk: not written */
 	(void) pthread_mutex_lock(&s->lock);
 	s->is_writing = false;
+	if (e != 0)
+		metrics_audit_failed();
 	if (e == 0) {
 		audit_stage_consume(s->stage, size);
+		metrics_audit_written(n_lines, size);
+		metrics_audit_stage(audit_stage_used(s->stage),
+		    audit_stage_capacity(s->stage));
 		s->needs_newline = false;
 		s->is_dirty = !is_every;
 		s->error = 0;

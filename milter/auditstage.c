@@ -177,6 +177,12 @@ audit_stage_used(const struct audit_stage *st)
 	    st->head - st->tail;
 }
 
+size_t
+audit_stage_capacity(const struct audit_stage *st)
+{
+	return st->size;
+}
+
 int
 audit_stage_batch(const struct audit_stage *st, struct iovec iov[2],
     size_t *size)

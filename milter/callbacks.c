@@ -70,6 +70,7 @@
 #include "conf.h"
 #include "facts.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "session.h"
 #include "strbuf.h"
@@ -113,6 +114,7 @@ static void	record_session(struct session *);
 static int	record_kv(const void *, struct strbuf *);
 static int	session_kv(const void *, struct strbuf *);
 static void	warn_missing_port(const struct session *);
+static long long since_ns(const struct timespec *);
 
 static struct smfiDesc desc = {
 	.xxfi_name = filter_name,
@@ -229,7 +231,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	const struct conf_listener *listener;
 	struct policy_verdict verdict;
 	bool port_missing = false;
+	struct timespec t0;
 
+	(void) clock_gettime(CLOCK_MONOTONIC, &t0);
 	(void) argv;
 	if (s == NULL || s->conf == NULL)
 		return fail(ctx, s, "no session state", false);
@@ -242,13 +246,17 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 		return fail(ctx, s, "out of memory reading macros", false);
 	s->facts.is_auth_before_tls = s->is_auth_before_tls;
 	listener = conf_match(s->conf, &s->facts, &port_missing);
-	if (port_missing)
+	if (port_missing) {
 		warn_missing_port(s);
+		metrics_missing_macro(FACT_DAEMON_PORT);
+	}
 	policy_decide(&listener->rules, &s->facts, &verdict);
 	s->n_mail++;
 	if (record(s, listener, &verdict) == -1 &&
 	    verdict.outcome != POLICY_OUTCOME_REJECT)
 		return fail(ctx, s, "decision record not written", true);
+	metrics_decision(listener->label, verdict.rule, verdict.outcome,
+	    verdict.is_exposure, since_ns(&t0));
 	return act(ctx, &verdict);
 }
 
@@ -437,6 +445,8 @@ record_session(struct session *s)
 	(void) clock_gettime(CLOCK_REALTIME, &as.time);
 	if (s->conf != NULL)
 		as.listener = conf_match(s->conf, &s->facts, &port_missing)->label;
+	metrics_session(as.listener, s->facts.tls_version,
+	    facts_has_auth(&s->facts));
 	if (log_lazy(LOG_LEVEL_INFO, s->id, session_kv, &as, sb) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format session record",
 		    s->id);
@@ -481,4 +491,15 @@ warn_missing_port(const struct session *s)
 	    is_postfix ? "" : "; ",
 	    "Postfix: set in main.cf: milter_connect_macros = j {daemon_name}"
 	    " {daemon_addr} {daemon_port} {client_addr} {client_port} v _");
+}
+
+/* since_ns - nanoseconds from t0 (CLOCK_MONOTONIC) to now. */
+static long long
+since_ns(const struct timespec *t0)
+{
+	struct timespec now;
+
+	(void) clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000000000LL +
+	    (now.tv_nsec - t0->tv_nsec);
 }

@@ -121,6 +121,8 @@ static const struct conf_key keys[] = {
 	    CONF(allow_root), -1, "keep running as root without userid" },
 	{ "socket-mode", CONF_KEY_MODE, CONF_SCOPE_GLOBAL,
 	    CONF(socket_mode), -1, "mode of a unix socket (octal)" },
+	{ "metrics-listen", CONF_KEY_SOCKET, CONF_SCOPE_GLOBAL,
+	    CONF(metrics_listen), -1, "socket of the Prometheus /metrics endpoint" },
 	{ "action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
 	    RULES(action), -1, "what a failing rule does" },
 	{ "trusted-networks", CONF_KEY_NETWORKS, CONF_SCOPE_BOTH,
@@ -347,6 +349,7 @@ conf_free(struct conf **confp)
 	free(conf->userid);
 	free(conf->audit_log);
 	free(conf->audit_key_file);
+	free(conf->metrics_listen);
 	free(conf);
 	*confp = NULL;
 }

@@ -66,6 +66,8 @@
 #include "callbacks.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
+#include "metricshttp.h"
 #include "session.h"
 #include "tlsinfo.h"
 
@@ -281,6 +283,8 @@ static int
 serve(const struct options *opt, struct audit_sink *sink)
 {
 	struct conf *conf = session_conf_acquire();
+	struct metrics_http *metrics = NULL;
+	const char *why = "";
 	const struct timespec tick = { 1, 0 };
 	struct timespec synced, now;
 	sigset_t set;
@@ -301,6 +305,14 @@ serve(const struct options *opt, struct audit_sink *sink)
 		session_conf_release(&conf);
 		return EX_UNAVAILABLE;
 	}
+	if (conf->metrics_listen != NULL && (metrics = metrics_http_open(
+	    conf->metrics_listen, &why)) == NULL) {
+		fprintf(stderr, "tlspolicy-milter: metrics-listen %s: %s: %s\n",
+		    conf->metrics_listen, why, strerror(errno));
+		session_conf_release(&conf);
+		return EX_UNAVAILABLE;
+	}
+	metrics_config_loaded(conf, false);
 	if (!opt->is_foreground && daemonize() == -1) {
 		session_conf_release(&conf);
 		return EX_OSERR;
@@ -334,6 +346,8 @@ serve(const struct options *opt, struct audit_sink *sink)
 	(void) sigaddset(&set, SIGINT);
 	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
 	(void) signal(SIGPIPE, SIG_IGN);
+	if (metrics != NULL && metrics_http_start(metrics) == -1)
+		log_msg(LOG_LEVEL_ERROR, "cannot start the metrics endpoint");
 	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0) {
 		log_msg(LOG_LEVEL_ERROR, "cannot start the milter thread");
 		return EX_OSERR;
@@ -349,6 +363,7 @@ serve(const struct options *opt, struct audit_sink *sink)
 			synced = now;
 		}
 	}
+	metrics_http_stop(&metrics);
 	/*
 	 * libmilter's worker pool can hang at shutdown (its controller
 	 * destroys the pool mutex while workers still wait on it): wait a
@@ -431,8 +446,10 @@ reload(const struct options *opt)
 	if ((conf = load(opt, &err)) == NULL) {
 		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
 		    " configuration stays: %s", err.text);
+		metrics_config_failed();
 		return;
 	}
+	metrics_config_loaded(conf, true);
 	log_set_debug(opt->is_verbose || conf->log_debug);
 	session_conf_install(conf);
 	log_msg(LOG_LEVEL_INFO, "SIGHUP: configuration %s reloaded",
