@@ -80,8 +80,8 @@ print_globals(const struct conf *conf, FILE *fp)
 	    conf->userid : "none", yes_no(conf->allow_root));
 	if (conf->socket_mode != 0)
 		fprintf(fp, "socket-mode %04o\n", conf->socket_mode);
-	fprintf(fp, "metrics-listen %s\n", conf->metrics_listen != NULL ?
-	    conf->metrics_listen : "none");
+	if (conf->metrics_listen != NULL)
+		fprintf(fp, "metrics-listen %s\n", conf->metrics_listen);
 	fprintf(fp, "rule order:");
 	for (int r = 0; r < POLICY_RULE_COUNT; r++)
 		fprintf(fp, " %d %s%s", r + 1, policy_rule_name(r),
