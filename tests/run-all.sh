@@ -8,8 +8,10 @@
 #      suite (miltertest against the real daemon);
 #   2. the protocol suite again with the daemon under valgrind memcheck;
 #   3. the real-Postfix and real-Sendmail suites (private instances on
-#      loopback, swaks), and the comparison of their decisions; make bench
-#      in two short rounds (it runs; its table is whole);
+#      loopback, swaks), and the comparison of their decisions; the
+#      metrics endpoint scraped by a private Prometheus during Postfix
+#      scenarios and under hostile HTTP; make bench in two short rounds
+#      (it runs; its table is whole);
 #   4. the same unit and protocol suites built with ASan and UBSan;
 #   5. every libFuzzer target for FUZZ_SECONDS (here 40) from its seeds;
 #   6. make distcheck.
@@ -92,6 +94,8 @@ stage "real Sendmail suite" env MILTER="$top/build/normal/milter/tlspolicy-milte
     AUDIT_OUT="$top/build/sendmail-matrix.jsonl" sh "$top/tests/sendmail/run.sh"
 stage "one config, same decisions behind Postfix and Sendmail" sh "$top/tests/sendmail/same-policy.sh" \
     "$top/build/postfix-matrix.jsonl" "$top/build/sendmail-matrix.jsonl"
+stage "metrics: real Prometheus scrapes the milter behind real Postfix; hostile HTTP" \
+    sh "$top/tests/metrics/run.sh" "$top/build/normal"
 stage "make bench, two short rounds (the bench runs, the table is whole)" \
     sh "$top/tests/bench/bench-smoke.sh" "$top/build/normal"
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
