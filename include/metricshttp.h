@@ -21,6 +21,7 @@
 #define METRICS_HTTP_CONNECTIONS	32
 #define METRICS_HTTP_PER_IP		8
 #define METRICS_HTTP_TIMEOUT		10		/* seconds */
+#define METRICS_HTTP_DEADLINE		15		/* seconds to a whole request */
 #define METRICS_HTTP_MEMORY		(16 * 1024)	/* bytes per connection */
 #define METRICS_HTTP_BODY_MAX		(4 * 1024 * 1024) /* largest exposition */
 

@@ -19,7 +19,13 @@
  *	from one address, METRICS_HTTP_TIMEOUT seconds without progress
  *	closes a connection, METRICS_HTTP_MEMORY bytes per connection for
  *	the request line and headers (longer ones get 431), a small thread
- *	stack.  A request body is read and dropped.
+ *	stack.  A request body is read and dropped.  A client that trickles
+ *	a byte now and then is never idle; a watchdog thread shuts down
+ *	every connection that has not sent a whole request within
+ *	METRICS_HTTP_DEADLINE seconds of its connect or its last request
+ *	(it checks that the descriptor still is that connection, by its
+ *	local and peer names, before it touches it), and libmicrohttpd then
+ *	closes it.
  *
  *	The socket is made here (not by libmicrohttpd) so that it can be
  *	bound before the daemon detaches and drops privileges, and handed
@@ -47,9 +53,11 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -60,10 +68,28 @@
 
 #define THREAD_STACK	(256 * 1024)
 
+/* A connection the watchdog keeps an eye on. */
+struct watch {
+	bool			 in_use;
+	bool			 is_cut;	/* shut down once already */
+	int			 fd;
+	struct sockaddr_storage	 peer;		/* to recognise the fd */
+	socklen_t		 peer_len;
+	time_t			 since;		/* connect or last request */
+};
+
 struct metrics_http {
 	int		 fd;		/* listening; MHD's once started */
 	char		*unix_path;	/* unix socket file, or NULL */
+	struct sockaddr_storage self;	/* the listening socket's name */
+	socklen_t	 self_len;
 	struct MHD_Daemon *mhd;
+	pthread_mutex_t	 lock;		/* watches, is_stopping */
+	pthread_cond_t	 wake;
+	pthread_t	 watchdog;
+	bool		 has_watchdog;
+	bool		 is_stopping;
+	struct watch	 watches[METRICS_HTTP_CONNECTIONS];
 };
 
 static int	open_inet(const char *, int, const char **);
@@ -74,6 +100,13 @@ static enum MHD_Result answer(void *, struct MHD_Connection *, const char *,
 		    void **);
 static enum MHD_Result reply(struct MHD_Connection *, unsigned, const char *,
 		    size_t, enum MHD_ResponseMemoryMode);
+static void	notify(void *, struct MHD_Connection *, void **,
+		    enum MHD_ConnectionNotificationCode);
+static void	*watchdog_main(void *);
+static void	cut_late(struct metrics_http *, time_t);
+static bool	is_same_socket(const struct metrics_http *,
+		    const struct watch *);
+static time_t	now_s(void);
 
 struct metrics_http *
 metrics_http_open(const char *spec, const char **why)
@@ -114,6 +147,10 @@ metrics_http_open(const char *spec, const char **why)
 		errno = e;
 		return NULL;
 	}
+	h->self_len = sizeof(h->self);
+	(void) getsockname(h->fd, (struct sockaddr *)&h->self, &h->self_len);
+	(void) pthread_mutex_init(&h->lock, NULL);
+	(void) pthread_cond_init(&h->wake, NULL);
 	return h;
 }
 
@@ -121,7 +158,8 @@ int
 metrics_http_start(struct metrics_http *h)
 {
 	h->mhd = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD,
-	    0, NULL, NULL, answer, NULL,
+	    0, NULL, NULL, answer, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify, h,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_CONNECTIONS,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_PER_IP,
@@ -129,7 +167,11 @@ metrics_http_start(struct metrics_http *h)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_HTTP_MEMORY,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK,
 	    MHD_OPTION_END);
-	return h->mhd != NULL ? 0 : -1;
+	if (h->mhd == NULL)
+		return -1;
+	h->has_watchdog = pthread_create(&h->watchdog, NULL, watchdog_main,
+	    h) == 0;
+	return 0;
 }
 
 void
@@ -139,6 +181,13 @@ metrics_http_stop(struct metrics_http **hp)
 
 	if (h == NULL)
 		return;
+	if (h->has_watchdog) {
+		(void) pthread_mutex_lock(&h->lock);
+		h->is_stopping = true;
+		(void) pthread_cond_signal(&h->wake);
+		(void) pthread_mutex_unlock(&h->lock);
+		(void) pthread_join(h->watchdog, NULL);
+	}
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);	/* closes the listening socket */
 	else
@@ -146,6 +195,8 @@ metrics_http_stop(struct metrics_http **hp)
 	if (h->unix_path != NULL)
 		(void) unlink(h->unix_path);
 	free(h->unix_path);
+	(void) pthread_cond_destroy(&h->wake);
+	(void) pthread_mutex_destroy(&h->lock);
 	free(h);
 	*hp = NULL;
 }
@@ -259,13 +310,21 @@ answer(void *cls, struct MHD_Connection *c, const char *url,
 	static int seen;
 	static const char not_found[] = "only /metrics is served here\n";
 	static const char not_allowed[] = "only GET and HEAD\n";
+	struct metrics_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
 	struct strbuf sb;
 
-	(void) cls;
 	(void) version;
 	(void) upload_data;
 	if (*con_cls == NULL) {
 		*con_cls = &seen;
+		/* a whole request arrived: its connection's clock starts anew */
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (ci != NULL && ci->socket_context != NULL) {
+			(void) pthread_mutex_lock(&h->lock);
+			((struct watch *)ci->socket_context)->since = now_s();
+			(void) pthread_mutex_unlock(&h->lock);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
@@ -314,4 +373,108 @@ reply(struct MHD_Connection *c, unsigned status, const char *text,
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
+}
+
+/*
+ * notify - libmicrohttpd's connection start and end: a watch per
+ * connection (none when the table is full, which the connection limit
+ * prevents).
+ */
+static void
+notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct metrics_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct watch *w = *socket_context;
+
+	(void) pthread_mutex_lock(&h->lock);
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (w != NULL)
+			w->in_use = false;
+		*socket_context = NULL;
+	} else if ((ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL) {
+		for (size_t i = 0; i < METRICS_HTTP_CONNECTIONS; i++) {
+			if (h->watches[i].in_use)
+				continue;
+			w = &h->watches[i];
+			*w = (struct watch){ .in_use = true,
+			    .fd = ci->connect_fd, .since = now_s(),
+			    .peer_len = sizeof(w->peer) };
+			if (getpeername(w->fd, (struct sockaddr *)&w->peer,
+			    &w->peer_len) == -1)
+				w->peer_len = 0;
+			*socket_context = w;
+			break;
+		}
+	}
+	(void) pthread_mutex_unlock(&h->lock);
+}
+
+/*
+ * watchdog_main - once a second, shut down connections that have not
+ * sent a whole request within METRICS_HTTP_DEADLINE seconds of their
+ * connect or their last request (clients that trickle a byte now and
+ * then, which the idle timeout never closes).  libmicrohttpd then sees
+ * the connection end and closes it itself.
+ */
+static void *
+watchdog_main(void *arg)
+{
+	struct metrics_http *h = arg;
+	struct timespec at;
+
+	(void) pthread_mutex_lock(&h->lock);
+	while (!h->is_stopping) {
+		(void) clock_gettime(CLOCK_REALTIME, &at);
+		at.tv_sec++;
+		(void) pthread_cond_timedwait(&h->wake, &h->lock, &at);
+		cut_late(h, now_s());
+	}
+	(void) pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* cut_late - shut down the connections past their deadline.  Lock held. */
+static void
+cut_late(struct metrics_http *h, time_t now)
+{
+	for (size_t i = 0; i < METRICS_HTTP_CONNECTIONS; i++) {
+		struct watch *w = &h->watches[i];
+
+		if (!w->in_use || w->is_cut ||
+		    now - w->since <= METRICS_HTTP_DEADLINE ||
+		    !is_same_socket(h, w))
+			continue;
+		(void) shutdown(w->fd, SHUT_RDWR);
+		w->is_cut = true;
+	}
+}
+
+/*
+ * is_same_socket - the watch's descriptor is still that connection: a
+ * socket accepted on our listening socket (same local name), from the
+ * same peer.  Never touches a descriptor that was closed and reused.
+ */
+static bool
+is_same_socket(const struct metrics_http *h, const struct watch *w)
+{
+	struct sockaddr_storage self, peer;
+	socklen_t self_len = sizeof(self), peer_len = sizeof(peer);
+
+	return getsockname(w->fd, (struct sockaddr *)&self, &self_len) == 0 &&
+	    getpeername(w->fd, (struct sockaddr *)&peer, &peer_len) == 0 &&
+	    self_len == h->self_len && memcmp(&self, &h->self, self_len) == 0 &&
+	    peer_len == w->peer_len && memcmp(&peer, &w->peer, peer_len) == 0;
+}
+
+/* now_s - CLOCK_MONOTONIC seconds. */
+static time_t
+now_s(void)
+{
+	struct timespec ts;
+
+	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }

@@ -30,8 +30,9 @@
 #      Meanwhile the milter answers every session, scrapes from
 #      127.0.0.1 keep working (the per-address limit), the server holds
 #      at most 8 connections of one address and 32 in all, closes a
-#      silent connection after about 10 s, its resident memory stays
-#      bounded, and Prometheus sees the target up afterwards.
+#      silent connection after about 10 s and one that trickles its
+#      headers after about 15 s, its resident memory stays bounded, and
+#      Prometheus sees the target up afterwards.
 #
 # Prints PASS/FAIL lines and "N passed, N failed"; exit status 1 on any
 # failure.  Every process it starts is stopped by its PID; the scratch
@@ -428,6 +429,31 @@ PY
 		pass "a silent connection is closed after $_t s (timeout 10 s)"
 	else
 		fail "silent connection" "closed after $_t s, expected about 10"
+	fi
+	_t=$(python3 - "$METRICS_PORT" <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.4", 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+s.settimeout(2)
+t0 = time.monotonic()
+while time.monotonic() - t0 < 60:
+    try:
+        s.send(b"a")
+        if s.recv(100) == b"":
+            break
+    except socket.timeout:
+        continue
+    except OSError:
+        break
+print("%.1f" % (time.monotonic() - t0))
+PY
+)
+	if awk -v t="$_t" 'BEGIN { exit !(t >= 14 && t <= 25) }'; then
+		pass "a client trickling a header byte every 2 s is cut after $_t s (15 s to a whole request)"
+	else
+		fail "trickling client" "cut after $_t s, expected about 15"
 	fi
 	# 80 silent connections from 10 addresses (8 each, the per-address
 	# limit): the server takes at most 32; the rest wait in the kernel's
