@@ -97,7 +97,7 @@ static struct slot	slots[METRICS_LISTENERS_MAX + 1] = {
 static _Atomic size_t	n_slots;
 static pthread_mutex_t	slots_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static counter	latency[sizeof(bucket_ns) / sizeof(bucket_ns[0]) + 1];
+static counter	latency[N_BUCKETS + 1];	/* the last: +Inf */
 static counter	latency_sum_ns;
 static counter	missing[FACT_COUNT];
 static counter	audit_staged, audit_staged_bytes;
@@ -332,20 +332,21 @@ format_sessions(struct strbuf *sb, size_t n)
 
 	rc = put_head(sb, name, "counter", "SMTP sessions ended, by listener,"
 	    " TLS, TLS version and AUTH.");
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		for (int v = 0; rc == 0 && v < N_VERSIONS; v++)
-			for (int a = 0; rc == 0 && a < 2; a++) {
-				if ((c = get(&slot_at(n, i)->sessions[v][a])) == 0)
-					continue;
-				rc = strbuf_printf(sb, "%s{", name) ||
-				    put_label(sb, "listener", slot_at(n, i)->label, true) ||
-				    put_label(sb, "tls", v == TLS_VERSION_NONE ?
-				    "no" : "yes", false) ||
-				    put_label(sb, "tls_version",
-				    tlsinfo_version_name(v), false) ||
-				    put_label(sb, "auth", a ? "yes" : "no", false) ||
-				    strbuf_printf(sb, "} %llu\n", c);
-			}
+	for (size_t i = 0; rc == 0 && i < n * N_VERSIONS * 2; i++) {
+		struct slot *s = slot_at(n, i / (N_VERSIONS * 2));
+		int v = (int)(i / 2 % N_VERSIONS), a = (int)(i % 2);
+
+		if ((c = get(&s->sessions[v][a])) == 0)
+			continue;
+		rc = strbuf_printf(sb, "%s{", name) ||
+		    put_label(sb, "listener", s->label, true) ||
+		    put_label(sb, "tls", v == TLS_VERSION_NONE ? "no" : "yes",
+		    false) ||
+		    put_label(sb, "tls_version", tlsinfo_version_name(v),
+		    false) ||
+		    put_label(sb, "auth", a ? "yes" : "no", false) ||
+		    strbuf_printf(sb, "} %llu\n", c);
+	}
 	return rc == 0 ? 0 : -1;
 }
 
@@ -359,18 +360,19 @@ format_decisions(struct strbuf *sb, size_t n)
 
 	rc = put_head(sb, name, "counter", "MAIL FROM decisions, by listener,"
 	    " deciding rule (none: no rule failed) and outcome.");
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		for (int r = 0; rc == 0 && r < N_RULES; r++)
-			for (int o = 0; rc == 0 && o < N_OUTCOMES; o++) {
-				if ((c = get(&slot_at(n, i)->decisions[r][o])) == 0)
-					continue;
-				rc = strbuf_printf(sb, "%s{", name) ||
-				    put_label(sb, "listener", slot_at(n, i)->label, true) ||
-				    put_label(sb, "rule", policy_rule_name(r), false) ||
-				    put_label(sb, "outcome", policy_outcome_name(o),
-				    false) ||
-				    strbuf_printf(sb, "} %llu\n", c);
-			}
+	for (size_t i = 0; rc == 0 && i < n * N_RULES * N_OUTCOMES; i++) {
+		struct slot *s = slot_at(n, i / (N_RULES * N_OUTCOMES));
+		int r = (int)(i / N_OUTCOMES % N_RULES);
+		int o = (int)(i % N_OUTCOMES);
+
+		if ((c = get(&s->decisions[r][o])) == 0)
+			continue;
+		rc = strbuf_printf(sb, "%s{", name) ||
+		    put_label(sb, "listener", s->label, true) ||
+		    put_label(sb, "rule", policy_rule_name(r), false) ||
+		    put_label(sb, "outcome", policy_outcome_name(o), false) ||
+		    strbuf_printf(sb, "} %llu\n", c);
+	}
 	return rc == 0 ? 0 : -1;
 }
 
@@ -385,11 +387,12 @@ format_exposures(struct strbuf *sb, size_t n)
 	rc = put_head(sb, name, "counter", "Decisions on sessions that sent"
 	    " AUTH credentials over plaintext, by listener.");
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		c = get(&slot_at(n, i)->exposures);
-		if (i + 1 == n && c == 0)
+		struct slot *s = slot_at(n, i);
+
+		if ((c = get(&s->exposures)) == 0 && i + 1 == n)
 			continue;	/* "_other", unused */
 		rc = strbuf_printf(sb, "%s{", name) ||
-		    put_label(sb, "listener", slot_at(n, i)->label, true) ||
+		    put_label(sb, "listener", s->label, true) ||
 		    strbuf_printf(sb, "} %llu\n", c);
 	}
 	return rc == 0 ? 0 : -1;
