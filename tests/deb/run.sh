@@ -35,8 +35,10 @@
 #
 # The machine is restored even on failure or interrupt (trap): the daemon
 # and Postfix are stopped by their PIDs, the bind mount is undone, the
-# package purged, the scratch directory removed (kept, with its path
-# printed, after a failure).  Prints PASS/FAIL lines and "N passed, N
+# package purged, packages README's apt-get marked manually installed are
+# marked automatic again, the scratch directory removed (kept, with its
+# path printed, after a failure).  The service user stays, as after any
+# purge.  Prints PASS/FAIL lines and "N passed, N
 # failed"; exit status 1 on any failure.
 
 set -u
@@ -188,6 +190,15 @@ cleanup() {
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$PKG" >"$WORK/purge-cleanup.out" 2>&1 ||
 		    echo "cleanup: apt-get purge $PKG failed: $(tail -n 3 "$WORK/purge-cleanup.out")"
 	fi
+	# README's apt-get install marks installed build dependencies as
+	# manually installed: mark them automatic again
+	if [ -f "$WORK/manual.before" ]; then
+		apt-mark showmanual 2>/dev/null | sort | comm -13 "$WORK/manual.before" - |
+		    grep -vx "$PKG" >"$WORK/manual.new"
+		# shellcheck disable=SC2046
+		[ -s "$WORK/manual.new" ] && apt-mark auto $(cat "$WORK/manual.new") >/dev/null
+		rm -f "$WORK/manual.before"
+	fi
 }
 
 finish() {
@@ -248,6 +259,7 @@ if [ ! -s "$WORK/readme.sh" ]; then
 fi
 echo "    README's commands, run in $CLONE (branch $branch):"
 sed 's/^/      /' "$WORK/readme.sh"
+apt-mark showmanual | sort >"$WORK/manual.before"
 INSTALLED_BY_US=yes	# from here on, the trap purges
 if (cd "$CLONE" && DEBIAN_FRONTEND=noninteractive sh -ex "$WORK/readme.sh") \
     >"$WORK/readme.out" 2>&1 </dev/null; then
