@@ -101,6 +101,7 @@
 #include "audit.h"
 #include "auditsink.h"
 #include "auditstage.h"
+#include "auditverify.h"
 #include "strbuf.h"
 
 /* Staged bytes, or time since the last write, at which a record writes. */
@@ -463,7 +464,8 @@ audit_sink_recover(struct audit_sink *s, unsigned long *n_orphans)
 			(void) strcpy(stpcpy(orphan_path,
 			    audit_stage_path(s->stage)), ".orphan");
 			if ((r.orphan_fd = open(orphan_path, O_WRONLY |
-			    O_APPEND | O_CREAT | O_CLOEXEC, 0640)) == -1)
+			    O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			    0640)) == -1)
 				r.error = errno;
 			free(orphan_path);
 		}
@@ -1067,6 +1069,15 @@ recover_line(void *arg, const char *line, size_t len)
 	if (sink_hash(r->s, r->buf, n + 1, hash) == -1 ||
 	    memcmp(hash, tail + sizeof(HASH_MEMBER) - 1, AUDIT_HASH_HEX) != 0)
 		return !r->is_linked;	/* torn, or not ours */
+	/*
+	 * Without a key anyone who can write the stage can make a hash
+	 * match: copy only lines that are records (one JSON object), so the
+	 * log and the orphan file stay JSON Lines whatever the stage held.
+	 */
+	if (line[0] != '{' || !auditverify_is_json(line, len - 1)) {
+		r->error = EBADMSG;
+		return false;
+	}
 	r->n_valid++;
 	prev += sizeof(PREV_MEMBER) - 1;
 	if (!r->is_linked && memcmp(hash, r->expected, AUDIT_HASH_HEX) == 0) {
@@ -1099,6 +1110,9 @@ orphan_line(void *arg, const char *line, size_t len)
 	struct iovec iov = { (void *)line, len };
 	size_t done = 0;
 
+	if (len < 2 || line[0] != '{' || line[len - 1] != '\n' ||
+	    !auditverify_is_json(line, len - 1))
+		return true;	/* torn: not copied (the first pass refused junk) */
 	if (writev_all(r->orphan_fd, &iov, 1, &done) == -1) {
 		r->error = errno;
 		return false;

@@ -701,7 +701,10 @@ open_audit(const struct conf *conf, const struct setup *su)
 	if ((n = audit_sink_recover(sink, &n_orphans)) == -1) {
 		fprintf(stderr, "tlspolicy-milter: %s: cannot append the records"
 		    " staged in %s: %s (they stay there)\n", conf->audit_log,
-		    audit_sink_stage_path(sink), strerror(errno));
+		    audit_sink_stage_path(sink), errno == EBADMSG ? "a staged"
+		    " line with a valid chain tail is not a JSON record, so the"
+		    " stage was not written by this milter; move it away and"
+		    " keep it as evidence" : strerror(errno));
 		audit_sink_close(&sink);
 		return NULL;
 	}
