@@ -540,6 +540,7 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 {
 	const struct timespec tick = { 1, 0 };
 	struct timespec synced, now;
+	siginfo_t si;
 	sigset_t set;
 	pthread_t tid;
 	int sig;
@@ -559,7 +560,14 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 	}
 	(void) clock_gettime(CLOCK_MONOTONIC, &synced);
 	while (running) {
-		if ((sig = sigtimedwait(&set, NULL, &tick)) != -1)
+		if ((sig = sigtimedwait(&set, &si, &tick)) == SIGUSR2 &&
+		    si.si_pid != getpid()) {
+			/* private: only milter_thread may send it */
+			log_msg(LOG_LEVEL_WARNING, "SIGUSR2 from pid %ld"
+			    " ignored (it has no meaning)", (long)si.si_pid);
+			continue;
+		}
+		if (sig != -1)
 			running = on_signal(opt, sink, sig);
 		/* every second, also when signals keep arriving (SIGHUP storms) */
 		(void) clock_gettime(CLOCK_MONOTONIC, &now);
@@ -608,7 +616,7 @@ on_signal(const struct options *opt, struct audit_sink *sink, int sig)
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		(void) smfi_stop();
 		return false;
-	case SIGUSR2:	/* smfi_main returned by itself */
+	case SIGUSR2:	/* from milter_thread: smfi_main returned by itself */
 		return false;
 	}
 	return true;

@@ -365,6 +365,25 @@ else
 	ko "6. socket access: nobody '$as_local', www-data '$as_www', $mta_user '$as_mta', socket '$perm', directory '$dperm'; $mout"
 fi
 
+# 9. an outside SIGUSR2 (the daemon's private "libmilter returned" signal)
+# is ignored: the daemon goes on handling signals (a SIGHUP reloads)
+conf "$w/a9.conf" "socket unix:$w/sock/m.sock"
+start "$w/a9.conf"
+kill -USR2 "$mpid" 2>/dev/null
+i=0
+until grep -q 'SIGUSR2 from pid' "$w/out" || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.1; done
+kill -HUP "$mpid" 2>/dev/null
+i=0
+until grep -q 'SIGHUP: configuration .* reloaded' "$w/out" || [ $i -ge 100 ]; do i=$((i + 1)); sleep 0.1; done
+if kill -0 "$mpid" 2>/dev/null && grep -q 'SIGUSR2 from pid .* ignored' "$w/out" &&
+    grep -q 'SIGHUP: configuration .* reloaded' "$w/out" &&
+    [ "$(session "unix:$w/sock/m.sock")" = ACCEPTED ]; then
+	ok "9. kill -USR2 from outside is ignored (logged); SIGHUP still reloads, sessions still decided"
+else
+	ko "9. outside SIGUSR2: $(cat "$w/out")"
+fi
+stop
+
 # 8. the inet warning, with -n and at start
 out=$("$MILTER" -n -p inet:8895@127.0.0.1 2>&1 >/dev/null)
 if echo "$out" | grep -q 'any local user can connect'; then

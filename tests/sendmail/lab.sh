@@ -25,8 +25,8 @@
 #   LAB_SMTPS_PORT (465) Name=MSA-TLS, M=s  implicit TLS
 #
 # The milter part of the .mc is contrib/sendmail/tlspolicy-milter.mc itself
-# (inet:8895@127.0.0.1 replaced by the lab's milter: a port on 127.0.0.1,
-# or a unix:PATH socket).  With "default-macros" its
+# (its socket replaced by the lab's milter: a port on 127.0.0.1, or a
+# unix:PATH socket).  With "default-macros" its
 # confMILTER_MACROS_* defines are left out: Sendmail's defaults apply.
 # Any local part @example.test is accepted and appended to the mailbox.
 #
@@ -63,9 +63,10 @@ lab_write_cf() {
 	unix:*|local:*) milter_s=$milter_port ;;
 	*) milter_s=inet:$milter_port@127.0.0.1 ;;
 	esac
-	sed "s|inet:8895@127\.0\.0\.1|$milter_s|" "$snippet" >"$dir/milter.m4"
+	sed "s|\`S=unix:/var/spool/tlspolicy-milter/tlspolicy-milter\.sock,|\`S=$milter_s,|" \
+	    "$snippet" >"$dir/milter.m4"
 	grep -qF "S=$milter_s," "$dir/milter.m4" ||
-	    lab_die "contrib snippet has no S=inet:8895@127.0.0.1 to point at the lab's milter"
+	    lab_die "contrib snippet has no S=unix:/var/spool/tlspolicy-milter/tlspolicy-milter.sock to point at the lab's milter"
 	if [ "$macros" = default-macros ]; then
 		grep -v '^define(`confMILTER_MACROS_' "$dir/milter.m4" >"$dir/milter.m4.new" &&
 		    mv "$dir/milter.m4.new" "$dir/milter.m4"
