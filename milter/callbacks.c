@@ -110,7 +110,7 @@ static sfsistat	act(SMFICTX *, const struct policy_verdict *);
 static void	set_reply(SMFICTX *, unsigned, const char *, const char *);
 static int	record(struct session *, const struct conf_listener *,
 		    const struct policy_verdict *);
-static int	write_audit(const char *, struct strbuf *);
+static int	write_audit(const char *, struct strbuf *, bool);
 static void	record_session(struct session *, bool);
 static void	close_at_stop(struct session *, void *);
 static int	record_kv(const void *, struct strbuf *);
@@ -406,17 +406,23 @@ record(struct session *s, const struct conf_listener *l,
 	if (audit_sink != NULL) {
 		strbuf_reset(sb);
 		if (audit_format_json_open(&r, sb) == -1 ||
-		    write_audit(s->id, sb) == -1)
+		    write_audit(s->id, sb, v->outcome == POLICY_OUTCOME_REJECT) ==
+		    -1)
 			rc = -1;
 	}
 	return rc;
 }
 
-/* write_audit - chain and write an open JSON record; loud on failure. */
+/*
+ * write_audit - chain and write an open JSON record; loud on failure.  A
+ * reject needs no record before its reply: queued, it waits in the stage
+ * while writes fail, and reaches the log once they work again.
+ */
 static int
-write_audit(const char *id, struct strbuf *sb)
+write_audit(const char *id, struct strbuf *sb, bool is_reject)
 {
-	if (audit_sink_write_chained(audit_sink, sb) == 0)
+	if ((is_reject ? audit_sink_queue_chained(audit_sink, sb) :
+	    audit_sink_write_chained(audit_sink, sb)) == 0)
 		return 0;
 	log_errno(LOG_LEVEL_ERROR, "%s: audit record NOT WRITTEN to %s", id,
 	    audit_sink_path(audit_sink));

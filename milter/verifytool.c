@@ -18,7 +18,9 @@
  *	So the files may be given in any order (a shell glob: audit.jsonl*),
  *	and a missing file, a chain that does not start at the anchor, or two
  *	files that continue the same record (a fork) are named.  Empty files
- *	(a log just rotated) carry no records and fit anywhere.
+ *	(a log just rotated) carry no records and fit anywhere; the
+ *	milter's stage file, which such a glob also matches, is recognised
+ *	by its first bytes and skipped with a warning.
  *
  *	Files are read through zlib, which reads gzip-compressed files (as
  *	logrotate's compress makes them) and plain files alike.
@@ -55,6 +57,7 @@
 #include <zlib.h>
 
 #include "auditchain.h"
+#include "auditstage.h"
 #include "auditverify.h"
 #include "keyfile.h"
 #include "verifytool.h"
@@ -77,6 +80,7 @@ static int	report_unplaced(struct vfile *, int, const char *,
 static struct vfile *follower(struct vfile *, int, const char *);
 static bool	is_follower(const struct vfile *, int, const struct vfile *);
 static void	warn_line(void *, unsigned long, const char *);
+static bool	is_stage(const char *);
 static FILE	*open_any(const char *);
 static ssize_t	gz_read(void *, char *, size_t);
 static int	gz_close(void *);
@@ -156,6 +160,12 @@ verify_one(struct vfile *f, const unsigned char *key, size_t keylen)
 	FILE *fp;
 	int rc;
 
+	if (is_stage(f->path)) {	/* a glob such as audit.jsonl* has it */
+		printf("%s:0: warning: the milter's stage file, not a log (what"
+		    " it holds reaches the log at the next start); skipped\n",
+		    f->path);
+		return 0;
+	}
 	if ((fp = open_any(f->path)) == NULL) {
 		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
 		return -1;
@@ -272,6 +282,22 @@ static void
 warn_line(void *arg, unsigned long lineno, const char *why)
 {
 	printf("%s:%lu: warning: %s\n", (const char *)arg, lineno, why);
+}
+
+/* is_stage - the file begins as a stage file (auditstage.h) does. */
+static bool
+is_stage(const char *path)
+{
+	char magic[sizeof(AUDIT_STAGE_MAGIC) - 1];
+	bool is = false;
+	FILE *fp;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return false;
+	if (fread(magic, 1, sizeof(magic), fp) == sizeof(magic))
+		is = memcmp(magic, AUDIT_STAGE_MAGIC, sizeof(magic)) == 0;
+	(void) fclose(fp);
+	return is;
 }
 
 /*
