@@ -4,7 +4,7 @@
  *
  * SYNOPSIS
  *	tlspolicy-milter [-fnvVh] [-c file] [-p socket]
- *	tlspolicy-milter --verify-audit [--key-file file] FILE...
+ *	tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...
  *
  * DESCRIPTION
  *	Loads the configuration (or the built-in policy), opens the milter
@@ -21,8 +21,7 @@
  *	  SIGTERM SIGINT  stop: smfi_stop(), then exit
  *
  * DIAGNOSTICS
- *	--verify-audit checks the hash chain of audit files given in order
- *	(oldest first): "OK: N records" and 0, or "FILE:LINE: why" and 1.
+ *	--verify-audit checks the hash chain of audit files (verifytool.c).
  *
  *	Start-up failures print "tlspolicy-milter: ..." on stderr and exit
  *	with a sysexits(3) code: EX_USAGE, EX_CONFIG (bad config), EX_OSERR,
@@ -61,13 +60,14 @@
 
 #include "audit.h"
 #include "auditsink.h"
-#include "auditverify.h"
 #include "callbacks.h"
 #include "conf.h"
 #include "daemon.h"
+#include "keyfile.h"
 #include "log.h"
 #include "session.h"
 #include "tlsinfo.h"
+#include "verifytool.h"
 
 struct options {
 	char		*config_path;	/* absolute; NULL: built-in policy */
@@ -110,9 +110,6 @@ static int	run_loop(const struct options *, struct audit_sink *);
 static void	reload(const struct options *);
 static bool	on_signal(const struct options *, struct audit_sink *, int);
 static void	sync_audit(struct audit_sink *);
-static int	verify_audit(int, char **);
-static int	verify_one(struct auditverify *, const char *);
-static int	read_key(const char *, unsigned char *, size_t *);
 static struct audit_sink *open_audit(const struct conf *,
 		    const struct setup *);
 
@@ -239,8 +236,8 @@ usage(FILE *fp)
 	    "  -v         log debug lines\n"
 	    "  -V         print the version and exit\n"
 	    "  -h         print this help and exit\n"
-	    "       tlspolicy-milter --verify-audit [--key-file file] FILE...\n"
-	    "  check the hash chain of audit files, oldest first\n");
+	    "       tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...\n"
+	    "  check the hash chain of audit files (any order, gzip too)\n");
 }
 
 /* load - the config file, or the built-in policy without -c. */
@@ -336,7 +333,7 @@ resolve_ids(const struct conf *conf, const struct options *opt,
 		if (daemon_check_trusted(conf->audit_key_file, "audit key file",
 		    opt->trusted_uid, &err) == -1)
 			goto fail;
-		if (read_key(conf->audit_key_file, su->key, &su->key_size) == -1)
+		if (keyfile_read(conf->audit_key_file, su->key, &su->key_size) == -1)
 			return EX_CONFIG;
 	}
 	return 0;
@@ -520,6 +517,7 @@ serve(const struct options *opt, struct conf *conf)
 	    opt->config_path != NULL ? opt->config_path : "built-in");
 	session_conf_install(conf);
 	rc = run_loop(opt, sink);
+	callbacks_close_open_sessions();	/* their session records */
 	session_conf_shutdown();
 	/* no free: a worker may still write a record, and now writes it */
 	if (sink != NULL && audit_sink_drain(sink) == -1)
@@ -726,79 +724,4 @@ open_audit(const struct conf *conf, const struct setup *su)
 		    conf->audit_log, n_orphans, audit_sink_stage_path(sink),
 		    audit_sink_stage_path(sink));
 	return sink;
-}
-
-/*
- * read_key - the HMAC key: the file's bytes without one trailing newline,
- * 1..AUDIT_KEY_MAX bytes.  0, or -1 with a message on stderr.
- */
-static int
-read_key(const char *path, unsigned char *key, size_t *size)
-{
-	FILE *fp;
-	size_t n;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "tlspolicy-milter: %s: cannot read audit key: %s\n",
-		    path, strerror(errno));
-		return -1;
-	}
-	n = fread(key, 1, AUDIT_KEY_MAX, fp);
-	if (n > 0 && key[n - 1] == '\n')
-		n--;
-	if (ferror(fp) || n == 0 || fgetc(fp) != EOF) {
-		(void) fclose(fp);
-		fprintf(stderr, "tlspolicy-milter: %s: audit key must be 1..%d"
-		    " bytes\n", path, AUDIT_KEY_MAX);
-		return -1;
-	}
-	(void) fclose(fp);
-	*size = n;
-	return 0;
-}
-
-/* verify_audit - --verify-audit [--key-file file] FILE...: exit status. */
-static int
-verify_audit(int argc, char **argv)
-{
-	unsigned char key[AUDIT_KEY_MAX] = { 0 };
-	size_t keylen = 0;
-	struct auditverify v;
-	int i = 0;
-
-	if (argc >= 2 && strcmp(argv[0], "--key-file") == 0) {
-		if (read_key(argv[1], key, &keylen) == -1)
-			return 2;
-		i = 2;
-	}
-	if (i >= argc) {
-		fprintf(stderr, "usage: tlspolicy-milter --verify-audit"
-		    " [--key-file file] FILE...\n");
-		return EX_USAGE;
-	}
-	auditverify_init(&v, keylen > 0 ? key : NULL, keylen);
-	for (; i < argc; i++)
-		if (verify_one(&v, argv[i]) == -1)
-			return 1;
-	printf("OK: %lu records\n", v.n_records);
-	return 0;
-}
-
-/* verify_one - one file of the chain; -1 after printing FILE:LINE: why. */
-static int
-verify_one(struct auditverify *v, const char *path)
-{
-	unsigned long line;
-	FILE *fp;
-	int rc;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		printf("%s:0: cannot open: %s\n", path, strerror(errno));
-		return -1;
-	}
-	rc = auditverify_file(v, fp, &line);
-	(void) fclose(fp);
-	if (rc == -1)
-		printf("%s:%lu: %s\n", path, line, v->why);
-	return rc;
 }

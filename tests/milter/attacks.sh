@@ -198,7 +198,7 @@ chown nobody:nogroup "$w/log/audit.jsonl"
 as_nobody "$PY" - "$w/log/audit.jsonl" "$w/log/audit.jsonl.stage" <<'PY'
 import hashlib, json, struct, sys
 head = json.loads(open(sys.argv[1], "rb").read().splitlines()[-1])["hash"]
-x = b']]not a record,"prev":"' + head.encode() + b'"'
+x = b'{"v":2,"x":]]not a record,"prev":"' + head.encode() + b'"'
 line = x + b',"hash":"' + hashlib.sha256(x + b"}").hexdigest().encode() + b'"}\n'
 size = 1024 * 1024
 hdr = b"tlspolicy-stage\n" + struct.pack("<QQQ", 1, size, 0)
