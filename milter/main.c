@@ -7,9 +7,14 @@
  *	tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...
  *
  * DESCRIPTION
- *	Loads the configuration (or the built-in policy), opens the milter
- *	socket and the audit log, goes to the background unless -f, and runs
- *	libmilter's smfi_main() in a thread of its own.  The main thread
+ *	Loads the configuration (or the built-in policy) after checking that
+ *	only root can change it, then, as root: binds the milter socket,
+ *	opens the pid file and reads the audit key (daemon.c does each so
+ *	that no link or swap redirects it); drops to userid; as that user,
+ *	checks that it can read the config (reloads run as it) and opens the
+ *	audit log; goes to the background unless -f; and runs libmilter's
+ *	smfi_main() in a thread of its own.  Every start-up failure is
+ *	printed on stderr before detaching.  The main thread
  *	waits for signals with sigwait(): libmilter's own signal thread
  *	would stop the milter on SIGHUP, so every signal is blocked before
  *	any thread starts and the main thread, which the kernel prefers for
@@ -18,7 +23,10 @@
  *	  SIGHUP          reload the config; on error keep the old one
  *	  SIGUSR1         reopen the audit log (log rotation)
  *	  (every second)  fdatasync the audit log (audit-fsync interval)
- *	  SIGTERM SIGINT  stop: smfi_stop(), then exit
+ *	  SIGTERM SIGINT  stop: smfi_stop(), session records of the
+ *	                  sessions still open, then exit (pid file removed)
+ *	  SIGUSR2         private: milter_thread's "smfi_main returned";
+ *	                  from any other process it is logged and ignored
  *
  * DIAGNOSTICS
  *	--verify-audit checks the hash chain of audit files (verifytool.c).
@@ -28,7 +36,8 @@
  *	EX_UNAVAILABLE (socket).  Reload and reopen outcomes are logged.
  *
  * SEE ALSO
- *	callbacks.c, conf.c, session.c; tlspolicy-milter(8)
+ *	daemon.c, callbacks.c, conf.c, session.c, verifytool.c;
+ *	tlspolicy-milter(8) SECURITY
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
