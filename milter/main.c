@@ -4,12 +4,17 @@
  *
  * SYNOPSIS
  *	tlspolicy-milter [-fnvVh] [-c file] [-p socket]
- *	tlspolicy-milter --verify-audit [--key-file file] FILE...
+ *	tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...
  *
  * DESCRIPTION
- *	Loads the configuration (or the built-in policy), opens the milter
- *	socket and the audit log, goes to the background unless -f, and runs
- *	libmilter's smfi_main() in a thread of its own.  The main thread
+ *	Loads the configuration (or the built-in policy) after checking that
+ *	only root can change it, then, as root: binds the milter socket,
+ *	opens the pid file and reads the audit key (daemon.c does each so
+ *	that no link or swap redirects it); drops to userid; as that user,
+ *	checks that it can read the config (reloads run as it) and opens the
+ *	audit log; goes to the background unless -f; and runs libmilter's
+ *	smfi_main() in a thread of its own.  Every start-up failure is
+ *	printed on stderr before detaching.  The main thread
  *	waits for signals with sigwait(): libmilter's own signal thread
  *	would stop the milter on SIGHUP, so every signal is blocked before
  *	any thread starts and the main thread, which the kernel prefers for
@@ -18,18 +23,21 @@
  *	  SIGHUP          reload the config; on error keep the old one
  *	  SIGUSR1         reopen the audit log (log rotation)
  *	  (every second)  fdatasync the audit log (audit-fsync interval)
- *	  SIGTERM SIGINT  stop: smfi_stop(), then exit
+ *	  SIGTERM SIGINT  stop: smfi_stop(), session records of the
+ *	                  sessions still open, then exit (pid file removed)
+ *	  SIGUSR2         private: milter_thread's "smfi_main returned";
+ *	                  from any other process it is logged and ignored
  *
  * DIAGNOSTICS
- *	--verify-audit checks the hash chain of audit files given in order
- *	(oldest first): "OK: N records" and 0, or "FILE:LINE: why" and 1.
+ *	--verify-audit checks the hash chain of audit files (verifytool.c).
  *
  *	Start-up failures print "tlspolicy-milter: ..." on stderr and exit
  *	with a sysexits(3) code: EX_USAGE, EX_CONFIG (bad config), EX_OSERR,
  *	EX_UNAVAILABLE (socket).  Reload and reopen outcomes are logged.
  *
  * SEE ALSO
- *	callbacks.c, conf.c, session.c; tlspolicy-milter(8)
+ *	daemon.c, callbacks.c, conf.c, session.c, verifytool.c;
+ *	tlspolicy-milter(8) SECURITY
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -61,13 +69,14 @@
 
 #include "audit.h"
 #include "auditsink.h"
-#include "auditverify.h"
 #include "callbacks.h"
 #include "conf.h"
 #include "daemon.h"
+#include "keyfile.h"
 #include "log.h"
 #include "session.h"
 #include "tlsinfo.h"
+#include "verifytool.h"
 
 struct options {
 	char		*config_path;	/* absolute; NULL: built-in policy */
@@ -110,9 +119,6 @@ static int	run_loop(const struct options *, struct audit_sink *);
 static void	reload(const struct options *);
 static bool	on_signal(const struct options *, struct audit_sink *, int);
 static void	sync_audit(struct audit_sink *);
-static int	verify_audit(int, char **);
-static int	verify_one(struct auditverify *, const char *);
-static int	read_key(const char *, unsigned char *, size_t *);
 static struct audit_sink *open_audit(const struct conf *,
 		    const struct setup *);
 
@@ -239,8 +245,8 @@ usage(FILE *fp)
 	    "  -v         log debug lines\n"
 	    "  -V         print the version and exit\n"
 	    "  -h         print this help and exit\n"
-	    "       tlspolicy-milter --verify-audit [--key-file file] FILE...\n"
-	    "  check the hash chain of audit files, oldest first\n");
+	    "       tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...\n"
+	    "  check the hash chain of audit files (any order, gzip too)\n");
 }
 
 /* load - the config file, or the built-in policy without -c. */
@@ -336,7 +342,7 @@ resolve_ids(const struct conf *conf, const struct options *opt,
 		if (daemon_check_trusted(conf->audit_key_file, "audit key file",
 		    opt->trusted_uid, &err) == -1)
 			goto fail;
-		if (read_key(conf->audit_key_file, su->key, &su->key_size) == -1)
+		if (keyfile_read(conf->audit_key_file, su->key, &su->key_size) == -1)
 			return EX_CONFIG;
 	}
 	return 0;
@@ -520,6 +526,7 @@ serve(const struct options *opt, struct conf *conf)
 	    opt->config_path != NULL ? opt->config_path : "built-in");
 	session_conf_install(conf);
 	rc = run_loop(opt, sink);
+	callbacks_close_open_sessions();	/* their session records */
 	session_conf_shutdown();
 	/* no free: a worker may still write a record, and now writes it */
 	if (sink != NULL && audit_sink_drain(sink) == -1)
@@ -540,6 +547,7 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 {
 	const struct timespec tick = { 1, 0 };
 	struct timespec synced, now;
+	siginfo_t si;
 	sigset_t set;
 	pthread_t tid;
 	int sig;
@@ -559,7 +567,14 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 	}
 	(void) clock_gettime(CLOCK_MONOTONIC, &synced);
 	while (running) {
-		if ((sig = sigtimedwait(&set, NULL, &tick)) != -1)
+		if ((sig = sigtimedwait(&set, &si, &tick)) == SIGUSR2 &&
+		    si.si_pid != getpid()) {
+			/* private: only milter_thread may send it */
+			log_msg(LOG_LEVEL_WARNING, "SIGUSR2 from pid %ld"
+			    " ignored (it has no meaning)", (long)si.si_pid);
+			continue;
+		}
+		if (sig != -1)
 			running = on_signal(opt, sink, sig);
 		/* every second, also when signals keep arriving (SIGHUP storms) */
 		(void) clock_gettime(CLOCK_MONOTONIC, &now);
@@ -608,7 +623,7 @@ on_signal(const struct options *opt, struct audit_sink *sink, int sig)
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		(void) smfi_stop();
 		return false;
-	case SIGUSR2:	/* smfi_main returned by itself */
+	case SIGUSR2:	/* from milter_thread: smfi_main returned by itself */
 		return false;
 	}
 	return true;
@@ -701,7 +716,10 @@ open_audit(const struct conf *conf, const struct setup *su)
 	if ((n = audit_sink_recover(sink, &n_orphans)) == -1) {
 		fprintf(stderr, "tlspolicy-milter: %s: cannot append the records"
 		    " staged in %s: %s (they stay there)\n", conf->audit_log,
-		    audit_sink_stage_path(sink), strerror(errno));
+		    audit_sink_stage_path(sink), errno == EBADMSG ? "a staged"
+		    " line with a valid chain tail is not a JSON record, so the"
+		    " stage was not written by this milter; move it away and"
+		    " keep it as evidence" : strerror(errno));
 		audit_sink_close(&sink);
 		return NULL;
 	}
@@ -715,79 +733,4 @@ open_audit(const struct conf *conf, const struct setup *su)
 		    conf->audit_log, n_orphans, audit_sink_stage_path(sink),
 		    audit_sink_stage_path(sink));
 	return sink;
-}
-
-/*
- * read_key - the HMAC key: the file's bytes without one trailing newline,
- * 1..AUDIT_KEY_MAX bytes.  0, or -1 with a message on stderr.
- */
-static int
-read_key(const char *path, unsigned char *key, size_t *size)
-{
-	FILE *fp;
-	size_t n;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "tlspolicy-milter: %s: cannot read audit key: %s\n",
-		    path, strerror(errno));
-		return -1;
-	}
-	n = fread(key, 1, AUDIT_KEY_MAX, fp);
-	if (n > 0 && key[n - 1] == '\n')
-		n--;
-	if (ferror(fp) || n == 0 || fgetc(fp) != EOF) {
-		(void) fclose(fp);
-		fprintf(stderr, "tlspolicy-milter: %s: audit key must be 1..%d"
-		    " bytes\n", path, AUDIT_KEY_MAX);
-		return -1;
-	}
-	(void) fclose(fp);
-	*size = n;
-	return 0;
-}
-
-/* verify_audit - --verify-audit [--key-file file] FILE...: exit status. */
-static int
-verify_audit(int argc, char **argv)
-{
-	unsigned char key[AUDIT_KEY_MAX] = { 0 };
-	size_t keylen = 0;
-	struct auditverify v;
-	int i = 0;
-
-	if (argc >= 2 && strcmp(argv[0], "--key-file") == 0) {
-		if (read_key(argv[1], key, &keylen) == -1)
-			return 2;
-		i = 2;
-	}
-	if (i >= argc) {
-		fprintf(stderr, "usage: tlspolicy-milter --verify-audit"
-		    " [--key-file file] FILE...\n");
-		return EX_USAGE;
-	}
-	auditverify_init(&v, keylen > 0 ? key : NULL, keylen);
-	for (; i < argc; i++)
-		if (verify_one(&v, argv[i]) == -1)
-			return 1;
-	printf("OK: %lu records\n", v.n_records);
-	return 0;
-}
-
-/* verify_one - one file of the chain; -1 after printing FILE:LINE: why. */
-static int
-verify_one(struct auditverify *v, const char *path)
-{
-	unsigned long line;
-	FILE *fp;
-	int rc;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		printf("%s:0: cannot open: %s\n", path, strerror(errno));
-		return -1;
-	}
-	rc = auditverify_file(v, fp, &line);
-	(void) fclose(fp);
-	if (rc == -1)
-		printf("%s:%lu: %s\n", path, line, v->why);
-	return rc;
 }

@@ -3,7 +3,9 @@
  * --verify-audit checks it: an untouched log across two rotations and a
  * restart verifies; an edited field, a deleted line, two swapped lines,
  * a truncated last line and a wrong HMAC key are each caught at the
- * right line, with the right reason.
+ * right line, with the right reason; with an anchor set, deleting the
+ * first lines is caught at line 1; a torn fragment an older version
+ * left before the line it tore is warned about at its line and skipped.
  */
 
 #include "config.h"
@@ -241,6 +243,88 @@ START_TEST(test_json)
 }
 END_TEST
 
+/* A chain required to start at the anchor: the first lines deleted. */
+START_TEST(test_anchor)
+{
+	struct auditverify v;
+
+	for (int cut = 0; cut < 4; cut++) {
+		auditverify_init(&v, key, sizeof(key) - 1);
+		auditverify_set_anchor(&v, AUDIT_CHAIN_ANCHOR);
+		for (int i = cut; i < N_LINES; i++)
+			if (auditverify_line(&v, lines[i], strlen(lines[i]),
+			    true) == -1)
+				break;
+		if (cut == 0)
+			ck_assert_uint_eq(v.n_records, N_LINES);
+		else {
+			ck_assert_uint_eq(v.n_records, 0);
+			ck_assert_ptr_nonnull(strstr(v.why, "broken link (the"
+			    " first \"prev\" is not the anchor"));
+		}
+	}
+}
+END_TEST
+
+static unsigned long	 warned_at;
+static char		 warned[AUDITVERIFY_WHY_MAX];
+
+/* note_warning - the verifier's warn callback. */
+static void
+note_warning(void *arg, unsigned long lineno, const char *why)
+{
+	(void) arg;
+	warned_at = lineno;
+	(void) snprintf(warned, sizeof(warned), "%s", why);
+}
+
+/*
+ * A log as an older version left it after a failed write: a fragment of
+ * line 6, a newline, then line 6 whole.  Warned about at line 6, skipped.
+ * A fragment that is not a prefix of the next line is an error.
+ */
+START_TEST(test_fragment)
+{
+	struct auditverify v;
+	unsigned long line;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *fp;
+
+	for (int round = 0; round < 2; round++) {
+		ck_assert_ptr_nonnull(fp = open_memstream(&text, &size));
+		for (int i = 0; i < N_LINES; i++) {
+			if (i == 5)
+				fprintf(fp, "%.*s\n", 129 + round, round == 0 ?
+				    lines[5] : lines[7]);
+			fprintf(fp, "%s\n", lines[i]);
+		}
+		(void) fclose(fp);
+		ck_assert_ptr_nonnull(fp = fmemopen(text, size, "r"));
+		auditverify_init(&v, key, sizeof(key) - 1);
+		auditverify_set_anchor(&v, AUDIT_CHAIN_ANCHOR);
+		v.warn = note_warning;
+		warned_at = 0;
+		if (round == 0) {
+			ck_assert_msg(auditverify_file(&v, fp, &line) == 0,
+			    "%lu: %s", line, v.why);
+			ck_assert_uint_eq(v.n_records, N_LINES);
+			ck_assert_uint_eq(v.n_fragments, 1);
+			ck_assert_uint_eq(warned_at, 6);
+			ck_assert_ptr_nonnull(strstr(warned, "torn fragment"));
+		} else {
+			ck_assert_int_eq(auditverify_file(&v, fp, &line), -1);
+			ck_assert_uint_eq(line, 6);
+			ck_assert_ptr_nonnull(strstr(v.why, "not JSON"));
+			ck_assert_uint_eq(warned_at, 0);
+		}
+		(void) fclose(fp);
+		free(text);
+		text = NULL;
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -257,6 +341,8 @@ main(void)
 	tcase_add_test(tc, test_swap);
 	tcase_add_test(tc, test_truncate);
 	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_anchor);
+	tcase_add_test(tc, test_fragment);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
