@@ -68,6 +68,7 @@ MILTER_ERR="$WORK/milter.err"
 MILTER_PID=""
 INSTALLED_BY_US=""
 START_WHY=""
+stop_why=""
 out=""
 uid=""
 printf '%s\n' "$LAB_MX_PORT" "$LAB_SUB_PORT" "$LAB_SMTPS_PORT" >"$WORK/ports.used"
@@ -158,7 +159,8 @@ daemon_start() {
 	done
 }
 
-# daemon_stop - SIGTERM to the daemon's PID; wait up to 10 s.
+# daemon_stop - SIGTERM to the daemon's PID; wait up to 10 s; print what
+# was wrong (killed, exit status not 0, pid file left).
 daemon_stop() {
 	[ -n "$MILTER_PID" ] || return 0
 	kill -TERM "$MILTER_PID" 2>/dev/null
@@ -172,6 +174,10 @@ daemon_stop() {
 		echo "pid $MILTER_PID ignored SIGTERM for 10 s (killed)"
 	fi
 	wait "$MILTER_PID" 2>/dev/null
+	_rc=$?
+	# what systemctl stop would report: a clean exit, no pid file left
+	[ $_rc -eq 0 ] || echo "exit status $_rc after SIGTERM$( [ $_rc -gt 128 ] && echo " (signal $((_rc - 128)))")"
+	[ ! -e "$PIDFILE" ] || echo "$PIDFILE left behind"
 	MILTER_PID=""
 }
 
@@ -483,14 +489,16 @@ sum_conf=$(md5sum <"$CONF")
 if DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall \
     -o Dpkg::Options::=--force-confold "$DEB" >"$WORK/upgrade.out" 2>&1; then
 	daemon_stop >"$WORK/stop.out"
-	why=$(cat "$WORK/stop.out")
-	[ -n "$why" ] || daemon_start || why=$START_WHY
+	stop_why=$(cat "$WORK/stop.out")
+	why=""
+	daemon_start || why=$START_WHY
 	[ -n "$why" ] || [ "$(md5sum <"$CONF")" = "$sum_conf" ] || why="the changed conffile was replaced"
 	[ -n "$why" ] || run_scenario "$(cat "$WORK/row.mx")"
 	[ -n "$why" ] || [ "$(cat "$AUDIT.1" "$AUDIT" | wc -l)" -gt "$records_before" ] || why="no new records"
 	[ -n "$why" ] || grep -qxF "$head_before" "$AUDIT" || why="the old records are gone"
 	[ -n "$why" ] || out=$(/usr/sbin/tlspolicy-milter --verify-audit "$AUDIT.1" "$AUDIT" 2>&1) || why="--verify-audit: $out"
 	[ -n "$why" ] || why=$(stat_is "$SPOOL" root:postfix 750)
+	[ -z "$stop_why" ] || why="${why:+$why; }the stop before the restart: $stop_why"
 else
 	why="apt-get install --reinstall failed: $(tail -n 5 "$WORK/upgrade.out")"
 fi
@@ -501,7 +509,7 @@ daemon_stop >"$WORK/stop.out"
 why=$(cat "$WORK/stop.out")
 (lab_stop "$LAB") >/dev/null 2>&1
 umount "$MOUNTED" && MOUNTED=""
-[ -z "$why" ] || fail "daemon stop" "$why"
+check "SIGTERM: the daemon exits with status 0 and removes its pid file" "daemon stop" "$why"
 # every path of the package, and what its scripts and the daemon made
 dpkg -L "$PKG" | grep tlspolicy >"$WORK/files"
 cat >>"$WORK/files" <<EOF
