@@ -33,6 +33,7 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -57,7 +58,8 @@ struct walk {
 
 static bool	recover_line(void *, const char *, size_t);
 static bool	orphan_line(void *, const char *, size_t);
-static int	write_lines(int, struct iovec *, int);
+static int	write_lines(int, struct iovec *, int, size_t *);
+static int	cut_back(int, size_t);
 static int	write_orphans(struct walk *);
 
 int
@@ -89,6 +91,7 @@ recover_line(void *arg, const char *line, size_t len)
 	struct auditchain_tail t;
 	struct iovec iov[2];
 	char hash[AUDIT_HASH_HEX + 1];
+	size_t done = 0, nl;
 	int iovcnt = 0;
 
 	if (len < 2 || line[len - 1] != '\n' ||
@@ -110,8 +113,13 @@ recover_line(void *arg, const char *line, size_t len)
 	if (r->needs_newline)
 		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
 	iov[iovcnt++] = (struct iovec){ (void *)line, len };
-	if (write_lines(r->fd, iov, iovcnt) == -1) {
+	if (write_lines(r->fd, iov, iovcnt, &done) == -1) {
 		w->error = errno;
+		nl = r->needs_newline && done > 0;
+		r->needs_newline = r->needs_newline && nl == 0;
+		if (cut_back(r->fd, done - nl) == -1)	/* no part of it stays */
+			r->needs_newline = true;
+		errno = w->error;
 		return false;
 	}
 	r->needs_newline = false;
@@ -153,17 +161,21 @@ orphan_line(void *arg, const char *line, size_t len)
 {
 	struct walk *w = arg;
 	struct iovec iov = { (void *)line, len };
+	size_t done = 0;
 
-	if (write_lines(w->orphan_fd, &iov, 1) == -1) {
+	if (write_lines(w->orphan_fd, &iov, 1, &done) == -1) {
 		w->error = errno;
 		return false;
 	}
 	return true;
 }
 
-/* write_lines - all of iov (more calls only if short); 0, or -1 with errno. */
+/*
+ * write_lines - all of iov (more calls only if short), the bytes written
+ * in *done; 0, or -1 with errno.
+ */
 static int
-write_lines(int fd, struct iovec *iov, int iovcnt)
+write_lines(int fd, struct iovec *iov, int iovcnt, size_t *done)
 {
 	ssize_t n;
 
@@ -175,6 +187,7 @@ write_lines(int fd, struct iovec *iov, int iovcnt)
 				errno = EIO;
 			return -1;
 		}
+		*done += (size_t)n;
 		while (iovcnt > 0 && (size_t)n >= iov[0].iov_len) {
 			n -= (ssize_t)iov[0].iov_len;
 			iov++;
@@ -186,4 +199,22 @@ write_lines(int fd, struct iovec *iov, int iovcnt)
 		}
 	}
 	return 0;
+}
+
+/*
+ * cut_back - a failed write left size bytes of a line at the end of fd:
+ * truncate them off (a later start writes the line whole).  0, or -1
+ * (then the file ends in a torn line: the next write begins with a
+ * newline).
+ */
+static int
+cut_back(int fd, size_t size)
+{
+	struct stat st;
+
+	if (size == 0)
+		return 0;
+	if (fstat(fd, &st) == -1 || st.st_size < (off_t)size)
+		return -1;
+	return ftruncate(fd, st.st_size - (off_t)size);
 }
