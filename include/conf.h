@@ -64,7 +64,8 @@ struct conf {
 	bool			 log_debug;	/* debug lines */
 	char			*userid;	/* "user[:group]" to run as; NULL: none */
 	bool			 allow_root;	/* may keep running as root */
-	unsigned		 socket_mode;	/* unix socket mode; 0: libmilter's */
+	unsigned		 socket_mode;	/* unix socket mode (default 0660) */
+	char			*socket_group;	/* unix socket group; NULL: userid's */
 	struct conf_listener	*listeners;	/* owned, file order */
 	size_t			 n_listeners;
 	struct conf_listener	 fallback;	/* [default] */

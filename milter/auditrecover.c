@@ -19,8 +19,13 @@
  *
  *	The caller holds the sink's lock and owns everything passed in.
  *
+ *	A line whose hash matches but which is not one JSON object (without
+ *	a key anyone who can write the stage can make a hash match) stops
+ *	the recovery with EBADMSG; the orphan file takes only JSON records,
+ *	and is opened without following a link.
+ *
  * DIAGNOSTICS
- *	-1 with the errno of the failed write(2) or open(2).  Nothing is
+ *	-1 with the errno of the failed write(2) or open(2), or EBADMSG.  Nothing is
  *	logged; the caller counts and logs.
  *
  * SEE ALSO
@@ -46,6 +51,7 @@
 #include "auditchain.h"
 #include "auditrecover.h"
 #include "auditstage.h"
+#include "auditverify.h"
 
 /* One walk over the stage. */
 struct walk {
@@ -100,6 +106,15 @@ recover_line(void *arg, const char *line, size_t len)
 	    auditchain_finish(r->hasher, "}", 1, hash) == -1 ||
 	    memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0)
 		return !w->is_linked;	/* torn, or not ours */
+	/*
+	 * Without a key anyone who can write the stage can make a hash
+	 * match: copy only lines that are records (one JSON object), so the
+	 * log and the orphan file stay JSON Lines whatever the stage held.
+	 */
+	if (!auditverify_is_json(line, len - 1)) {
+		w->error = EBADMSG;
+		return false;
+	}
 	w->n_valid++;
 	if (!w->is_linked && memcmp(hash, r->head, AUDIT_HASH_HEX) == 0) {
 		w->is_linked = true;	/* the log has it and all before it */
@@ -141,8 +156,8 @@ write_orphans(struct walk *w)
 		return -1;
 	}
 	(void) strcpy(stpcpy(path, stage), AUDITRECOVER_ORPHAN_SUFFIX);
-	w->orphan_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640);
+	w->orphan_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0640);
 	free(path);
 	if (w->orphan_fd == -1) {
 		w->error = errno;
@@ -163,6 +178,9 @@ orphan_line(void *arg, const char *line, size_t len)
 	struct iovec iov = { (void *)line, len };
 	size_t done = 0;
 
+	if (len < 2 || line[0] != '{' || line[len - 1] != '\n' ||
+	    !auditverify_is_json(line, len - 1))
+		return true;	/* torn: not copied (the first pass refused junk) */
 	if (write_lines(w->orphan_fd, &iov, 1, &done) == -1) {
 		w->error = errno;
 		return false;

@@ -121,6 +121,8 @@ static const struct conf_key keys[] = {
 	    CONF(allow_root), -1, "keep running as root without userid" },
 	{ "socket-mode", CONF_KEY_MODE, CONF_SCOPE_GLOBAL,
 	    CONF(socket_mode), -1, "mode of a unix socket (octal)" },
+	{ "socket-group", CONF_KEY_GROUP, CONF_SCOPE_GLOBAL,
+	    CONF(socket_group), -1, "group of a unix socket (the MTA's)" },
 	{ "action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
 	    RULES(action), -1, "what a failing rule does" },
 	{ "trusted-networks", CONF_KEY_NETWORKS, CONF_SCOPE_BOTH,
@@ -207,6 +209,8 @@ static const struct conf defaults = {
 	.audit_failure_action = POLICY_ACTION_TEMPFAIL,
 	.request_macros = true,
 	.log_debug = false,
+	.socket_mode = 0660,
+	.socket_group = NULL,
 	.listeners = NULL,
 	.n_listeners = 0,
 };
@@ -345,6 +349,7 @@ conf_free(struct conf **confp)
 	free(conf->socket);
 	free(conf->pid_file);
 	free(conf->userid);
+	free(conf->socket_group);
 	free(conf->audit_log);
 	free(conf->audit_key_file);
 	free(conf);

@@ -34,6 +34,7 @@ enum conf_key_type {
 	CONF_KEY_VERSION,	/* TLS version or none */
 	CONF_KEY_USER,		/* user[:group] */
 	CONF_KEY_MODE,		/* octal file mode 0..0777 */
+	CONF_KEY_GROUP,		/* a group name */
 	CONF_KEY_BITS,		/* cipher bits 0..16384 */
 	CONF_KEY_CIPHERS,	/* cipher classes and name patterns */
 	CONF_KEY_PATTERN,	/* one fnmatch pattern */

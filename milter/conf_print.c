@@ -78,8 +78,9 @@ print_globals(const struct conf *conf, FILE *fp)
 	fprintf(fp, "log-debug %s\n", yes_no(conf->log_debug));
 	fprintf(fp, "userid %s; allow-root %s\n", conf->userid != NULL ?
 	    conf->userid : "none", yes_no(conf->allow_root));
-	if (conf->socket_mode != 0)
-		fprintf(fp, "socket-mode %04o\n", conf->socket_mode);
+	fprintf(fp, "socket-mode %04o; socket-group %s\n", conf->socket_mode,
+	    conf->socket_group != NULL ? conf->socket_group :
+	    "(the group of userid)");
 	fprintf(fp, "rule order:");
 	for (int r = 0; r < POLICY_RULE_COUNT; r++)
 		fprintf(fp, " %d %s%s", r + 1, policy_rule_name(r),

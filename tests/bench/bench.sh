@@ -36,7 +36,8 @@ chmod 755 "$W"
 . "$here/common.sh"
 . "$top/tests/postfix/lab.sh"
 port=$(free_port $((23000 + $$ % 1000)))
-printf 'syslog no\nuserid nobody\npid-file %s/m.pid\naudit-log %s/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\nmin-tls-version TLSv1.2\n' "$W" "$W" >"$W/m.conf"
+mkdir "$W/log" && chown nobody:nogroup "$W/log"	# opened as nobody
+printf 'syslog no\nuserid nobody\npid-file %s/m.pid\naudit-log %s/log/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\nmin-tls-version TLSv1.2\n' "$W" "$W" >"$W/m.conf"
 grep -v '^audit-log' "$W/m.conf" >"$W/noaudit.conf"
 UP_PID=""
 trap 'milter_down "$UP_PID"; (lab_stop "$W/lab") 2>/dev/null' EXIT

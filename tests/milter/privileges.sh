@@ -20,6 +20,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 w=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-priv.XXXXXX")
 chmod 755 "$w"
+# The audit log lives in a directory of the service user's: the milter
+# opens it after dropping privileges, as that user.
+mkdir "$w/log" && chown nobody:nogroup "$w/log" && chmod 750 "$w/log"
 nobody_uid=$(id -u nobody)
 nogroup_gid=$(getent group nogroup | cut -d: -f3)
 pid=""
@@ -46,7 +49,7 @@ socket-mode 0660
 userid nobody:nogroup
 pid-file $w/milter.pid
 syslog no
-audit-log $w/audit.jsonl
+audit-log $w/log/audit.jsonl
 [listener submission]
 port 587
 require-tls yes
@@ -81,11 +84,11 @@ if [ "$perm" = "srw-rw---- nobody nogroup" ]; then
 else
 	ko "unix socket is '$perm'"
 fi
-if [ "$(stat -c %U "$w/audit.jsonl" 2>/dev/null)" = nobody ] &&
-    [ "$(stat -c %U "$w/audit.jsonl.stage" 2>/dev/null)" = nobody ]; then
-	ok "audit log and its stage handed to nobody (reopen after rotation, restart as nobody work)"
+if [ "$(stat -c %U "$w/log/audit.jsonl" 2>/dev/null)" = nobody ] &&
+    [ "$(stat -c %U "$w/log/audit.jsonl.stage" 2>/dev/null)" = nobody ]; then
+	ok "audit log and its stage created by nobody (reopen after rotation, restart as nobody work)"
 else
-	ko "audit log owner $(stat -c %U "$w/audit.jsonl" 2>&1), stage owner $(stat -c %U "$w/audit.jsonl.stage" 2>&1)"
+	ko "audit log owner $(stat -c %U "$w/log/audit.jsonl" 2>&1), stage owner $(stat -c %U "$w/log/audit.jsonl.stage" 2>&1)"
 fi
 cat >"$w/s.lua" <<LUA
 conn = mt.connect("unix:$w/milter.sock", 20, 0.1)
@@ -97,7 +100,7 @@ assert(mt.mailfrom(conn, "<a@example.test>") == nil)
 assert(mt.getreply(conn) == SMFIR_REPLYCODE, "not refused")
 mt.disconnect(conn)
 LUA
-decisions() { grep -vc '"type":"session"' "$w/audit.jsonl"; }
+decisions() { grep -vc '"type":"session"' "$w/log/audit.jsonl"; }
 "$MILTERTEST" -s "$w/s.lua" >"$w/mt.out" 2>&1; rc=$?
 i=0	# the record is staged before the reply, in the file within a second
 while [ "$(decisions)" -lt 1 ] && [ $i -lt 30 ]; do i=$((i + 1)); sleep 0.1; done
@@ -108,13 +111,14 @@ else
 fi
 
 # 3. a second instance must not steal a live socket, nor share the stage
-out=$("$MILTER" -f -c "$w/m.conf" 2>&1)
+sed "s|^socket .*|socket unix:$w/milter2.sock|" "$w/m.conf" >"$w/same-log.conf"
+out=$("$MILTER" -f -c "$w/same-log.conf" 2>&1)
 if [ $? -ne 0 ] && echo "$out" | grep -q 'stage file is in use by another process'; then
 	ok "a second instance on the same audit log refuses: its stage file is in use"
 else
 	ko "second instance, same audit log: $out"
 fi
-sed "s|^audit-log .*|audit-log $w/other.jsonl|" "$w/m.conf" >"$w/other.conf"
+sed "s|^audit-log .*|audit-log $w/log/other.jsonl|" "$w/m.conf" >"$w/other.conf"
 out=$("$MILTER" -f -c "$w/other.conf" 2>&1)
 if [ $? -ne 0 ] && echo "$out" | grep -q 'another process listens'; then
 	ok "a second instance refuses a socket that is in use"

@@ -541,6 +541,7 @@ static const char builtin_print[] =
     "request-macros yes\n"
     "log-debug no\n"
     "userid none; allow-root no\n"
+    "socket-mode 0660; socket-group (the group of userid)\n"
     "rule order: 1 auth-requires-tls, 2 require-tls, 3 min-tls-version,"
     " 4 min-cipher-bits, 5 require-forward-secrecy, 6 require-aead,"
     " 7 forbid-ciphers, 8 require-client-cert,"
@@ -659,8 +660,14 @@ START_TEST(test_sample_is_builtin)
 	    sizeof(path)), &err);
 	ck_assert_msg(sample != NULL, "%s", err.text);
 	ck_assert_str_eq(sample->path, path);
-	ck_assert_str_eq(sample->socket, builtin->socket);
-	ck_assert_ptr_null(sample->pid_file);
+	/* the deployment settings: an access-controlled socket, a pid file */
+	ck_assert_str_eq(sample->socket,
+	    "unix:/var/spool/postfix/tlspolicy-milter/tlspolicy-milter.sock");
+	ck_assert_uint_eq(sample->socket_mode, 0660);
+	ck_assert_str_eq(sample->socket_group, "postfix");
+	ck_assert_str_eq(sample->userid, "tlspolicy-milter");
+	ck_assert_str_eq(sample->pid_file,
+	    "/run/tlspolicy-milter/tlspolicy-milter.pid");
 	ck_assert_ptr_null(sample->audit_log);
 	ck_assert(sample->syslog == builtin->syslog &&
 	    sample->request_macros == builtin->request_macros &&
