@@ -111,7 +111,7 @@ recover_line(void *arg, const char *line, size_t len)
 	 * match: copy only lines that are records (one JSON object), so the
 	 * log and the orphan file stay JSON Lines whatever the stage held.
 	 */
-	if (!auditverify_is_json(line, len - 1)) {
+	if (!t.has_open || !auditverify_is_json(line, len - 1)) {
 		w->error = EBADMSG;
 		return false;
 	}

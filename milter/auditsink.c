@@ -926,7 +926,7 @@ read_head(struct audit_sink *s)
 		return;
 	nl = memrchr(buf, '\n', (size_t)(end - buf));
 	nl = nl != NULL ? nl + 1 : buf;
-	if (auditchain_parse(nl, (size_t)(end - nl), &t) == 0)
+	if (auditchain_parse(nl, (size_t)(end - nl), &t) == 0 && t.has_open)
 		(void) memcpy(s->head, t.hash, AUDIT_HASH_HEX);
 }
 
