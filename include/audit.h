@@ -16,16 +16,16 @@
  *   daemon_name daemon_port daemon_addr tls tls_version cipher cipher_bits
  *   cert_subject cert_issuer verify auth auth_type auth_authen rule action
  *   outcome reply mode exposure trusted reason mta_version facts_problem
+ * (the session record: time session type started, the connection's facts,
+ * helos mails closed_by mta_version facts_problem)
  *
  * The audit file and its writer: auditsink.h.
  *
  * The hash chain (format version 2, docs/audit-format.md): the file
- * records are {"v":2,<fields>,"prev":"P","hash":"H"} and a newline, where
- * H = hex SHA-256 (or HMAC-SHA256 with the key) of the line without
- * ,"hash":"H" and without the newline, and P = H of the record before it
- * in the chain (across rotated files), or AUDIT_CHAIN_ANCHOR for the
- * first record ever.  The sink (auditsink.h) adds P and H; the chain
- * order is the file order.
+ * records are {"v":2,<fields>,"prev":"P","hash":"H"} and a newline; the
+ * chained line, its members and its hash are defined in auditchain.h,
+ * and the sink (auditsink.h) adds P and H; the chain order is the file
+ * order.
  */
 #ifndef TLSPOLICY_AUDIT_H
 #define TLSPOLICY_AUDIT_H
@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "auditchain.h"
 #include "facts.h"
 #include "policy.h"
 #include "strbuf.h"
@@ -46,13 +47,6 @@ enum audit_type {
 	AUDIT_TYPE_SESSION,		/* "session": connect to close */
 };
 
-/* Hex digits of a chain hash, and the "prev" of the first record ever. */
-#define AUDIT_HASH_HEX		64
-#define AUDIT_CHAIN_ANCHOR \
-	"0000000000000000000000000000000000000000000000000000000000000000"
-/* The longest key read from audit-key-file. */
-#define AUDIT_KEY_MAX		1024
-
 /* One session, connect to close: the "session" record. */
 struct audit_session {
 	struct timespec		 time;		/* close */
@@ -62,6 +56,8 @@ struct audit_session {
 	const struct facts	*facts;		/* borrowed: the last facts seen */
 	unsigned		 n_helo;	/* HELO/EHLO seen */
 	unsigned		 n_mail;	/* MAIL FROM decided */
+	bool			 is_shutdown;	/* still open at the milter's stop:
+						 * "closed_by":"shutdown" */
 };
 
 struct audit_record {
@@ -101,19 +97,6 @@ int	audit_format_session_kv(const struct audit_session *, struct strbuf *);
 /* audit_format_session_open - the session record, open, as above. */
 int	audit_format_session_open(const struct audit_session *,
 	    struct strbuf *);
-
-/*
- * audit_chain_hash - hex SHA-256 of data (HMAC-SHA256 when keylen > 0)
- * into hex (AUDIT_HASH_HEX + 1 bytes).  0, or -1 (OpenSSL failure).
- */
-int	audit_chain_hash(const unsigned char *key, size_t keylen,
-	    const char *data, size_t size, char *hex);
-
-/*
- * audit_hash_hex - a SHA-256 digest (size 32) as 64 lowercase hex digits
- * and a NUL into hex; 0, or -1 when size is not that of SHA-256.
- */
-int	audit_hash_hex(const unsigned char *md, unsigned int size, char *hex);
 
 /* audit_escape_kv - append value double-quoted and escaped as above. */
 int	audit_escape_kv(struct strbuf *, const char *, size_t size);

@@ -21,4 +21,12 @@ struct smfiDesc *callbacks_desc(void);
  */
 void	callbacks_set_sink(struct audit_sink *);
 
+/*
+ * callbacks_close_open_sessions - at the stop, after smfi_main returned
+ * and before the audit log's final flush: a session record, marked
+ * "closed_by":"shutdown", for every session the MTA has not closed (their
+ * close callback, should it still come, writes none).
+ */
+void	callbacks_close_open_sessions(void);
+
 #endif /* TLSPOLICY_CALLBACKS_H */

@@ -12,6 +12,7 @@
 #ifndef TLSPOLICY_SESSION_H
 #define TLSPOLICY_SESSION_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -32,6 +33,9 @@ struct session {
 	bool		 is_auth_before_tls;	/* AUTH already present at the first TLS HELO */
 	bool		 has_noreply;		/* MTA takes no reply at connect/HELO */
 	bool		 has_failed;		/* an earlier stage ran out of memory */
+	atomic_flag	 is_closed;		/* its session record is claimed */
+	struct session	*open_prev;		/* the open sessions (session.c) */
+	struct session	*open_next;
 	struct strbuf	 out;			/* record text, reused by every
 						 * record of the session */
 };
@@ -57,7 +61,25 @@ void	session_conf_shutdown(void);
  */
 struct session *session_new(void);
 
-/* session_free - release config reference and facts; sets pointer to NULL. */
+/*
+ * session_free - release config reference and facts, forget the session
+ * as open; sets pointer to NULL.
+ */
 void	session_free(struct session **);
+
+/*
+ * session_claim_close - true exactly once per session: for the one caller
+ * (the close callback, or the stop) that writes its session record.
+ * Thread-safe.
+ */
+bool	session_claim_close(struct session *);
+
+/*
+ * session_foreach_open - call fn(s, arg) for every session not yet freed,
+ * holding the lock of the list of open sessions (so none is freed
+ * meanwhile; fn must not free one).  For the stop, once libmilter takes
+ * no more callbacks.
+ */
+void	session_foreach_open(void (*fn)(struct session *, void *), void *arg);
 
 #endif /* TLSPOLICY_SESSION_H */

@@ -4,6 +4,7 @@
  *
  * SYNOPSIS
  *	#include "audit.h"
+#include "auditchain.h"
  *
  * DESCRIPTION
  *	audit_format_kv() and audit_format_json() turn one decision into one
@@ -18,9 +19,9 @@
  *	  JSON  RFC 8259 strings; invalid UTF-8 bytes become \u00NN (the
  *	        byte as U+0080..U+00FF), so the file is always valid UTF-8.
  *
- *	audit_chain_hash() is the chain hash of format version 2 (SHA-256,
- *	or HMAC-SHA256 with a key, through EVP), as the verifier checks it;
- *	the sink (auditsink.c) writes the chained lines.  See
+ *	audit_format_json_open() and audit_format_session_open() leave the
+ *	record open for the chain members, which auditchain.c adds (the
+ *	sink, auditsink.c, writes the chained lines).  See
  *	docs/audit-format.md.
  *
  * DIAGNOSTICS
@@ -28,7 +29,7 @@
  *	strbuf).  Nothing is logged here; callers log.
  *
  * SEE ALSO
- *	auditsink.c, facts.c, policy.c, strbuf.c; RFC 8259, RFC 3339
+ *	auditchain.c, auditsink.c, facts.c, policy.c, strbuf.c; RFC 8259, RFC 3339
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -43,8 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <openssl/evp.h>
 
 #include "audit.h"
 #include "facts.h"
@@ -144,7 +143,7 @@ audit_format_json_open(const struct audit_record *r, struct strbuf *out)
 {
 	const struct form js = { .is_json = true };
 
-	if (strbuf_puts(out, "{\"v\":2") == -1)
+	if (strbuf_puts(out, AUDITCHAIN_OPEN) == -1)
 		return -1;
 	return format(r, out, &js);
 }
@@ -162,43 +161,9 @@ audit_format_session_open(const struct audit_session *as, struct strbuf *out)
 {
 	const struct form js = { .is_json = true };
 
-	if (strbuf_puts(out, "{\"v\":2") == -1)
+	if (strbuf_puts(out, AUDITCHAIN_OPEN) == -1)
 		return -1;
 	return format_session(as, out, &js);
-}
-
-int
-audit_chain_hash(const unsigned char *key, size_t keylen, const char *data,
-    size_t size, char *hex)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	size_t mlen = 0;
-
-	if (keylen > 0) {
-		if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen,
-		    (const unsigned char *)data, size, md, sizeof(md),
-		    &mlen) == NULL)
-			return -1;
-		n = (unsigned int)mlen;
-	} else if (EVP_Digest(data, size, md, &n, EVP_sha256(), NULL) != 1)
-		return -1;
-	return audit_hash_hex(md, n, hex);
-}
-
-int
-audit_hash_hex(const unsigned char *md, unsigned int size, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	if (size * 2 != AUDIT_HASH_HEX)
-		return -1;
-	for (unsigned int i = 0; i < size; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[AUDIT_HASH_HEX] = '\0';
-	return 0;
 }
 
 /* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: what four digits hold. */
@@ -415,6 +380,8 @@ format_session(const struct audit_session *as, struct strbuf *sb,
 	rc |= put_facts(sb, f, as->facts, FACT_AUTH_TYPE, FACT_AUTH_AUTHEN);
 	rc |= put_uint(sb, f, "helos", as->n_helo);
 	rc |= put_uint(sb, f, "mails", as->n_mail);
+	if (as->is_shutdown)
+		rc |= put_str(sb, f, "closed_by", "shutdown");
 	rc |= put_fact(sb, f, as->facts, FACT_MTA_VERSION);
 	rc |= put_problems(sb, f, as->facts);
 	return rc != 0 ? -1 : 0;

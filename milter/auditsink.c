@@ -8,12 +8,11 @@
  * DESCRIPTION
  *	The sink appends whole records to an O_APPEND file and reopens the
  *	file by path for rotation.  Records are hash-chained (format
- *	version 2, docs/audit-format.md): under the sink's mutex a record
- *	gets "prev" (the chain head) and "hash" (SHA-256, or HMAC-SHA256 with
- *	a key, over the line without its "hash" member and newline) and joins
- *	the queue of lines chained but not yet written, in chain order.  The
- *	hash is begun before the mutex is taken, over the record's fields,
- *	with EVP contexts of the calling thread's own (made at its first
+ *	version 2, docs/audit-format.md, defined in auditchain.c): under the
+ *	sink's mutex a record gets "prev" (the chain head) and "hash" and
+ *	joins the queue of lines chained but not yet written, in chain order.
+ *	The hash is begun before the mutex is taken, over the record's
+ *	fields, with a hasher of the calling thread's own (made at its first
  *	record, freed at its exit); under the mutex only the "prev" member
  *	and the end are hashed, so the mutex covers a short tail of the hash
  *	and a copy, and a thread preempted while holding it stalls few.  The
@@ -40,7 +39,7 @@
  *	when no write is in progress and a batch is due; audit_sink_sync()
  *	(the daemon: every second), reopen and close write what is left.  At
  *	start, audit_sink_recover() appends to the log what an earlier
- *	process staged and did not write.
+ *	process staged and did not write (auditrecover.c).
  *
  *	With fsync every, a caller waits until its line is written and
  *	fdatasync'd (group commit): the first waiter writes everything
@@ -54,8 +53,10 @@
  *	sticks: until a write succeeds again (retried by the next decision,
  *	by the writer thread every RETRY_NS and by audit_sink_sync), a
  *	decision record is refused (-1, so the MTA gets
- *	audit-failure-action) and not chained.  Either way a partly written
- *	line is ended with a newline before the next write.
+ *	audit-failure-action) and not chained.  Either way the log keeps no
+ *	part of a line: a short write is cut off again (ftruncate to the end
+ *	of the last whole line written; with fsync every, of the batch), and
+ *	only if that fails does the next write begin with a newline.
  *
  *	fdatasync(2): with fsync every, by the caller that writes, after its
  *	write and before its waiters return; with interval, only in
@@ -71,7 +72,9 @@
  *	callers log.
  *
  * SEE ALSO
- *	audit.c (the records), auditverify.c (the chain check), main.c
+ *	audit.c (the records), auditchain.c (the line and its hash),
+ *	auditrecover.c (the stage at start), auditverify.c (the chain
+ *	check), main.c
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -95,10 +98,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-
 #include "audit.h"
+#include "auditchain.h"
+#include "auditrecover.h"
 #include "auditsink.h"
 #include "auditstage.h"
 #include "metrics.h"
@@ -114,38 +116,16 @@
 /* The stage file's name: the log's with this suffix. */
 #define STAGE_SUFFIX	".stage"
 
-/* The tail of a chained line: ,"hash":"<64 hex>"} */
-#define HASH_MEMBER	",\"hash\":\""
-#define HASH_TAIL_LEN	(sizeof(HASH_MEMBER) - 1 + AUDIT_HASH_HEX + 2)
-
-/* The "prev" member before the hash member: ,"prev":"<64 hex>" */
-#define PREV_MEMBER	",\"prev\":\""
-#define PREV_LEN	(sizeof(PREV_MEMBER) - 1 + AUDIT_HASH_HEX + 1)
-
-/* A recovery at start: the stage's lines against the log's chain. */
-struct recovery {
-	struct audit_sink	*s;
-	char			 expected[AUDIT_HASH_HEX + 1];	/* to link to */
-	char			*buf;		/* a line to hash */
-	bool			 is_linked;	/* the log's head was found */
-	unsigned long		 n_replayed;
-	unsigned long		 n_valid;	/* well-formed lines seen */
-	int			 error;		/* of a write */
-	int			 orphan_fd;
-};
-
 /*
- * A hashing context: the sink keeps one (recovery, and records when a
- * thread has none), and each thread that writes records keeps its own,
- * so the record's fields are hashed before the lock is taken and under
- * it only the "prev" member and the end are.  gen says which sink and
- * key its MAC context was made for.
+ * A hashing context (auditchain.h): the sink keeps one (recovery, and
+ * records when a thread has none), and each thread that writes records
+ * keeps its own, so the record's fields are hashed before the lock is
+ * taken and under it only the "prev" member and the end are.  gen says
+ * which sink and key its key state was copied from.
  */
 struct hasher {
-	EVP_MD_CTX	*md;
-	EVP_MAC_CTX	*mac;		/* HMAC-SHA256 keyed, when keylen > 0 */
-	size_t		 keylen;	/* 0: plain SHA-256 */
-	unsigned long	 gen;
+	struct auditchain_hasher *ch;
+	unsigned long		 gen;
 };
 
 /* A caller waiting for its line: on its own stack, linked while it waits. */
@@ -180,8 +160,7 @@ struct audit_sink {
 	bool			 is_dirty;	/* written since the last fdatasync */
 	bool			 needs_newline;	/* the file ends in a torn line */
 	enum audit_fsync	 fsync;
-	EVP_MD			*md;		/* SHA-256, fetched once */
-	struct hasher		 own;		/* its MAC context: the key's */
+	struct hasher		 own;		/* keyed with the sink's key */
 	_Atomic unsigned long	 gen;		/* of this sink and key */
 };
 
@@ -203,19 +182,14 @@ static void	stop_writer(struct audit_sink *);
 static long long now_ns(void);
 static void	write_batch(struct audit_sink *);
 static int	writev_all(int, struct iovec *, int, size_t *);
-static void	keep_batch(struct audit_sink *, struct iovec *, int, size_t,
-		    unsigned long);
+static void	keep_batch(struct audit_sink *, int, struct iovec *, int,
+		    size_t, unsigned long);
 static void	finish_batch(struct audit_sink *, unsigned long, const char *,
 		    unsigned long, int);
-static int	sink_hash(struct audit_sink *, const char *, size_t, char *);
 static struct hasher *thread_hasher(struct audit_sink *);
 static void	hasher_key_init(void);
 static void	hasher_free(void *);
-static int	hash_begin(struct audit_sink *, struct hasher *, const char *,
-		    size_t);
-static int	hash_end(struct hasher *, const char *, size_t, char *);
-static bool	recover_line(void *, const char *, size_t);
-static bool	orphan_line(void *, const char *, size_t);
+static void	cut_torn(struct audit_sink *, int, size_t);
 static void	read_head(struct audit_sink *);
 static void	sync_locked(struct audit_sink *);
 
@@ -244,11 +218,9 @@ audit_sink_open(const char *path)
 		e = errno;
 	free(stage_path);
 	if (s->fd == -1 || s->stage == NULL ||
-	    (s->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-	    (s->own.md = EVP_MD_CTX_new()) == NULL) {
+	    (s->own.ch = auditchain_hasher_new()) == NULL) {
 		if (s->fd != -1 && s->stage != NULL)
 			e = ENOMEM;
-		EVP_MD_free(s->md);
 		audit_stage_close(&s->stage);
 		if (s->fd != -1)
 			(void) close(s->fd);
@@ -389,35 +361,23 @@ audit_sink_take_lost(struct audit_sink *s)
 int
 audit_sink_set_key(struct audit_sink *s, const unsigned char *key, size_t size)
 {
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-		    (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC_CTX *ctx = NULL, *old;
-	EVP_MAC *mac = NULL;
+	struct auditchain_hasher *h, *old;
 
-	if (size > AUDIT_KEY_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (size > 0 && ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
-	    (ctx = EVP_MAC_CTX_new(mac)) == NULL ||
-	    EVP_MAC_init(ctx, key, size, params) != 1)) {
-		EVP_MAC_CTX_free(ctx);
-		EVP_MAC_free(mac);
+	if ((h = auditchain_hasher_new()) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	EVP_MAC_free(mac);	/* the context keeps its own reference */
+	if (auditchain_hasher_set_key(h, key, size) == -1) {
+		auditchain_hasher_free(&h);
+		return -1;
+	}
 	(void) pthread_mutex_lock(&s->lock);
-	old = s->own.mac;
-	s->own.mac = ctx;
-	s->own.keylen = size;
+	old = s->own.ch;
+	s->own.ch = h;
 	s->own.gen = atomic_fetch_add(&next_gen, 1) + 1;
-	atomic_store(&s->gen, s->own.gen);	/* threads make theirs anew */
+	atomic_store(&s->gen, s->own.gen);	/* threads copy it anew */
 	(void) pthread_mutex_unlock(&s->lock);
-	EVP_MAC_CTX_free(old);
+	auditchain_hasher_free(&old);
 	return 0;
 }
 
@@ -444,48 +404,27 @@ audit_sink_stage_path(const struct audit_sink *s)
 long
 audit_sink_recover(struct audit_sink *s, unsigned long *n_orphans)
 {
-	struct recovery r = { .s = s, .orphan_fd = -1 };
-	char *orphan_path;
+	struct auditrecover r = { .fd = s->fd, .stage = s->stage };
 	int e = 0;
 
-	*n_orphans = 0;
-	if ((r.buf = malloc(AUDIT_RECORD_MAX + 2 * HASH_TAIL_LEN)) == NULL)
-		return -1;
 	(void) pthread_mutex_lock(&s->lock);
-	(void) memcpy(r.expected, s->head, sizeof(r.expected));
-	/* a new log: the stage's first line starts it (a rotated log's end) */
-	r.is_linked = lseek(s->fd, 0, SEEK_END) == 0;
-	(void) audit_stage_scan(s->stage, recover_line, &r);
-	if (r.error == 0 && !r.is_linked && r.n_valid > 0) {
-		/* lines the log does not continue: kept aside, never dropped */
-		orphan_path = malloc(strlen(audit_stage_path(s->stage)) + 8);
-		if (orphan_path == NULL)
-			r.error = ENOMEM;
-		else {
-			(void) strcpy(stpcpy(orphan_path,
-			    audit_stage_path(s->stage)), ".orphan");
-			if ((r.orphan_fd = open(orphan_path, O_WRONLY |
-			    O_APPEND | O_CREAT | O_CLOEXEC, 0640)) == -1)
-				r.error = errno;
-			free(orphan_path);
-		}
-		if (r.orphan_fd != -1)
-			*n_orphans = audit_stage_scan(s->stage, orphan_line, &r);
-		if (r.orphan_fd != -1 && (fsync(r.orphan_fd) == -1 ||
-		    close(r.orphan_fd) == -1) && r.error == 0)
-			r.error = errno;
-	}
-	if (r.error == 0 && r.n_replayed > 0 && s->fsync != AUDIT_FSYNC_NONE &&
+	r.hasher = s->own.ch;
+	(void) memcpy(r.head, s->head, sizeof(r.head));
+	r.is_new_log = lseek(s->fd, 0, SEEK_END) == 0;
+	r.needs_newline = s->needs_newline;
+	if (auditrecover_run(&r) == -1)
+		e = errno;
+	s->needs_newline = r.needs_newline;
+	if (e == 0 && r.n_replayed > 0 && s->fsync != AUDIT_FSYNC_NONE &&
 	    fdatasync(s->fd) == -1)
-		r.error = errno;
-	if (r.error == 0) {
+		e = errno;
+	if (e == 0) {
 		audit_stage_drop(s->stage);
-		(void) memcpy(s->head, r.expected, sizeof(s->head));
-		(void) memcpy(s->on_file, r.expected, sizeof(s->on_file));
+		(void) memcpy(s->head, r.head, sizeof(s->head));
+		(void) memcpy(s->on_file, r.head, sizeof(s->on_file));
 	}
-	e = r.error;
 	(void) pthread_mutex_unlock(&s->lock);
-	free(r.buf);
+	*n_orphans = r.n_orphans;
 	errno = e;
 	return e == 0 ? (long)r.n_replayed : -1;
 }
@@ -542,9 +481,7 @@ audit_sink_close(struct audit_sink **sp)
 	(void) pthread_cond_destroy(&s->written);
 	(void) pthread_cond_destroy(&s->wake);
 	(void) pthread_mutex_destroy(&s->lock);
-	EVP_MAC_CTX_free(s->own.mac);
-	EVP_MD_CTX_free(s->own.md);
-	EVP_MD_free(s->md);
+	auditchain_hasher_free(&s->own.ch);
 	audit_stage_close(&s->stage);	/* lines not written stay for the next start */
 	free(s->path);
 	free(s);
@@ -565,7 +502,7 @@ put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
 	int rc = 0, e;
 
 	/* the fields, outside the lock: under it only "prev" and the end */
-	if (h != NULL && hash_begin(s, h, sb->data, sb->len) == -1)
+	if (h != NULL && auditchain_begin(h->ch, sb->data, sb->len) == -1)
 		h = NULL;
 	(void) pthread_mutex_lock(&s->lock);
 	if (is_waited && !is_every && s->error != 0 && !s->is_writing)
@@ -681,38 +618,25 @@ now_ns(void)
 /*
  * chain_locked - close the open record in sb with "prev" and "hash" and
  * queue the line (waiting first while the queue is full).  h has hashed
- * sb's fields (hash_begin), or is NULL: then the sink's own hasher hashes
+ * sb's fields (auditchain_begin), or is NULL: then the sink's own hasher hashes
  * them here.  The line's number is s->n_chained.  Lock held; 0, or -1
  * with errno.
  */
 static int
 chain_locked(struct audit_sink *s, struct strbuf *sb, struct hasher *h)
 {
-	char hash[AUDIT_HASH_HEX + 1], *o;
-	size_t n = sizeof(PREV_MEMBER) - 1, fields = sb->len;
+	char hash[AUDIT_HASH_HEX + 1];
 
-	while (!audit_stage_fits(s->stage, sb->len + 2 * HASH_TAIL_LEN) &&
+	while (!audit_stage_fits(s->stage, sb->len + AUDITCHAIN_TAIL_LEN) &&
 	    (s->n_queued > 0 || s->is_writing))
 		if (flush_locked(s) == -1)
 			return -1;
-	if (h == NULL && hash_begin(s, h = &s->own, sb->data, sb->len) == -1) {
+	if (h == NULL && auditchain_begin((h = &s->own)->ch, sb->data,
+	    sb->len) == -1) {
 		errno = EIO;
 		return -1;
 	}
-	if ((o = strbuf_space(sb, n + AUDIT_HASH_HEX + 2)) == NULL)
-		return -1;
-	(void) memcpy(o, PREV_MEMBER, n);
-	(void) memcpy(o + n, s->head, AUDIT_HASH_HEX);
-	(void) memcpy(o + n + AUDIT_HASH_HEX, "\"}", 2);
-	strbuf_commit(sb, n + AUDIT_HASH_HEX + 2);
-	if (hash_end(h, sb->data + fields, sb->len - fields, hash) == -1) {
-		errno = EIO;
-		return -1;
-	}
-	sb->len--;		/* reopen the object after the hashed "}" */
-	if (strbuf_append(sb, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) == -1 ||
-	    strbuf_append(sb, hash, AUDIT_HASH_HEX) == -1 ||
-	    strbuf_append(sb, "\"}\n", 3) == -1 ||
+	if (auditchain_close(h->ch, sb, s->head, hash) == -1 ||
 	    audit_stage_put(s->stage, sb->data, sb->len) == -1)
 		return -1;
 	(void) memcpy(s->head, hash, sizeof(s->head));
@@ -802,11 +726,16 @@ write_batch(struct audit_sink *s)
 		s->error = 0;
 		finish_batch(s, last, head, 0, 0);
 	} else if (is_every) {
-		s->needs_newline = s->needs_newline || done > 0;
+		/* every line of the batch fails: none of it stays on file */
+		if (had_newline && done > 0)
+			s->needs_newline = false;
+		cut_torn(s, fd, done - (had_newline && done > 0));
 		finish_batch(s, s->n_chained, NULL, n_lines + s->n_queued, e);
 	} else {
 		s->error = e;
-		keep_batch(s, batch + had_newline, iovcnt - had_newline,
+		if (had_newline && done > 0)
+			s->needs_newline = false;
+		keep_batch(s, fd, batch + had_newline, iovcnt - had_newline,
 		    done > (size_t)had_newline ? done - had_newline : 0, n_lines);
 		finish_batch(s, last, NULL, 0, e);
 	}
@@ -816,13 +745,13 @@ write_batch(struct audit_sink *s)
 }
 
 /*
- * keep_batch - a write of the n_lines staged in iov failed after done
- * bytes: consume the whole lines written, keep the rest staged for the
- * next write (after a newline, when a line was torn).  Lock held.
+ * keep_batch - a write of the n_lines staged in iov to fd failed after
+ * done bytes: consume the whole lines written, cut a torn one off the
+ * file, keep the rest staged for the next write.  Lock held.
  */
 static void
-keep_batch(struct audit_sink *s, struct iovec *iov, int iovcnt, size_t done,
-    unsigned long n_lines)
+keep_batch(struct audit_sink *s, int fd, struct iovec *iov, int iovcnt,
+    size_t done, unsigned long n_lines)
 {
 	size_t whole = 0, at = 0, n;
 	unsigned long n_written = 0;
@@ -840,8 +769,27 @@ keep_batch(struct audit_sink *s, struct iovec *iov, int iovcnt, size_t done,
 		at += n;
 	}
 	audit_stage_consume(s->stage, whole);
-	s->needs_newline = s->needs_newline || done > whole;
+	cut_torn(s, fd, done - whole);
 	s->n_queued += n_lines - n_written;
+}
+
+/*
+ * cut_torn - the last size bytes of fd are part of a line a failed write
+ * tore: truncate the file back to the end of the last whole line, so no
+ * fragment stays in the log (the line is written whole by the retry).
+ * When the file cannot be cut, the next write starts with a newline.
+ * Only the writer appends to fd (is_writing was held).  Lock held.
+ */
+static void
+cut_torn(struct audit_sink *s, int fd, size_t size)
+{
+	struct stat st;
+
+	if (size == 0)
+		return;
+	if (fstat(fd, &st) == -1 || st.st_size < (off_t)size ||
+	    ftruncate(fd, st.st_size - (off_t)size) == -1)
+		s->needs_newline = true;
 }
 
 /*
@@ -910,18 +858,6 @@ writev_all(int fd, struct iovec *iov, int iovcnt, size_t *done)
 }
 
 /*
- * sink_hash - the chain hash of data as hex, as audit_chain_hash() makes
- * it, with the sink's own hasher (lock held).  0, or -1.
- */
-static int
-sink_hash(struct audit_sink *s, const char *data, size_t size, char *hex)
-{
-	if (hash_begin(s, &s->own, data, size) == -1)
-		return -1;
-	return hash_end(&s->own, NULL, 0, hex);
-}
-
-/*
  * thread_hasher - the calling thread's hasher for s: made on the first
  * record of a thread, its MAC context copied from the sink's again when
  * the sink or its key is another.  NULL when it cannot be had (then the
@@ -931,7 +867,7 @@ static struct hasher *
 thread_hasher(struct audit_sink *s)
 {
 	struct hasher *h;
-	EVP_MAC_CTX *mac = NULL;
+	int rc;
 
 	(void) pthread_once(&hasher_once, hasher_key_init);
 	if (!has_hasher_key)
@@ -939,7 +875,7 @@ thread_hasher(struct audit_sink *s)
 	if ((h = pthread_getspecific(hasher_key)) == NULL) {
 		if ((h = calloc(1, sizeof(*h))) == NULL)
 			return NULL;
-		if ((h->md = EVP_MD_CTX_new()) == NULL ||
+		if ((h->ch = auditchain_hasher_new()) == NULL ||
 		    pthread_setspecific(hasher_key, h) != 0) {
 			hasher_free(h);
 			return NULL;
@@ -948,16 +884,10 @@ thread_hasher(struct audit_sink *s)
 	if (h->gen == atomic_load(&s->gen))
 		return h;
 	(void) pthread_mutex_lock(&s->lock);
-	if (s->own.keylen > 0 && (mac = EVP_MAC_CTX_dup(s->own.mac)) == NULL) {
-		(void) pthread_mutex_unlock(&s->lock);
-		return NULL;
-	}
-	EVP_MAC_CTX_free(h->mac);
-	h->mac = mac;
-	h->keylen = s->own.keylen;
-	h->gen = s->own.gen;
+	if ((rc = auditchain_hasher_copy_key(h->ch, s->own.ch)) == 0)
+		h->gen = s->own.gen;
 	(void) pthread_mutex_unlock(&s->lock);
-	return h;
+	return rc == 0 ? h : NULL;
 }
 
 static void
@@ -972,42 +902,8 @@ hasher_free(void *p)
 {
 	struct hasher *h = p;
 
-	EVP_MAC_CTX_free(h->mac);
-	EVP_MD_CTX_free(h->md);
+	auditchain_hasher_free(&h->ch);
 	free(h);
-}
-
-/* hash_begin - start the chain hash in h with size bytes; 0, or -1. */
-static int
-hash_begin(struct audit_sink *s, struct hasher *h, const char *data,
-    size_t size)
-{
-	if (h->keylen > 0)
-		return EVP_MAC_init(h->mac, NULL, 0, NULL) == 1 &&
-		    EVP_MAC_update(h->mac, (const unsigned char *)data,
-		    size) == 1 ? 0 : -1;
-	return EVP_DigestInit_ex2(h->md, s->md, NULL) == 1 &&
-	    EVP_DigestUpdate(h->md, data, size) == 1 ? 0 : -1;
-}
-
-/* hash_end - hash size more bytes and finish: the hex in hex; 0, or -1. */
-static int
-hash_end(struct hasher *h, const char *data, size_t size, char *hex)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	size_t mlen = 0;
-
-	if (h->keylen > 0) {
-		if ((size > 0 && EVP_MAC_update(h->mac,
-		    (const unsigned char *)data, size) != 1) ||
-		    EVP_MAC_final(h->mac, md, &mlen, sizeof(md)) != 1)
-			return -1;
-		n = (unsigned int)mlen;
-	} else if ((size > 0 && EVP_DigestUpdate(h->md, data, size) != 1) ||
-	    EVP_DigestFinal_ex(h->md, md, &n) != 1)
-		return -1;
-	return audit_hash_hex(md, n, hex);
 }
 
 /*
@@ -1017,7 +913,8 @@ hash_end(struct hasher *h, const char *data, size_t size, char *hex)
 static void
 read_head(struct audit_sink *s)
 {
-	char buf[AUDIT_RECORD_MAX + 2], *end, *nl;
+	char buf[AUDIT_RECORD_MAX + AUDITCHAIN_TAIL_LEN], *end, *nl;
+	struct auditchain_tail t;
 	struct stat st;
 	ssize_t n;
 	off_t at;
@@ -1037,83 +934,10 @@ read_head(struct audit_sink *s)
 	s->needs_newline = buf[n - 1] != '\n';
 	if ((end = memrchr(buf, '\n', (size_t)n)) == NULL)
 		return;
-	*end = '\0';
 	nl = memrchr(buf, '\n', (size_t)(end - buf));
 	nl = nl != NULL ? nl + 1 : buf;
-	if ((size_t)(end - nl) > HASH_TAIL_LEN &&
-	    strncmp(end - HASH_TAIL_LEN, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) == 0 &&
-	    strcmp(end - 2, "\"}") == 0)
-		(void) memcpy(s->head, end - HASH_TAIL_LEN + sizeof(HASH_MEMBER) - 1,
-		    AUDIT_HASH_HEX);
-}
-
-/*
- * recover_line - one line the stage held at start: skip it when the log
- * has it, append it when it links to the log's head (and its hash is
- * right), stop at the first that does not once linked.  Lock held.
- */
-static bool
-recover_line(void *arg, const char *line, size_t len)
-{
-	struct recovery *r = arg;
-	struct iovec iov[2];
-	char hash[AUDIT_HASH_HEX + 1];
-	const char *tail, *prev;
-	size_t n, done = 0;
-	int iovcnt = 0;
-
-	if (len < PREV_LEN + HASH_TAIL_LEN + 2 ||
-	    len > AUDIT_RECORD_MAX + HASH_TAIL_LEN)
-		return !r->is_linked;
-	tail = line + len - 1 - HASH_TAIL_LEN;
-	prev = tail - PREV_LEN;
-	n = (size_t)(tail - line);
-	if (strncmp(tail, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) != 0 ||
-	    strncmp(line + len - 3, "\"}\n", 3) != 0 ||
-	    strncmp(prev, PREV_MEMBER, sizeof(PREV_MEMBER) - 1) != 0)
-		return !r->is_linked;
-	(void) memcpy(r->buf, line, n);
-	r->buf[n] = '}';
-	if (sink_hash(r->s, r->buf, n + 1, hash) == -1 ||
-	    memcmp(hash, tail + sizeof(HASH_MEMBER) - 1, AUDIT_HASH_HEX) != 0)
-		return !r->is_linked;	/* torn, or not ours */
-	r->n_valid++;
-	prev += sizeof(PREV_MEMBER) - 1;
-	if (!r->is_linked && memcmp(hash, r->expected, AUDIT_HASH_HEX) == 0) {
-		r->is_linked = true;	/* the log has it and all before it */
-		return true;
-	}
-	if (r->is_linked && r->n_replayed == 0 && r->n_valid == 1)
-		(void) memcpy(r->expected, prev, AUDIT_HASH_HEX);	/* new log */
-	if (memcmp(prev, r->expected, AUDIT_HASH_HEX) != 0)
-		return !r->is_linked;
-	r->is_linked = true;
-	if (r->s->needs_newline)
-		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
-	iov[iovcnt++] = (struct iovec){ (void *)line, len };
-	if (writev_all(r->s->fd, iov, iovcnt, &done) == -1) {
-		r->error = errno;
-		return false;
-	}
-	r->s->needs_newline = false;
-	(void) memcpy(r->expected, hash, AUDIT_HASH_HEX);
-	r->n_replayed++;
-	return true;
-}
-
-/* orphan_line - copy a stage line the log does not continue aside. */
-static bool
-orphan_line(void *arg, const char *line, size_t len)
-{
-	struct recovery *r = arg;
-	struct iovec iov = { (void *)line, len };
-	size_t done = 0;
-
-	if (writev_all(r->orphan_fd, &iov, 1, &done) == -1) {
-		r->error = errno;
-		return false;
-	}
-	return true;
+	if (auditchain_parse(nl, (size_t)(end - nl), &t) == 0 && t.has_open)
+		(void) memcpy(s->head, t.hash, AUDIT_HASH_HEX);
 }
 
 /* sync_locked - fdatasync if written since the last sync (lock held). */

@@ -7,18 +7,24 @@
  *
  * DESCRIPTION
  *	Recomputes each record's hash exactly as the sink made it (the line
- *	without ,"hash":"H" and its newline, through audit_chain_hash()) and
- *	checks each record's "prev" against the hash of the record before.
- *	Lines are checked in this order, so the reason names the first
- *	problem: whole line, JSON, chain members, hash, link.  A small JSON
- *	checker (RFC 8259 grammar, nesting depth capped) tells a damaged
- *	line from a changed one.
+ *	parsed and hashed by auditchain.c, the module the writer uses too)
+ *	and checks each record's "prev" against the hash of the record
+ *	before, or against the anchor for the first.  Lines are checked in
+ *	this order, so the reason names the first problem: whole line, JSON,
+ *	chain members, hash, link.  A small JSON checker (RFC 8259 grammar,
+ *	nesting depth capped) tells a damaged line from a changed one.
+ *
+ *	A line that fails but is a proper prefix of the line after it is
+ *	the fragment an older version left after a failed write (it wrote
+ *	the whole line again after a newline): it carries nothing the next
+ *	line does not, so it is reported through the warn callback, counted
+ *	and skipped, and the check goes on.
  *
  * DIAGNOSTICS
  *	-1 with a reason in v->why; the caller adds file and line.
  *
  * SEE ALSO
- *	audit.c, main.c (--verify-audit); docs/audit-format.md
+ *	auditchain.c, verifytool.c (--verify-audit); docs/audit-format.md
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -32,14 +38,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "auditchain.h"
 #include "auditverify.h"
 
 #define DEPTH_MAX	32
-#define PREV_MEMBER	",\"prev\":\""
-#define HASH_MEMBER	",\"hash\":\""
-/* ,"prev":"<hex>","hash":"<hex>"} */
-#define TAIL_LEN	(2 * (sizeof(HASH_MEMBER) - 1 + AUDIT_HASH_HEX + 1) + 1)
 #define NOT_CHAINED	"not a chained record (no \"v\":2, \"prev\" and" \
 			" \"hash\" at the end)"
 
@@ -50,8 +52,7 @@ struct js {
 };
 
 static int	fail(struct auditverify *, const char *);
-static int	recompute(struct auditverify *, const char *, size_t, char *);
-static bool	is_hex(const char *, size_t);
+static bool	is_fragment(const char *, size_t, const char *, size_t);
 static bool	js_value(struct js *, int);
 static bool	js_object(struct js *, int);
 static bool	js_array(struct js *, int);
@@ -69,38 +70,40 @@ auditverify_init(struct auditverify *v, const unsigned char *key,
 	v->keylen = key != NULL ? keylen : 0;
 }
 
+void
+auditverify_set_anchor(struct auditverify *v, const char *anchor)
+{
+	memcpy(v->anchor, anchor, AUDIT_HASH_HEX);
+	memcpy(v->head, anchor, AUDIT_HASH_HEX);
+	v->has_head = true;
+}
+
 int
 auditverify_line(struct auditverify *v, const char *line, size_t size,
     bool is_whole)
 {
+	struct auditchain_tail t;
 	char hash[AUDIT_HASH_HEX + 1];
-	const char *prev, *h;
 
 	if (!is_whole)
 		return fail(v, "truncated line (no newline at end of file)");
 	if (!auditverify_is_json(line, size))
 		return fail(v, "not JSON");
-	if (size < TAIL_LEN + 7 || strncmp(line, "{\"v\":2,", 7) != 0)
+	if (auditchain_parse(line, size, &t) == -1 || !t.has_open)
 		return fail(v, NOT_CHAINED);
-	prev = line + size - TAIL_LEN;
-	h = prev + sizeof(PREV_MEMBER) - 1 + AUDIT_HASH_HEX + 1;
-	if (strncmp(prev, PREV_MEMBER, sizeof(PREV_MEMBER) - 1) != 0 ||
-	    strncmp(h, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) != 0 ||
-	    !is_hex(prev + sizeof(PREV_MEMBER) - 1, AUDIT_HASH_HEX) ||
-	    !is_hex(h + sizeof(HASH_MEMBER) - 1, AUDIT_HASH_HEX))
-		return fail(v, NOT_CHAINED);
-	prev += sizeof(PREV_MEMBER) - 1;
-	h += sizeof(HASH_MEMBER) - 1;
-	if (recompute(v, line, (size_t)(prev - line) + AUDIT_HASH_HEX + 1,
-	    hash) == -1)
-		return -1;
-	if (memcmp(hash, h, AUDIT_HASH_HEX) != 0)
+	if (auditchain_line_hash(v->key, v->keylen, line, &t, hash) == -1)
+		return fail(v, "cannot compute the hash (OpenSSL, or out of"
+		    " memory)");
+	if (memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0)
 		return fail(v, "hash mismatch (record changed, or wrong key)");
 	if (!v->has_head)
-		memcpy(v->anchor, prev, AUDIT_HASH_HEX);
-	else if (memcmp(v->head, prev, AUDIT_HASH_HEX) != 0)
-		return fail(v, "broken link (\"prev\" is not the hash of the"
-		    " record before: a record was removed, moved or inserted)");
+		memcpy(v->anchor, t.prev, AUDIT_HASH_HEX);
+	else if (memcmp(v->head, t.prev, AUDIT_HASH_HEX) != 0)
+		return fail(v, v->n_records == 0 ? "broken link (the first"
+		    " \"prev\" is not the anchor: records before it were"
+		    " removed)" : "broken link (\"prev\" is not the hash of"
+		    " the record before: a record was removed, moved or"
+		    " inserted)");
 	memcpy(v->head, hash, sizeof(v->head));
 	v->has_head = true;
 	v->n_records++;
@@ -110,20 +113,41 @@ auditverify_line(struct auditverify *v, const char *line, size_t size,
 int
 auditverify_file(struct auditverify *v, FILE *fp, unsigned long *lineno)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char *line = NULL, *next = NULL, *t;
+	size_t cap = 0, ncap = 0, tcap;
+	ssize_t n, nn = 0;
 	int rc = 0;
 
 	*lineno = 0;
-	while (rc == 0 && (n = getline(&line, &cap, fp)) != -1) {
+	if ((n = getline(&line, &cap, fp)) != -1)
+		nn = getline(&next, &ncap, fp);
+	while (rc == 0 && n != -1) {
 		bool is_whole = n > 0 && line[n - 1] == '\n';
 
 		++*lineno;
 		rc = auditverify_line(v, line, (size_t)n - (is_whole ? 1 : 0),
 		    is_whole);
+		if (rc == -1 && nn != -1 && is_whole &&
+		    is_fragment(line, (size_t)n - 1, next, (size_t)nn)) {
+			v->n_fragments++;
+			if (v->warn != NULL)
+				v->warn(v->warn_arg, *lineno, "torn fragment"
+				    " of the next line (an older version's"
+				    " failed write), skipped");
+			rc = 0;
+		}
+		t = line;		/* the next line becomes this one */
+		line = next;
+		next = t;
+		tcap = cap;
+		cap = ncap;
+		ncap = tcap;
+		n = nn;
+		if (n != -1)
+			nn = getline(&next, &ncap, fp);
 	}
 	free(line);
+	free(next);
 	if (rc == 0 && ferror(fp)) {
 		++*lineno;
 		return fail(v, "read error");
@@ -150,30 +174,16 @@ fail(struct auditverify *v, const char *why)
 	return -1;
 }
 
-/* recompute - the hash of line[0..n) followed by "}". */
-static int
-recompute(struct auditverify *v, const char *line, size_t n, char *hash)
-{
-	char *text;
-	int rc;
-
-	if ((text = malloc(n + 1)) == NULL)
-		return fail(v, "out of memory");
-	memcpy(text, line, n);
-	text[n] = '}';
-	rc = audit_chain_hash(v->key, v->keylen, text, n + 1, hash);
-	free(text);
-	return rc == -1 ? fail(v, "cannot compute the hash (OpenSSL)") : 0;
-}
-
-/* is_hex - size lowercase hex digits. */
+/*
+ * is_fragment - a line of size bytes (non-empty, without its newline) is
+ * a proper prefix of the next line (next_size bytes, newline included).
+ */
 static bool
-is_hex(const char *s, size_t size)
+is_fragment(const char *line, size_t size, const char *next,
+    size_t next_size)
 {
-	for (size_t i = 0; i < size; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+	return size > 0 && size + 1 < next_size &&
+	    memcmp(line, next, size) == 0;
 }
 
 /* js_space - skip JSON white space. */

@@ -25,7 +25,9 @@
  *	           SMFIS_ACCEPT so the MTA skips the milter for the rest of
  *	           the message.
  *	close      writes the session record (every session, also one that
- *	           never sent MAIL) and frees the session.
+ *	           never sent MAIL) and frees the session; at the stop,
+ *	           callbacks_close_open_sessions() writes it for the sessions
+ *	           the MTA left open.
  *
  *	All session state hangs off smfi_setpriv: one session's callbacks
  *	may run on different libmilter worker threads, one at a time.
@@ -109,8 +111,9 @@ static sfsistat	act(SMFICTX *, const struct policy_verdict *);
 static void	set_reply(SMFICTX *, unsigned, const char *, const char *);
 static int	record(struct session *, const struct conf_listener *,
 		    const struct policy_verdict *);
-static int	write_audit(const char *, struct strbuf *);
-static void	record_session(struct session *);
+static int	write_audit(const char *, struct strbuf *, bool);
+static void	record_session(struct session *, bool);
+static void	close_at_stop(struct session *, void *);
 static int	record_kv(const void *, struct strbuf *);
 static int	session_kv(const void *, struct strbuf *);
 static void	warn_missing_port(const struct session *);
@@ -269,7 +272,8 @@ cb_close(SMFICTX *ctx)
 	if (s != NULL) {
 		log_msg(LOG_LEVEL_DEBUG, "%s: close after %u HELO, %u MAIL",
 		    s->id, s->n_helo, s->n_mail);
-		record_session(s);
+		if (session_claim_close(s))	/* else the stop wrote it */
+			record_session(s, false);
 		(void) smfi_setpriv(ctx, NULL);
 		session_free(&s);
 	}
@@ -410,26 +414,35 @@ record(struct session *s, const struct conf_listener *l,
 	if (audit_sink != NULL) {
 		strbuf_reset(sb);
 		if (audit_format_json_open(&r, sb) == -1 ||
-		    write_audit(s->id, sb) == -1)
+		    write_audit(s->id, sb, v->outcome == POLICY_OUTCOME_REJECT) ==
+		    -1)
 			rc = -1;
 	}
 	return rc;
 }
 
-/* write_audit - chain and write an open JSON record; loud on failure. */
+/*
+ * write_audit - chain and write an open JSON record; loud on failure.  A
+ * reject needs no record before its reply: queued, it waits in the stage
+ * while writes fail, and reaches the log once they work again.
+ */
 static int
-write_audit(const char *id, struct strbuf *sb)
+write_audit(const char *id, struct strbuf *sb, bool is_reject)
 {
-	if (audit_sink_write_chained(audit_sink, sb) == 0)
+	if ((is_reject ? audit_sink_queue_chained(audit_sink, sb) :
+	    audit_sink_write_chained(audit_sink, sb)) == 0)
 		return 0;
 	log_errno(LOG_LEVEL_ERROR, "%s: audit record NOT WRITTEN to %s", id,
 	    audit_sink_path(audit_sink));
 	return -1;
 }
 
-/* record_session - the session record at close: syslog and audit file. */
+/*
+ * record_session - the session record at close (or at the stop, for a
+ * session still open: is_shutdown): syslog and audit file.
+ */
 static void
-record_session(struct session *s)
+record_session(struct session *s, bool is_shutdown)
 {
 	struct audit_session as = {
 		.started = s->started,
@@ -438,6 +451,7 @@ record_session(struct session *s)
 		.facts = &s->facts,
 		.n_helo = s->n_helo,
 		.n_mail = s->n_mail,
+		.is_shutdown = is_shutdown,
 	};
 	struct strbuf *sb = &s->out;
 	bool port_missing;
@@ -458,6 +472,21 @@ record_session(struct session *s)
 	    audit_sink_queue_chained(audit_sink, sb) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: session record NOT WRITTEN to %s",
 		    s->id, audit_sink_path(audit_sink));
+}
+
+void
+callbacks_close_open_sessions(void)
+{
+	session_foreach_open(close_at_stop, NULL);
+}
+
+/* close_at_stop - the session record of a session the MTA left open. */
+static void
+close_at_stop(struct session *s, void *arg)
+{
+	(void) arg;
+	if (session_claim_close(s))
+		record_session(s, true);
 }
 
 /* record_kv, session_kv - the key=value texts, for log_lazy(). */

@@ -73,6 +73,8 @@ static int	set_version(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	set_user(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
+static int	set_group(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
 static int	set_mode(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	set_bits(struct conf_loader *, const struct conf_key *,
@@ -114,6 +116,7 @@ const struct conf_type conf_types[CONF_KEY_TYPE_COUNT] = {
 	[CONF_KEY_PATTERN] = { set_pattern, "a printable pattern" },
 	[CONF_KEY_USERS] = { set_users, "user@domain or @domain values" },
 	[CONF_KEY_MODE] = { set_mode, "an octal mode 0000..0777" },
+	[CONF_KEY_GROUP] = { set_group, "a group name of [A-Za-z0-9._-]" },
 	[CONF_KEY_VERSION] = { set_version,
 	    "one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, none" },
 };
@@ -186,6 +189,23 @@ set_user(struct conf_loader *ld, const struct conf_key *k, const char *v,
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(v + n + 1))))
 		return conf_bad_value(ld, k, v);
 	if ((*user = strdup(v)) == NULL)
+		return conf_fail(ld, "out of memory");
+	return 0;
+}
+
+/* set_group - CONF_KEY_GROUP: a name of [A-Za-z0-9._-], 1..32 bytes. */
+static int
+set_group(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	char **group = field;
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-");
+
+	if (n == 0 || n > 32 || v[n] != '\0')
+		return conf_bad_value(ld, k, v);
+	free(*group);
+	if ((*group = strdup(v)) == NULL)
 		return conf_fail(ld, "out of memory");
 	return 0;
 }

@@ -40,7 +40,8 @@ chmod 755 "$W"
 . "$top/tests/postfix/lab.sh"
 port=$(free_port $((23000 + $$ % 1000)))
 mport=$(free_port $((port + 1)))
-printf 'syslog no\nuserid nobody\npid-file %s/m.pid\naudit-log %s/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\nmin-tls-version TLSv1.2\n' "$W" "$W" >"$W/m.conf"
+mkdir "$W/log" && chown nobody:nogroup "$W/log"	# opened as nobody
+printf 'syslog no\nuserid nobody\npid-file %s/m.pid\naudit-log %s/log/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\nmin-tls-version TLSv1.2\n' "$W" "$W" >"$W/m.conf"
 grep -v '^audit-log' "$W/m.conf" >"$W/noaudit.conf"
 sed "1i metrics-listen inet:$mport@127.0.0.1" "$W/m.conf" >"$W/metrics.conf"
 UP_PID=""

@@ -9,7 +9,8 @@
 #   sudo sh tests/metrics/run.sh [BUILDDIR]
 #
 #   1. `promtool check metrics` on a scrape is clean; GET / is 404, POST
-#      /metrics 405 (nothing but GET /metrics is served).
+#      /metrics 405 (nothing but GET /metrics is served); the alert rules
+#      of contrib/prometheus pass promtool (tests/unit/check_prometheus.sh).
 #   2. The names.conf rows of the scenario matrix (tests/scenarios/matrix),
 #      played ROUNDS times (default 2) with swaks through Postfix; each
 #      client's reply is checked.  What the clients did (listener, TLS
@@ -59,7 +60,8 @@ chmod 755 "$WORK"
 LAB="$WORK/lab"
 SCEN_CLIENT_CERT="$LAB/tls/client.pem"
 SCEN_CLIENT_KEY="$LAB/tls/client.key"
-AUDIT="$WORK/audit.jsonl"
+mkdir "$WORK/log" && chown nobody:nogroup "$WORK/log"	# opened as nobody
+AUDIT="$WORK/log/audit.jsonl"
 MILTER_ERR="$WORK/milter.err"
 MILTER_PID=""
 PROM_PID=""
@@ -542,6 +544,11 @@ else
 	fail "read-only" "GET / $_root, POST $_post, PUT $_put"
 fi
 
+if TOP_SRCDIR="$top" sh "$top/tests/unit/check_prometheus.sh" >"$WORK/rules.out" 2>&1; then
+	pass "contrib/prometheus: promtool check rules, check config, test rules ($(tail -n 1 "$WORK/rules.out"))"
+else
+	fail "contrib/prometheus" "$(grep -v '^PASS' "$WORK/rules.out")"
+fi
 play
 check_counts
 check_reload

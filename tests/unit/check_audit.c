@@ -974,7 +974,7 @@ START_TEST(test_sink_rotate)
 END_TEST
 
 /* ---------------------------------------------------------------- */
-/* the hash chain, recomputed here with audit_chain_hash() */
+/* the hash chain, recomputed here with auditchain_hash() */
 
 #define PREV_MEMBER	",\"prev\":\""
 #define HASH_MEMBER	",\"hash\":\""
@@ -1004,7 +1004,7 @@ check_link(char *line, size_t len, char *head)
 	memcpy(hash, tail + sizeof(HASH_MEMBER) - 1, AUDIT_HASH_HEX);
 	hash[AUDIT_HASH_HEX] = '\0';
 	tail[0] = '}';
-	ck_assert_int_eq(audit_chain_hash(NULL, 0, line, (size_t)(tail - line)
+	ck_assert_int_eq(auditchain_hash(NULL, 0, line, (size_t)(tail - line)
 	    + 1, head), 0);
 	ck_assert_str_eq(head, hash);
 }
@@ -1457,7 +1457,7 @@ START_TEST(test_hash_vectors)
 		(void) memset(key, 0xaa, sizeof(key));
 		k = key;
 	}
-	ck_assert_int_eq(audit_chain_hash(k, vectors[_i].keylen,
+	ck_assert_int_eq(auditchain_hash(k, vectors[_i].keylen,
 	    vectors[_i].data, strlen(vectors[_i].data), hex), 0);
 	ck_assert_msg(strcmp(hex, vectors[_i].hex) == 0, "%s: %s",
 	    vectors[_i].label, hex);
@@ -1467,7 +1467,7 @@ END_TEST
 /*
  * The sink hashes on its own (no allocation per record): for keys shorter
  * than, as long as and longer than the SHA-256 block, each line's hash is
- * what audit_chain_hash() (the verifier's EVP path) makes of it.
+ * what auditchain_hash() (the verifier's EVP path) makes of it.
  */
 static const size_t key_sizes[] = { 0, 1, 4, 63, 64, 65, 131, AUDIT_KEY_MAX };
 
@@ -1511,7 +1511,7 @@ keyed_run(size_t size)
 		ck_assert_int_eq(strncmp(tail - AUDIT_HASH_HEX - 1, head,
 		    AUDIT_HASH_HEX), 0);	/* "prev" links to the line before */
 		tail[0] = '}';
-		ck_assert_int_eq(audit_chain_hash(size > 0 ? key : NULL, size,
+		ck_assert_int_eq(auditchain_hash(size > 0 ? key : NULL, size,
 		    line, (size_t)(tail - line) + 1, want), 0);
 		ck_assert_int_eq(strncmp(tail + sizeof(HASH_MEMBER) - 1, want,
 		    AUDIT_HASH_HEX), 0);

@@ -9,18 +9,18 @@ bin=${MILTER:-$top/milter/tlspolicy-milter}
 fail=0
 w=$(mktemp -d "${TMPDIR:-/tmp}/check_contrib.XXXXXX")
 trap 'rm -rf "$w"' EXIT
-sed "s#/usr/local/sbin/tlspolicy-milter#$bin#g" "$top/contrib/tlspolicy-milter.service" \
+sed "s#/usr/sbin/tlspolicy-milter#$bin#g" "$top/contrib/tlspolicy-milter.service" \
     >"$w/tlspolicy-milter.service"
 if out=$(systemd-analyze verify --man=no "$w/tlspolicy-milter.service" 2>&1) && [ -z "$out" ]; then
 	echo "PASS: systemd-analyze verify tlspolicy-milter.service"
 else
 	echo "FAIL: systemd-analyze verify: $out"; fail=1
 fi
-for k in NoNewPrivileges ProtectSystem=strict ProtectHome PrivateTmp RuntimeDirectory \
+for k in NoNewPrivileges ProtectSystem=strict ProtectHome PrivateTmp ReadWritePaths \
     RestrictAddressFamilies CapabilityBoundingSet SystemCallFilter; do
 	grep -q "^$k" "$w/tlspolicy-milter.service" || { echo "FAIL: unit lacks $k"; fail=1; }
 done
-sed "s#/var/log/tlspolicy-milter/#$w/#; s#create 0640 tlspolicy tlspolicy#create 0640 root root#" \
+sed "s#/var/log/tlspolicy-milter/#$w/#; s#create 0640 tlspolicy-milter adm#create 0640 root root#; s#su tlspolicy-milter adm#su root root#" \
     "$top/contrib/tlspolicy-milter.logrotate" >"$w/logrotate.conf"
 : >"$w/audit.jsonl"
 if out=$(logrotate -d -s "$w/state" "$w/logrotate.conf" 2>&1) &&

@@ -24,9 +24,10 @@ check() {	# check WHAT COMMAND...
 }
 
 if ! command -v promtool >/dev/null 2>&1; then
-	echo "FAIL: promtool is not installed (Debian: prometheus)"
-	echo "0 passed, 1 failed"
-	exit 1
+	# a package build without Prometheus; tests/metrics/run.sh runs this
+	# script too and fails there without promtool
+	echo "SKIP: promtool is not installed (Debian: prometheus)"
+	exit 77
 fi
 w=$(mktemp -d "${TMPDIR:-/tmp}/check_prometheus.XXXXXX")
 trap 'rm -rf "$w"' EXIT

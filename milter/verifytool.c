@@ -1,0 +1,348 @@
+/*
+ * NAME
+ *	verifytool - tlspolicy-milter --verify-audit: check audit files
+ *
+ * SYNOPSIS
+ *	#include "verifytool.h"
+ *
+ *	tlspolicy-milter --verify-audit [--key-file FILE] [--anchor HASH]
+ *	    FILE...
+ *
+ * DESCRIPTION
+ *	Checks each file on its own with auditverify.c (every line, its
+ *	hash, its link to the line before), which gives each file's first
+ *	"prev" and last "hash".  Then orders the files by the chain itself:
+ *	the first file is the one whose first "prev" is the anchor (64 zeros,
+ *	or --anchor HASH when older files were deleted), and each next file
+ *	is the one whose first "prev" is the last "hash" of the file before.
+ *	So the files may be given in any order (a shell glob: audit.jsonl*),
+ *	and a missing file, a chain that does not start at the anchor, or two
+ *	files that continue the same record (a fork) are named.  Empty files
+ *	(a log just rotated) carry no records and fit anywhere; the
+ *	milter's stage file, which such a glob also matches, is recognised
+ *	by its first bytes and skipped with a warning.
+ *
+ *	Files are read through zlib, which reads gzip-compressed files (as
+ *	logrotate's compress makes them) and plain files alike.
+ *
+ *	The OK line names the anchor the chain starts from and its last
+ *	hash: an auditor compares the last hash with a copy kept elsewhere to
+ *	see that no records were cut off the end, and keeps it as the
+ *	--anchor of the files that follow once these are deleted.
+ *
+ * DIAGNOSTICS
+ *	On stdout: "OK: N records, anchor A, last L" and exit 0; else
+ *	"FILE:LINE: why" for the first problem and exit 1 (LINE 0: the file
+ *	cannot be read).  "FILE:LINE: warning: ..." for a torn fragment an
+ *	older version left (skipped).  Usage errors on stderr, EX_USAGE; an
+ *	unreadable key file, 2.
+ *
+ * SEE ALSO
+ *	auditverify.c, auditchain.c, keyfile.c; docs/audit-format.md
+ *
+ * LICENSE
+ *	SPDX-License-Identifier: BSD-2-Clause
+ *	Copyright (c) 2026 The tlspolicy-milter authors
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <zlib.h>
+
+#include "auditchain.h"
+#include "auditstage.h"
+#include "auditverify.h"
+#include "keyfile.h"
+#include "verifytool.h"
+
+/* One file given, after its own check. */
+struct vfile {
+	const char	*path;
+	unsigned long	 n_records;
+	char		 first_prev[AUDIT_HASH_HEX + 1];
+	char		 last[AUDIT_HASH_HEX + 1];
+	bool		 is_placed;	/* in the chain order */
+};
+
+static int	parse_anchor(const char *, char *);
+static int	verify_one(struct vfile *, const unsigned char *, size_t);
+static int	order_files(struct vfile *, int, const char *, char *,
+		    unsigned long *);
+static int	report_unplaced(struct vfile *, int, const char *,
+		    const struct vfile *);
+static struct vfile *follower(struct vfile *, int, const char *);
+static bool	is_follower(const struct vfile *, int, const struct vfile *);
+static void	warn_line(void *, unsigned long, const char *);
+static bool	is_stage(const char *);
+static FILE	*open_any(const char *);
+static ssize_t	gz_read(void *, char *, size_t);
+static int	gz_close(void *);
+
+int
+verify_audit(int argc, char **argv)
+{
+	unsigned char key[AUDIT_KEY_MAX] = { 0 };
+	char anchor[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR;
+	char last[AUDIT_HASH_HEX + 1];
+	struct vfile *files;
+	unsigned long n_records = 0;
+	size_t keylen = 0;
+	int i = 0, n, rc = 0;
+
+	for (; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--key-file") == 0) {
+			if (keyfile_read(argv[i + 1], key, &keylen) == -1)
+				return 2;
+		} else if (strcmp(argv[i], "--anchor") == 0) {
+			if (parse_anchor(argv[i + 1], anchor) == -1)
+				return EX_USAGE;
+		} else
+			break;
+	}
+	if (i >= argc || strncmp(argv[i], "--", 2) == 0) {
+		fprintf(stderr, "usage: tlspolicy-milter --verify-audit"
+		    " [--key-file file] [--anchor hash] FILE...\n");
+		return EX_USAGE;
+	}
+	n = argc - i;
+	if ((files = calloc((size_t)n, sizeof(*files))) == NULL) {
+		fprintf(stderr, "tlspolicy-milter: out of memory\n");
+		return EX_OSERR;
+	}
+	for (int k = 0; rc == 0 && k < n; k++) {
+		files[k].path = argv[i + k];
+		rc = verify_one(&files[k], keylen > 0 ? key : NULL, keylen);
+	}
+	if (rc == 0)
+		rc = order_files(files, n, anchor, last, &n_records);
+	if (rc == 0)
+		printf("OK: %lu records, anchor %s, last %s\n", n_records,
+		    anchor, last);
+	free(files);
+	return rc == 0 ? 0 : 1;
+}
+
+/* parse_anchor - 64 hex digits (either case) as lowercase; -1 with a message. */
+static int
+parse_anchor(const char *arg, char *anchor)
+{
+	size_t i;
+
+	for (i = 0; arg[i] != '\0' && i < AUDIT_HASH_HEX; i++)
+		anchor[i] = (char)(arg[i] >= 'A' && arg[i] <= 'F' ?
+		    arg[i] - 'A' + 'a' : arg[i]);
+	anchor[AUDIT_HASH_HEX] = '\0';
+	if (i != AUDIT_HASH_HEX || arg[i] != '\0' ||
+	    !auditchain_is_hex(anchor, AUDIT_HASH_HEX)) {
+		fprintf(stderr, "tlspolicy-milter: --anchor %s: not a hash"
+		    " (64 hex digits)\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * verify_one - check one file on its own: its lines and links; note its
+ * first "prev" and last "hash".  -1 after printing FILE:LINE: why.
+ */
+static int
+verify_one(struct vfile *f, const unsigned char *key, size_t keylen)
+{
+	struct auditverify v;
+	unsigned long line;
+	FILE *fp;
+	int rc;
+
+	if (is_stage(f->path)) {	/* a glob such as audit.jsonl* has it */
+		printf("%s:0: warning: the milter's stage file, not a log (what"
+		    " it holds reaches the log at the next start); skipped\n",
+		    f->path);
+		return 0;
+	}
+	if ((fp = open_any(f->path)) == NULL) {
+		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	auditverify_init(&v, key, keylen);
+	v.warn = warn_line;
+	v.warn_arg = (void *)f->path;
+	rc = auditverify_file(&v, fp, &line);
+	(void) fclose(fp);
+	if (rc == -1) {
+		printf("%s:%lu: %s\n", f->path, line, v.why);
+		return -1;
+	}
+	f->n_records = v.n_records;
+	(void) memcpy(f->first_prev, v.anchor, sizeof(f->first_prev));
+	(void) memcpy(f->last, v.head, sizeof(f->last));
+	return 0;
+}
+
+/*
+ * order_files - chain the files from anchor: each next file's first
+ * "prev" is the last hash of the one before.  Sets last and *n_records;
+ * -1 after naming the file that breaks the chain.
+ */
+static int
+order_files(struct vfile *files, int n, const char *anchor, char *last,
+    unsigned long *n_records)
+{
+	const struct vfile *prev = NULL;
+	struct vfile *f;
+
+	for (int i = 0; i < n; i++) {
+		if (files[i].n_records == 0)
+			files[i].is_placed = true;	/* empty: fits anywhere */
+		for (int k = 0; k < i; k++)
+			if (files[i].n_records > 0 && files[k].n_records > 0 &&
+			    strcmp(files[i].first_prev, files[k].first_prev) ==
+			    0) {
+				printf("%s:1: fork: %s also continues the record"
+				    " %s (two logs mixed, or a file given"
+				    " twice)\n", files[i].path, files[k].path,
+				    files[i].first_prev);
+				return -1;
+			}
+	}
+	(void) memcpy(last, anchor, AUDIT_HASH_HEX + 1);
+	while ((f = follower(files, n, last)) != NULL) {
+		f->is_placed = true;
+		*n_records += f->n_records;
+		(void) memcpy(last, f->last, AUDIT_HASH_HEX + 1);
+		prev = f;
+	}
+	return report_unplaced(files, n, anchor, prev);
+}
+
+/*
+ * report_unplaced - a file the chain from the anchor does not reach: name
+ * the first one no other file leads to (a chain's start).  0 when every
+ * file is placed, else -1.
+ */
+static int
+report_unplaced(struct vfile *files, int n, const char *anchor,
+    const struct vfile *end)
+{
+	const struct vfile *f = NULL;
+
+	for (int i = 0; i < n && f == NULL; i++)
+		if (!files[i].is_placed && !is_follower(files, n, &files[i]))
+			f = &files[i];
+	if (f == NULL) {
+		for (int i = 0; i < n && f == NULL; i++)
+			if (!files[i].is_placed)
+				f = &files[i];
+	}
+	if (f == NULL)
+		return 0;
+	if (end == NULL)
+		printf("%s:1: broken link: the chain does not start at the"
+		    " anchor %s (its first \"prev\" is %s): records or files"
+		    " before it are missing; when older files were deleted,"
+		    " give --anchor with the last hash of the newest of them\n",
+		    f->path, anchor, f->first_prev);
+	else
+		printf("%s:1: broken link: its first \"prev\" %s is the last"
+		    " hash of no file given (the chain from the anchor ends in"
+		    " %s): a file or records between them are missing\n",
+		    f->path, f->first_prev, end->path);
+	return -1;
+}
+
+/* follower - the unplaced file whose first "prev" is hash, or NULL. */
+static struct vfile *
+follower(struct vfile *files, int n, const char *hash)
+{
+	for (int i = 0; i < n; i++)
+		if (!files[i].is_placed && strcmp(files[i].first_prev, hash) == 0)
+			return &files[i];
+	return NULL;
+}
+
+/* is_follower - some other non-empty file ends where f begins. */
+static bool
+is_follower(const struct vfile *files, int n, const struct vfile *f)
+{
+	for (int i = 0; i < n; i++)
+		if (&files[i] != f && files[i].n_records > 0 &&
+		    strcmp(files[i].last, f->first_prev) == 0)
+			return true;
+	return false;
+}
+
+/* warn_line - FILE:LINE: warning: why, from the verifier. */
+static void
+warn_line(void *arg, unsigned long lineno, const char *why)
+{
+	printf("%s:%lu: warning: %s\n", (const char *)arg, lineno, why);
+}
+
+/* is_stage - the file begins as a stage file (auditstage.h) does. */
+static bool
+is_stage(const char *path)
+{
+	char magic[sizeof(AUDIT_STAGE_MAGIC) - 1];
+	bool is = false;
+	FILE *fp;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return false;
+	if (fread(magic, 1, sizeof(magic), fp) == sizeof(magic))
+		is = memcmp(magic, AUDIT_STAGE_MAGIC, sizeof(magic)) == 0;
+	(void) fclose(fp);
+	return is;
+}
+
+/*
+ * open_any - a FILE * over path through zlib: gzip-compressed files are
+ * inflated, others read as they are.  NULL with errno.
+ */
+static FILE *
+open_any(const char *path)
+{
+	static const cookie_io_functions_t io = {
+		.read = gz_read,
+		.close = gz_close,
+	};
+	gzFile gz;
+	FILE *fp;
+
+	errno = 0;
+	if ((gz = gzopen(path, "rb")) == NULL) {
+		if (errno == 0)
+			errno = ENOMEM;
+		return NULL;
+	}
+	if ((fp = fopencookie(gz, "r", io)) == NULL)
+		(void) gzclose(gz);
+	return fp;
+}
+
+/* gz_read - fopencookie's read: bytes, 0 at the end, -1 on an error. */
+static ssize_t
+gz_read(void *cookie, char *buf, size_t size)
+{
+	int n;
+
+	if (size > (size_t)1 << 30)
+		size = (size_t)1 << 30;
+	if ((n = gzread(cookie, buf, (unsigned)size)) < 0) {
+		errno = EIO;
+		return -1;
+	}
+	return n;
+}
+
+/* gz_close - fopencookie's close. */
+static int
+gz_close(void *cookie)
+{
+	return gzclose(cookie) == Z_OK ? 0 : -1;
+}
