@@ -75,7 +75,9 @@ check_in() {
 
 autotools() {
 	[ -f config.status ] && make -s distclean >/dev/null 2>&1
-	autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+	out=$(autoreconf -fi 2>&1) || { echo "$out"; return 1; }
+	# and without a warning (aclocal's once said m4/ was missing)
+	! echo "$out" | grep -i 'warning'
 }
 
 stage "bootstrap (autoreconf)" autotools
