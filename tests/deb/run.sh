@@ -369,9 +369,9 @@ version=$(cd "$CLONE" && sed -n 's/^PACKAGE_VERSION=.\([^'\'']*\).*/\1/p' config
 DEB="$CLONE/${PKG}_${version}_$(dpkg --print-architecture).deb"
 check "make deb made $(basename "$DEB") (dpkg-buildpackage -us -uc -b from the dist tarball)" \
     "the .deb" "$([ -f "$DEB" ] || echo "no $DEB: $(ls "$CLONE"/*.deb 2>&1)")"
-pkg_installed && [ "$(dpkg-query -W -f='${Version}' "$PKG")" = "$version" ]
+inst=$(dpkg-query -W -f='${Status} ${Version}' "$PKG" 2>&1)
 check "apt-get install ./$(basename "$DEB"): $PKG $version installed" "apt-get install" \
-    "$(pkg_installed || echo "$PKG is not installed")"
+    "$([ "$inst" = "install ok installed $version" ] || echo "dpkg-query says: $inst")"
 
 # 2. lintian #################################################################
 lintian --fail-on error,warning "$DEB" >"$WORK/lintian.out" 2>"$WORK/lintian.err"
