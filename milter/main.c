@@ -103,6 +103,7 @@ struct setup {
 static int	parse_args(int, char **, struct options *);
 static void	usage(FILE *);
 static int	absolute_config(struct options *);
+static void	log_more_errors(const struct conf_error *);
 static int	check_config_file(const struct options *, struct daemon_error *);
 static struct conf *load(const struct options *, struct conf_error *);
 static int	apply_overrides(struct conf *, const struct options *);
@@ -167,7 +168,7 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	if ((conf = load(&opt, &err)) == NULL) {
-		fprintf(stderr, "tlspolicy-milter: %s\n", err.text);
+		(void) conf_error_print(&err, "tlspolicy-milter: ", stderr);
 		return EX_CONFIG;
 	}
 	if (apply_overrides(conf, &opt) == -1) {
@@ -175,11 +176,14 @@ main(int argc, char **argv)
 		return EX_OSERR;
 	}
 	if (opt.is_check_only) {
-		conf_print(conf, stdout);
+		rc = conf_print(conf, stdout) == -1 || printf("ok\n") < 0 ||
+		    fflush(stdout) == EOF ? EX_IOERR : EX_OK;
+		if (rc != EX_OK)
+			fprintf(stderr, "tlspolicy-milter: cannot write the"
+			    " policy: %s\n", strerror(errno));
 		warn_inet(conf, true);
-		printf("ok\n");
 		conf_free(&conf);
-		return EX_OK;
+		return rc;
 	}
 	rc = serve(&opt, conf);	/* owns conf from here */
 	log_close();
@@ -266,6 +270,22 @@ load(const struct options *opt, struct conf_error *err)
 	if (opt->config_path == NULL)
 		return conf_builtin();
 	return conf_load(opt->config_path, err);
+}
+
+/* log_more_errors - the errors of a refused reload after the first. */
+static void
+log_more_errors(const struct conf_error *err)
+{
+	const char *p = err->more, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: also: %.*s", nl != NULL ?
+		    (int)(nl - p) : (int)strlen(p), p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
 }
 
 /* absolute_config - make -c absolute, so a reload after chdir("/") reads it. */
@@ -787,6 +807,7 @@ reload(const struct options *opt)
 	if ((conf = load(opt, &err)) == NULL) {
 		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
 		    " configuration stays: %s", err.text);
+		log_more_errors(&err);
 		return;
 	}
 	if (apply_overrides(conf, opt) == -1) {
