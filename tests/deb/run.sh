@@ -438,15 +438,16 @@ done
 check "Postfix and Sendmail snippets, audit format, man pages installed" "docs" "${why:+missing:$why}"
 
 # 4. the config and the unit ################################################
-/usr/sbin/tlspolicy-milter -n -c "$CONF" >"$WORK/n.conf" 2>&1
+/usr/sbin/tlspolicy-milter -n -c "$CONF" >"$WORK/n.conf" 2>"$WORK/n.conf.err"
 rc=$?
-/usr/sbin/tlspolicy-milter -n >"$WORK/n.builtin" 2>&1
+/usr/sbin/tlspolicy-milter -n >"$WORK/n.builtin" 2>/dev/null
 # the policy part, from "rule order:" on, without the "(built in)" and
 # "(line N)" origins
 policy() { sed -n '/^rule order:/,$p' "$1" | sed 's/ (built in)//; s/ (line [0-9]*)//'; }
 why=""
 [ $rc -eq 0 ] || why="exit status $rc: $(tail -n 3 "$WORK/n.conf")"
 [ -n "$why" ] || [ "$(tail -n 1 "$WORK/n.conf")" = ok ] || why="does not end with ok"
+[ -n "$why" ] || [ ! -s "$WORK/n.conf.err" ] || why="warnings: $(cat "$WORK/n.conf.err")"
 [ -n "$why" ] || grep -q '^listener submission' "$WORK/n.builtin" || why="-n without -c printed no policy"
 policy "$WORK/n.builtin" >"$WORK/n.builtin.policy"
 if [ -z "$why" ] && ! policy "$WORK/n.conf" | diff -u "$WORK/n.builtin.policy" - >"$WORK/n.diff"; then
@@ -456,7 +457,7 @@ for line in "socket unix:$SOCK" "pid-file $PIDFILE" "audit-log $AUDIT"; do
 	[ -n "$why" ] || grep -q "^$line\$" "$WORK/n.conf" || why="-n does not show '$line'"
 done
 [ -n "$why" ] || grep -q "^userid $SVC_USER" "$WORK/n.conf" || why="-n does not show userid $SVC_USER"
-check "tlspolicy-milter -n -c $CONF: the built-in policy ($(policy "$WORK/n.conf" | grep -c .) lines), socket, userid, pid file, audit log as packaged" \
+check "tlspolicy-milter -n -c $CONF: no warning, the built-in policy ($(policy "$WORK/n.conf" | grep -c .) lines), socket, userid, pid file, audit log as packaged" \
     "tlspolicy-milter -n" "$why"
 
 sec=$(systemd-analyze security --offline=true "$UNIT" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: //p')
