@@ -96,6 +96,8 @@ stage "real Sendmail suite" env MILTER="$top/build/normal/milter/tlspolicy-milte
     AUDIT_OUT="$top/build/sendmail-matrix.jsonl" sh "$top/tests/sendmail/run.sh"
 stage "one config, same decisions behind Postfix and Sendmail" sh "$top/tests/sendmail/same-policy.sh" \
     "$top/build/postfix-matrix.jsonl" "$top/build/sendmail-matrix.jsonl"
+stage "Debian package (README install, lintian, chrooted Postfix, rotation, upgrade, purge)" \
+    sh "$top/tests/deb/run.sh"
 stage "make bench, two short rounds (the bench runs, the table is whole)" \
     sh "$top/tests/bench/bench-smoke.sh" "$top/build/normal"
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
