@@ -385,20 +385,7 @@ record(struct session *s, const struct conf_listener *l,
 	int rc = 0;
 
 	(void) clock_gettime(CLOCK_REALTIME, &r.time);
-	switch (v->outcome) {
-	case POLICY_OUTCOME_REJECT:
-		r.action = POLICY_ACTION_REJECT;
-		break;
-	case POLICY_OUTCOME_TEMPFAIL:
-		r.action = POLICY_ACTION_TEMPFAIL;
-		break;
-	case POLICY_OUTCOME_WOULD_REJECT:
-		r.action = POLICY_ACTION_REPORT;
-		break;
-	default:
-		r.action = l->rules.action;
-		break;
-	}
+	r.action = v->action;	/* decided by policy_decide, not here */
 	r.is_report_mode = r.action == POLICY_ACTION_REPORT;
 	if (log_lazy(decision_level(v), s->id, record_kv, &r, sb) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format record", s->id);
