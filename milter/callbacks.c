@@ -218,10 +218,7 @@ cb_helo(SMFICTX *ctx, char *helohost)
 	if (facts_update(&s->facts, FACTS_GROUP_TLS, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1)
 		s->has_failed = true;
-	if (!facts_is_tls(&s->facts))
-		s->saw_plain_helo = true;
-	else if (!was_tls && s->saw_plain_helo && facts_has_auth(&s->facts))
-		s->is_auth_before_tls = true;
+	facts_greeted(&s->facts, was_tls);
 	return s->has_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
@@ -244,7 +241,6 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_QUEUE, lookup_macro, ctx) == -1)
 		return fail(ctx, s, "out of memory reading macros", false);
-	s->facts.is_auth_before_tls = s->is_auth_before_tls;
 	listener = conf_match(s->conf, &s->facts, &port_missing);
 	if (port_missing)
 		warn_missing_port(s);
