@@ -60,6 +60,14 @@ void	session_conf_shutdown(void);
 struct session *session_new(void);
 
 /*
+ * session_trim - after a MAIL decision, before the message transfer where
+ * a session spends its time: free the record text buffer, so an open
+ * session holds only what its session record will say (the record at
+ * close allocates the buffer again).
+ */
+void	session_trim(struct session *);
+
+/*
  * session_free - release config reference and facts, forget the session
  * as open; sets pointer to NULL.
  */

@@ -247,8 +247,11 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	policy_decide(&listener->rules, &s->facts, &verdict);
 	s->n_mail++;
 	if (record(s, listener, &verdict) == -1 &&
-	    verdict.outcome != POLICY_OUTCOME_REJECT)
+	    verdict.outcome != POLICY_OUTCOME_REJECT) {
+		session_trim(s);
 		return fail(ctx, s, "decision record not written", true);
+	}
+	session_trim(s);	/* the message transfer follows */
 	return act(ctx, &verdict);
 }
 

@@ -150,6 +150,13 @@ session_new(void)
 }
 
 void
+session_trim(struct session *s)
+{
+	strbuf_free(&s->out);
+	strbuf_init(&s->out, AUDIT_RECORD_MAX);
+}
+
+void
 session_free(struct session **sp)
 {
 	struct session *s = *sp;

@@ -47,11 +47,13 @@ check "round 1 runs A B C, then none A B" runs_in_order 1 "A B C none A B "
 check "round 2 runs C B A, then B A none" runs_in_order 2 "C B A B A none "
 rows() { grep -c -E "^\| $1" "$W/out"; }
 for row in "direct sessions/s" "MAIL reply p50" "MAIL reply p99" \
-    "milter CPU per 10k" "resident memory per open" "through Postfix"; do
+    "milter CPU per 10k" "resident memory per open session at HELO" \
+    "resident memory per open session after an accepted MAIL" \
+    "through Postfix"; do
 	check "table row: $row" test "$(rows "$row")" -eq 1
 done
-check "every target has a verdict (5)" \
-    test "$(grep -c -E '\| (met|MISSED) \|' "$W/out")" -eq 5
+check "every target has a verdict (6)" \
+    test "$(grep -c -E '\| (met|MISSED) \|' "$W/out")" -eq 6
 check "no cell without a number" sh -c "! grep -E '^\|' '$W/out' | grep -q 'n/a'"
 [ "$failed" -eq 0 ] || cat "$W/out"
 echo "$passed passed, $failed failed"
