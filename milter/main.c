@@ -101,6 +101,7 @@ struct setup {
 };
 
 static int	parse_args(int, char **, struct options *);
+static int	run(struct options *);
 static void	usage(FILE *);
 static int	absolute_config(struct options *);
 static void	log_more_errors(const struct conf_error *);
@@ -157,31 +158,41 @@ int
 main(int argc, char **argv)
 {
 	struct options opt = { 0 };
+	int rc;
+
+	if (argc > 1 && strcmp(argv[1], "--verify-audit") == 0)
+		return verify_audit(argc - 2, argv + 2);
+	if ((rc = parse_args(argc, argv, &opt)) == -1)
+		rc = run(&opt);
+	free(opt.config_path);
+	return rc;
+}
+
+/* run - load and check the config, then -n, or serve: the exit status. */
+static int
+run(struct options *opt)
+{
 	struct daemon_error derr;
 	struct conf_error err;
 	struct conf *conf;
 	int rc;
 
-	if (argc > 1 && strcmp(argv[1], "--verify-audit") == 0)
-		return verify_audit(argc - 2, argv + 2);
-	if ((rc = parse_args(argc, argv, &opt)) != -1)
-		return rc;
-	opt.trusted_uid = geteuid();
-	if (absolute_config(&opt) == -1)
+	opt->trusted_uid = geteuid();
+	if (absolute_config(opt) == -1)
 		return EX_OSERR;
-	if (check_config_file(&opt, &derr) == -1) {
+	if (check_config_file(opt, &derr) == -1) {
 		fprintf(stderr, "tlspolicy-milter: %s\n", derr.text);
 		return EX_CONFIG;
 	}
-	if ((conf = load(&opt, &err)) == NULL) {
+	if ((conf = load(opt, &err)) == NULL) {
 		(void) conf_error_print(&err, "tlspolicy-milter: ", stderr);
 		return EX_CONFIG;
 	}
-	if (apply_overrides(conf, &opt) == -1) {
+	if (apply_overrides(conf, opt) == -1) {
 		conf_free(&conf);
 		return EX_OSERR;
 	}
-	if (opt.is_check_only) {
+	if (opt->is_check_only) {
 		rc = conf_print(conf, stdout) == -1 || printf("ok\n") < 0 ||
 		    fflush(stdout) == EOF ? EX_IOERR : EX_OK;
 		if (rc != EX_OK)
@@ -191,9 +202,8 @@ main(int argc, char **argv)
 		conf_free(&conf);
 		return rc;
 	}
-	rc = serve(&opt, conf);	/* owns conf from here */
+	rc = serve(opt, conf);	/* owns conf from here */
 	log_close();
-	free(opt.config_path);
 	return rc;
 }
 
