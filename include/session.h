@@ -12,6 +12,7 @@
 #ifndef TLSPOLICY_SESSION_H
 #define TLSPOLICY_SESSION_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
@@ -32,6 +33,7 @@ struct session {
 	bool		 has_noreply;		/* MTA takes no reply at connect/HELO */
 	bool		 has_failed;		/* an earlier stage ran out of memory */
 	atomic_flag	 is_closed;		/* its session record is claimed */
+	pthread_mutex_t	 lock;			/* held by its callback, or the stop */
 	struct session	*open_prev;		/* the open sessions (session.c) */
 	struct session	*open_next;
 	struct strbuf	 out;			/* record text, reused by every
@@ -74,6 +76,14 @@ void	session_trim(struct session *);
 void	session_free(struct session **);
 
 /*
+ * session_lock, session_unlock - hold the session while a callback (or
+ * the stop) reads or changes it; NULL is fine.  Never hold it while
+ * calling session_new() or session_free().
+ */
+void	session_lock(struct session *);
+void	session_unlock(struct session *);
+
+/*
  * session_claim_close - true exactly once per session: for the one caller
  * (the close callback, or the stop) that writes its session record.
  * Thread-safe.
@@ -83,8 +93,8 @@ bool	session_claim_close(struct session *);
 /*
  * session_foreach_open - call fn(s, arg) for every session not yet freed,
  * holding the lock of the list of open sessions (so none is freed
- * meanwhile; fn must not free one).  For the stop, once libmilter takes
- * no more callbacks.
+ * meanwhile; fn must not free one) and the session's own (so no callback
+ * runs on it meanwhile).  For the stop.
  */
 void	session_foreach_open(void (*fn)(struct session *, void *), void *arg);
 

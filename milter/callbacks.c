@@ -30,7 +30,9 @@
  *	           the MTA left open.
  *
  *	All session state hangs off smfi_setpriv: one session's callbacks
- *	may run on different libmilter worker threads, one at a time.
+ *	may run on different libmilter worker threads, one at a time, each
+ *	holding the session's mutex (the stop, which writes the records of
+ *	sessions still open, takes it too).
  *	Globals here are read-only after start-up, except the once-only
  *	warning flags, which are atomics.
  *
@@ -103,6 +105,9 @@ static sfsistat	cb_connect(SMFICTX *, char *, _SOCK_ADDR *);
 static sfsistat	cb_helo(SMFICTX *, char *);
 static sfsistat	cb_envfrom(SMFICTX *, char **);
 static sfsistat	cb_close(SMFICTX *);
+static sfsistat	held_connect(SMFICTX *, char *, _SOCK_ADDR *);
+static sfsistat	held_helo(SMFICTX *, char *);
+static sfsistat	held_envfrom(SMFICTX *, char **);
 static const char *lookup_macro(void *, const char *);
 static int	set_client_from_sockaddr(struct facts *, const _SOCK_ADDR *);
 static sfsistat	fail(SMFICTX *, const struct session *, const char *, bool);
@@ -122,9 +127,9 @@ static struct smfiDesc desc = {
 	.xxfi_name = filter_name,
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_SETSYMLIST,
-	.xxfi_connect = cb_connect,
-	.xxfi_helo = cb_helo,
-	.xxfi_envfrom = cb_envfrom,
+	.xxfi_connect = held_connect,
+	.xxfi_helo = held_helo,
+	.xxfi_envfrom = held_envfrom,
 	.xxfi_close = cb_close,
 	.xxfi_negotiate = cb_negotiate,
 };
@@ -162,6 +167,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		*pf1 = f1 & skip & ~(SMFIP_NR_CONN | SMFIP_NR_HELO);
 		return SMFIS_CONTINUE;
 	}
+	session_lock(s);	/* the stop may see it from now on */
 	(void) smfi_setpriv(ctx, s);
 	(void) clock_gettime(CLOCK_REALTIME, &s->started);
 	*pf0 = 0;
@@ -179,7 +185,48 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			    " the MTA's own macro lists apply", s->id);
 	}
 	s->has_noreply = (f1 & SMFIP_NR_CONN) != 0;
+	session_unlock(s);
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * held_connect, held_helo, held_envfrom - the callback with the session
+ * held (session_lock), so the stop never reads a session being changed.
+ */
+static sfsistat
+held_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct session *s = smfi_getpriv(ctx);
+	sfsistat r;
+
+	session_lock(s);
+	r = cb_connect(ctx, hostname, hostaddr);
+	session_unlock(s);
+	return r;
+}
+
+static sfsistat
+held_helo(SMFICTX *ctx, char *helohost)
+{
+	struct session *s = smfi_getpriv(ctx);
+	sfsistat r;
+
+	session_lock(s);
+	r = cb_helo(ctx, helohost);
+	session_unlock(s);
+	return r;
+}
+
+static sfsistat
+held_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session *s = smfi_getpriv(ctx);
+	sfsistat r;
+
+	session_lock(s);
+	r = cb_envfrom(ctx, argv);
+	session_unlock(s);
+	return r;
 }
 
 /* cb_connect - listener and client facts. */
@@ -262,10 +309,12 @@ cb_close(SMFICTX *ctx)
 	struct session *s = smfi_getpriv(ctx);
 
 	if (s != NULL) {
+		session_lock(s);
 		log_msg(LOG_LEVEL_DEBUG, "%s: close after %u HELO, %u MAIL",
 		    s->id, s->n_helo, s->n_mail);
 		if (session_claim_close(s))	/* else the stop wrote it */
 			record_session(s, false);
+		session_unlock(s);	/* before session_free (lock order) */
 		(void) smfi_setpriv(ctx, NULL);
 		session_free(&s);
 	}
