@@ -11,6 +11,7 @@
 #include <libmilter/mfapi.h>
 
 #include "audit.h"
+#include "conf.h"
 
 /* callbacks_desc - the filter description for smfi_register(). */
 struct smfiDesc *callbacks_desc(void);
@@ -20,6 +21,15 @@ struct smfiDesc *callbacks_desc(void);
  * smfi_main(); the sink is borrowed until the milter stops.
  */
 void	callbacks_set_sink(struct audit_sink *);
+
+/*
+ * callbacks_record_policy - before conf is installed (at start, event
+ * "start", and at a reload, "reload"): set its fingerprint (policyrec.h)
+ * and queue its "policy" record to the audit log, so every decision made
+ * with it names a policy record earlier in the chain.  Logs the
+ * fingerprint; a record that cannot be queued is logged at error level.
+ */
+void	callbacks_record_policy(struct conf *, const char *event);
 
 /*
  * callbacks_close_open_sessions - at the stop, after smfi_main returned

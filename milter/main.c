@@ -524,6 +524,7 @@ serve(const struct options *opt, struct conf *conf)
 		    audit_sink_path(sink));
 	log_msg(LOG_LEVEL_INFO, "starting: socket %s, config %s", conf->socket,
 	    opt->config_path != NULL ? opt->config_path : "built-in");
+	callbacks_record_policy(conf, "start");
 	session_conf_install(conf);
 	rc = run_loop(opt, sink);
 	callbacks_close_open_sessions();	/* their session records */
@@ -680,6 +681,7 @@ reload(const struct options *opt)
 		return;
 	}
 	log_set_debug(opt->is_verbose || conf->log_debug);
+	callbacks_record_policy(conf, "reload");
 	session_conf_install(conf);
 	log_msg(LOG_LEVEL_INFO, "SIGHUP: configuration %s reloaded",
 	    opt->config_path != NULL ? opt->config_path : "built-in");

@@ -165,6 +165,7 @@ session_free(struct session **sp)
 		s->open_next->open_prev = s->open_prev;
 	(void) pthread_mutex_unlock(&open_lock);
 	facts_clear(&s->facts);
+	free(s->helo);
 	strbuf_free(&s->out);
 	session_conf_release(&s->conf);
 	free(s);
