@@ -5,6 +5,7 @@
  * SYNOPSIS
  *	tlspolicy-milter [-fnvVh] [-c file] [-p socket]
  *	tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...
+ *	tlspolicy-milter --simulate [-c new.conf] [--json] FILE...
  *
  * DESCRIPTION
  *	Loads the configuration (or the built-in policy) after checking that
@@ -75,6 +76,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "session.h"
+#include "simulate.h"
 #include "tlsinfo.h"
 #include "verifytool.h"
 
@@ -147,6 +149,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--verify-audit") == 0)
 		return verify_audit(argc - 2, argv + 2);
+	if (argc > 1 && strcmp(argv[1], "--simulate") == 0)
+		return simulate_main(argc - 2, argv + 2);
 	if ((rc = parse_args(argc, argv, &opt)) != -1)
 		return rc;
 	opt.trusted_uid = geteuid();
@@ -246,7 +250,9 @@ usage(FILE *fp)
 	    "  -V         print the version and exit\n"
 	    "  -h         print this help and exit\n"
 	    "       tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...\n"
-	    "  check the hash chain of audit files (any order, gzip too)\n");
+	    "  check the hash chain of audit files (any order, gzip too)\n"
+	    "       tlspolicy-milter --simulate [-c new.conf] [--json] FILE...\n"
+	    "  replay the decisions of audit files with their policy or new.conf\n");
 }
 
 /* load - the config file, or the built-in policy without -c. */

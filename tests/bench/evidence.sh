@@ -240,7 +240,7 @@ for mode in interval every; do
 	    awk '{ s += $1 } END { print s + 0 }')
 	nw_dec=$(grep -c ': audit record NOT WRITTEN to ' "$W/full-$mode.err")
 	nw_ses=$(grep -c ': session record NOT WRITTEN to ' "$W/full-$mode.err")
-	decisions=$(grep -vc '"type":"session"' "$mnt/audit.jsonl")
+	decisions=$(grep -v '"type":"policy"' "$mnt/audit.jsonl" | grep -vc '"type":"session"')
 	srecs=$(grep -c '"type":"session"' "$mnt/audit.jsonl")
 	verify "$mnt/audit.jsonl"
 	json=$(python3 -m json.tool --json-lines "$mnt/audit.jsonl" >/dev/null 2>"$W/json.err" && echo ok)

@@ -195,7 +195,10 @@ function T.records(kind)
 		if f ~= nil then
 			for l in f:lines() do
 				local is_session = l:find('"type":"session"', 1, true) ~= nil
-				if kind == "all" or (kind == "session") == is_session then
+				local is_policy = l:find('"type":"policy"', 1, true) ~= nil
+				if kind == "all" or (kind == "policy" and is_policy) or
+				    (kind ~= "policy" and not is_policy and
+				    (kind == "session") == is_session) then
 					table.insert(lines, l)
 				end
 			end

@@ -57,7 +57,7 @@ for script in "$SRCDIR"/*.t.lua; do
 	fi
 	if [ -z "$why" ] && [ -f "$work/audit.jsonl" ]; then
 		cat "$work"/audit.jsonl.1 "$work/audit.jsonl" 2>/dev/null >"$work/all.jsonl"
-		js=$(grep -vc '"type":"session"' "$work/all.jsonl")
+		js=$(grep -v '"type":"policy"' "$work/all.jsonl" | grep -vc '"type":"session"')
 		[ "$js" -eq "$n" ] || why="$js audit decision lines for $n decisions"
 		files=$(ls "$work"/audit.jsonl.1 2>/dev/null; echo "$work/audit.jsonl")
 		# shellcheck disable=SC2086

@@ -223,7 +223,7 @@ step() {
 
 # decisions_since N - the decision records (not session summaries) after line N.
 decisions_since() {
-	records_since "$1" | jq -c 'select(.type != "session")'
+	records_since "$1" | jq -c 'select(.type != "session" and .type != "policy")'
 }
 
 # wait_decisions BEFORE K - until K decision records follow line BEFORE
