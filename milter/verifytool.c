@@ -87,7 +87,9 @@ static FILE	*open_any(const char *);
 static ssize_t	gz_read(void *, char *, size_t);
 static int	gz_close(void *);
 static int	check_policies(const struct vfile *, int, const char *);
-static int	check_policy_file(const struct vfile *, char ***, size_t *);
+static int	check_policy_file(const struct vfile *, char ***, size_t *,
+		    bool);
+static int	remember(char ***, size_t *, const char *);
 static int	scan_one(struct vfile *);
 
 int
@@ -375,7 +377,7 @@ check_policies(const struct vfile *files, int n, const char *anchor)
 			    strcmp(files[i].first_prev, cur) == 0)
 				break;
 		if (i == n || (rc = check_policy_file(&files[i], &known,
-		    &n_known)) == -1)
+		    &n_known, strcmp(anchor, AUDIT_CHAIN_ANCHOR) == 0)) == -1)
 			break;
 		cur = files[i].last;
 	}
@@ -385,14 +387,34 @@ check_policies(const struct vfile *files, int n, const char *anchor)
 	return rc;
 }
 
-/* check_policy_file - one file's records against the policies known. */
+/* remember - add fp to the known fingerprints; 0, or -1 (no memory). */
 static int
-check_policy_file(const struct vfile *f, char ***known, size_t *n_known)
+remember(char ***known, size_t *n_known, const char *fp)
+{
+	char **grown;
+
+	if ((grown = realloc(*known, (*n_known + 1) * sizeof(*grown))) == NULL)
+		return -1;
+	*known = grown;
+	if ((grown[*n_known] = strdup(fp)) == NULL)
+		return -1;
+	(*n_known)++;
+	return 0;
+}
+
+/*
+ * check_policy_file - one file's records against the policies known.
+ * is_whole: the chain starts at the zero anchor, so every policy record
+ * is in the files given.
+ */
+static int
+check_policy_file(const struct vfile *f, char ***known, size_t *n_known,
+    bool is_whole)
 {
 	struct auditfields af;
 	const char *type, *fp, *text;
 	const struct auditfield *t;
-	char *line = NULL, hex[AUDIT_HASH_HEX + 1], **grown;
+	char *line = NULL, hex[AUDIT_HASH_HEX + 1];
 	unsigned long lineno = 0;
 	size_t cap = 0, k;
 	ssize_t len;
@@ -422,27 +444,24 @@ check_policy_file(const struct vfile *f, char ***known, size_t *n_known)
 				    " not have its fingerprint %s\n", f->path,
 				    lineno, fp);
 				rc = -1;
-			} else if ((grown = realloc(*known, (*n_known + 1) *
-			    sizeof(*grown))) == NULL ||
-			    (grown[*n_known] = strdup(fp)) == NULL) {
-				if (grown != NULL)
-					*known = grown;
+			} else if ((rc = remember(known, n_known, fp)) == -1)
 				printf("%s:%lu: out of memory\n", f->path, lineno);
-				rc = -1;
-			} else {
-				*known = grown;
-				(*n_known)++;
-			}
 			continue;
 		}
 		for (k = *n_known; k > 0; k--)
 			if (strcmp((*known)[k - 1], fp) == 0)
 				break;
-		if (k == 0) {
+		if (k == 0 && is_whole) {
 			printf("%s:%lu: unknown policy fingerprint %s (no"
 			    " policy record before it in the chain)\n",
 			    f->path, lineno, fp);
 			rc = -1;
+		} else if (k == 0) {
+			/* its record may lie in the files before the anchor */
+			printf("%s:%lu: warning: policy fingerprint %s: no policy"
+			    " record after the anchor (it may be in the files"
+			    " before it)\n", f->path, lineno, fp);
+			rc = remember(known, n_known, fp);
 		}
 	}
 	free(line);
