@@ -28,6 +28,7 @@ enum auditfield_kind {
 
 struct auditfield {
 	const char		*key;	/* NUL-terminated, in the buffer */
+	size_t			 key_len;
 	const char		*value;	/* NUL-terminated, in the buffer */
 	size_t			 len;	/* of value (it may hold NUL bytes) */
 	enum auditfield_kind	 kind;

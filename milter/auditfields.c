@@ -87,7 +87,7 @@ auditfields_parse(struct auditfields *af, const char *line, size_t size)
 		if ((p = skip_ws(p, end)) == end || *p != '"')
 			return -1;
 		m->key = o;
-		if ((p = string(p, end, &o, NULL)) == NULL)
+		if ((p = string(p, end, &o, &m->key_len)) == NULL)
 			return -1;
 		if ((p = skip_ws(p, end)) == end || *p++ != ':')
 			return -1;
@@ -139,10 +139,13 @@ auditfields_parse(struct auditfields *af, const char *line, size_t size)
 const struct auditfield *
 auditfields_get(struct auditfields *af, const char *key)
 {
-	for (size_t k = 0; k < af->n; k++) {
-		size_t i = (af->cursor + k) % af->n;
+	size_t len = strlen(key), i = af->cursor;
 
-		if (strcmp(af->f[i].key, key) == 0) {
+	for (size_t k = 0; k < af->n; k++, i++) {
+		if (i == af->n)
+			i = 0;
+		if (af->f[i].key_len == len && af->f[i].key[0] == key[0] &&
+		    memcmp(af->f[i].key, key, len) == 0) {
 			af->cursor = i + 1 < af->n ? i + 1 : 0;
 			return &af->f[i];
 		}

@@ -487,6 +487,10 @@ verifytool_order(char *const *paths, int n, int *order, int *n_order)
 	int rc = 0, i;
 
 	*n_order = 0;
+	if (n == 1 && !is_stage(paths[0])) {	/* one file: nothing to order */
+		order[(*n_order)++] = 0;
+		return 0;
+	}
 	files = calloc((size_t)n, sizeof(*files));
 	is_stage_file = calloc((size_t)n, sizeof(*is_stage_file));
 	if (files == NULL || is_stage_file == NULL) {
