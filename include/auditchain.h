@@ -54,15 +54,17 @@ struct auditchain_tail {
 	const char	*prev;		/* AUDIT_HASH_HEX hex digits */
 	const char	*hash;		/* AUDIT_HASH_HEX hex digits */
 	size_t		 hashed;	/* bytes of M before its final "}" */
+	bool		 has_open;	/* it begins with AUDITCHAIN_OPEN "," */
 };
 
 struct auditchain_hasher;
 
 /*
  * auditchain_parse - the chain members of line (size bytes, without its
- * newline): it begins with AUDITCHAIN_OPEN "," and ends with
- * ,"prev":"<hex>","hash":"<hex>"} (lowercase hex).  Does not check that
- * the rest is JSON.  0, or -1 when the line is not so.
+ * newline): it ends with ,"prev":"<hex>","hash":"<hex>"} (lowercase
+ * hex); has_open says whether it also begins with AUDITCHAIN_OPEN ","
+ * as a chained line must.  Does not check that the rest is JSON.  0, or
+ * -1 when the line has no such end.
  */
 int	auditchain_parse(const char *line, size_t size,
 	    struct auditchain_tail *);

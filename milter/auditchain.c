@@ -63,8 +63,7 @@ auditchain_parse(const char *line, size_t size, struct auditchain_tail *t)
 {
 	const char *prev, *hash;
 
-	if (size < sizeof(AUDITCHAIN_OPEN) + AUDITCHAIN_TAIL_LEN - 1 ||
-	    memcmp(line, AUDITCHAIN_OPEN ",", sizeof(AUDITCHAIN_OPEN)) != 0)
+	if (size < AUDITCHAIN_TAIL_LEN - 1)
 		return -1;
 	/* ,"prev":"<hex>","hash":"<hex>"} */
 	prev = line + size - 1 - AUDITCHAIN_HASH_LEN - AUDITCHAIN_PREV_LEN;
@@ -80,6 +79,8 @@ auditchain_parse(const char *line, size_t size, struct auditchain_tail *t)
 	    !auditchain_is_hex(t->hash, AUDIT_HASH_HEX))
 		return -1;
 	t->hashed = (size_t)(hash - line);
+	t->has_open = (size_t)(prev - line) >= sizeof(AUDITCHAIN_OPEN) &&
+	    memcmp(line, AUDITCHAIN_OPEN ",", sizeof(AUDITCHAIN_OPEN)) == 0;
 	return 0;
 }
 

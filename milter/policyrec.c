@@ -72,8 +72,7 @@ policyrec_text(const struct conf *conf, size_t *size)
 
 	if ((fp = open_memstream(&text, size)) == NULL)
 		return NULL;
-	conf_print(conf, fp);
-	if (ferror(fp)) {
+	if (conf_print(conf, fp) == -1) {
 		(void) fclose(fp);
 		free(text);
 		errno = ENOMEM;

@@ -275,7 +275,7 @@ one_line(struct sim *sim, const char *line, size_t len)
 	struct auditchain_tail tail;
 	const char *type;
 
-	if (auditchain_parse(line, len, &tail) == -1 ||
+	if (auditchain_parse(line, len, &tail) == -1 || !tail.has_open ||
 	    auditfields_parse(&sim->af, line, len) == -1 ||
 	    (type = auditfields_str(&sim->af, "type")) == NULL) {
 		sim->n_skipped++;

@@ -550,7 +550,8 @@ scan_one(struct vfile *f)
 	while ((len = getline(&line, &cap, in)) > 0) {
 		if (line[len - 1] == '\n')
 			len--;
-		if (auditchain_parse(line, (size_t)len, &t) == -1)
+		if (auditchain_parse(line, (size_t)len, &t) == -1 ||
+		    !t.has_open)
 			continue;
 		if (f->n_records++ == 0)
 			(void) memcpy(f->first_prev, t.prev, AUDIT_HASH_HEX);

@@ -15,7 +15,10 @@
 #   3. the same on a log a tenth the size, for memory: the peak RSS of the
 #      full log must stay within 4 MiB of the small one's (flat memory).
 # Prints records/s and peak RSS for each, and "N passed, N failed".
-# Target: at least 200,000 records/s.
+# Target: at least 200,000 records/s, counted per second of CPU time the
+# replay used (user + system), so that other load on the machine does not
+# count against it; the wall-clock rate and the load average are printed
+# beside it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${MILTER:=$here/../../milter/tlspolicy-milter}"
@@ -97,31 +100,37 @@ print(strict)
 PY
 }
 
-# run NAME ARGS... - time --simulate; sets SECS and RSS (KiB)
+# run NAME ARGS... - time --simulate; sets SECS (wall), CPU (user +
+# system) and RSS (KiB)
 run() {
 	_name=$1
 	shift
-	/usr/bin/time -f '%e %M' -o "$W/$_name.time" "$MILTER" --simulate "$@" >"$W/$_name.out" 2>"$W/$_name.err"
-	read -r SECS RSS <"$W/$_name.time"
+	/usr/bin/time -f '%e %U %S %M' -o "$W/$_name.time" "$MILTER" --simulate "$@" >"$W/$_name.out" 2>"$W/$_name.err"
+	read -r SECS _u _s RSS <"$W/$_name.time"
+	CPU=$(echo "$_u $_s" | awk '{ printf "%.2f", $1 + $2 }')
 }
+
+# rate SECONDS - N per second
+rate() { echo "$N $1" | awk '{ printf "%d", $1 / ($2 > 0 ? $2 : 0.01) }'; }
 
 echo "generating $N records ..."
 strict=$(gen "$W/audit.jsonl" "$N") || { ko "cannot generate the log"; echo "$passed passed, $failed failed"; exit 1; }
 small=$(gen "$W/small.jsonl" $((N / 10)))
 echo "log: $(du -h "$W/audit.jsonl" | cut -f1), $N decisions, $strict of them TLSv1.2 with AUTH on 587"
 
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 run recorded "$W/audit.jsonl"
-rate=$(echo "$N $SECS" | awk '{ printf "%d", $1 / ($2 > 0 ? $2 : 0.01) }')
-echo "recorded policy: $N records in ${SECS}s = $rate records/s, peak RSS $((RSS / 1024)) MiB"
+rate=$(rate "$CPU")
+echo "recorded policy: $N records in ${CPU}s CPU = $rate records/s (wall ${SECS}s = $(rate "$SECS") records/s), peak RSS $((RSS / 1024)) MiB"
 grep -qxF "total: replayed $N, unchanged $N, newly refused 0, newly accepted 0, newly would-reject 0, other changes 0, cannot replay 0" "$W/recorded.out" &&
     ok "every generated decision replays unchanged with its recorded policy" ||
     ko "replay with the recorded policy: $(sed -n 3p "$W/recorded.out")"
-[ "$rate" -ge 200000 ] && ok "$rate records/s (target 200,000)" || ko "$rate records/s, below the target of 200,000"
+[ "$rate" -ge 200000 ] && ok "$rate records/s per CPU second (target 200,000)" ||
+    ko "$rate records/s per CPU second, below the target of 200,000"
 
 run strict -c "$W/strict.conf" "$W/audit.jsonl"
-rate2=$(echo "$N $SECS" | awk '{ printf "%d", $1 / ($2 > 0 ? $2 : 0.01) }')
 big_rss=$RSS
-echo "-c strict.conf: $N records in ${SECS}s = $rate2 records/s, peak RSS $((RSS / 1024)) MiB"
+echo "-c strict.conf: $N records in ${CPU}s CPU = $(rate "$CPU") records/s (wall ${SECS}s = $(rate "$SECS") records/s), peak RSS $((RSS / 1024)) MiB"
 grep -q "^listener submission: replayed [0-9]*, unchanged [0-9]*, newly refused $strict, newly accepted 0," "$W/strict.out" &&
     ok "TLSv1.3 on submission newly refuses exactly the $strict TLSv1.2 decisions" ||
     ko "strict replay: $(grep '^listener submission' "$W/strict.out")"
