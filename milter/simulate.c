@@ -300,7 +300,7 @@ policy_record(struct sim *sim)
 	const struct auditfield *t = auditfields_get(&sim->af, "text");
 	const char *fp = auditfields_str(&sim->af, "policy");
 	char hex[AUDIT_HASH_HEX + 1];
-	struct policy_entry *e;
+	struct policy_entry *e = NULL;
 	struct conf_error err;
 
 	sim->n_policies++;
@@ -324,7 +324,7 @@ policy_record(struct sim *sim)
 		    SIM_POLICIES_MAX);
 		return;
 	}
-	if (sim->n_pol % 16 == 0)
+	if (e != NULL)
 		sim->pol = e;
 	e = &sim->pol[sim->n_pol++];
 	memset(e, 0, sizeof(*e));
