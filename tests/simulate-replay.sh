@@ -1,11 +1,12 @@
 #!/bin/sh
 # simulate-replay.sh - a real MTA's audit log replays to itself.
 #
-# usage: simulate-replay.sh LOG
+# usage: simulate-replay.sh LOG [PREFIX]
 #
-# LOG is the audit log a suite copied out (AUDIT_OUT), with the configs of
-# its milter starts beside it as LOG.startK.conf (K counts the starts, so
-# the K-th policy record in LOG is that config's).  Checks:
+# LOG is the audit log a suite copied out (AUDIT_OUT, or AUDIT_OUT.all for
+# the whole run), with the configs of its milter starts as
+# PREFIX.startK.conf (PREFIX defaults to LOG; K counts the starts, so the
+# K-th policy record in LOG is that config's).  Checks:
 #   1. tlspolicy-milter --simulate LOG (each decision with the policy
 #      recorded for it) reproduces every recorded rule and outcome: every
 #      decision replayed and unchanged, none that cannot be replayed;
@@ -19,7 +20,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${MILTER:=$here/../build/normal/milter/tlspolicy-milter}"
-log=${1:?usage: simulate-replay.sh LOG}
+log=${1:?usage: simulate-replay.sh LOG [PREFIX]}
+prefix=${2:-$log}
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "PASS: $1"; }
@@ -44,7 +46,7 @@ fi
 awk -v w="$W" '/"type":"policy"/ { k++ } k > 0 { print > (w "/seg." k) }' "$log"
 k=1
 while [ -f "$W/seg.$k" ]; do
-	conf=$log.start$k.conf
+	conf=$prefix.start$k.conf
 	m=$(grep -c '"type":"\(decision\|credential-exposure\)"' "$W/seg.$k")
 	if [ ! -f "$conf" ]; then
 		ko "policy record $k: no config $conf"

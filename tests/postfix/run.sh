@@ -298,4 +298,6 @@ else
 	fail "two transactions" "milter did not start"
 fi
 default_macros
+# the whole run's log, for tests/simulate-replay.sh (configs: AUDIT_OUT.startK.conf)
+[ -z "${AUDIT_OUT:-}" ] || cp "$AUDIT" "$AUDIT_OUT.all"
 finish

@@ -137,6 +137,8 @@ milter_start() {
 	{ printf 'audit-log %s\nsyslog no\nuserid nobody\nsocket-group root\n%s\n' "$AUDIT" "${2:-}"
 	  scenario_config "$1"; } >"$WORK/milter.conf"
 	_n=$(grep -c 'starting: socket' "$MILTER_ERR" 2>/dev/null)
+	# the config of the (_n+1)-th policy record, for tests/simulate-replay.sh
+	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$((${_n:-0} + 1)).conf"
 	"$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" \
 	    2>>"$MILTER_ERR" &
 	MILTER_PID=$!
@@ -433,6 +435,8 @@ if lab_stop "$LAB" 2>"$WORK/lab-stop.err"; then
 else
 	fail "cleanup" "$(cat "$WORK/lab-stop.err")"
 fi
+# the whole run's log, for tests/simulate-replay.sh (configs: AUDIT_OUT.startK.conf)
+[ -z "${AUDIT_OUT:-}" ] || [ ! -f "$AUDIT" ] || cp "$AUDIT" "$AUDIT_OUT.all"
 summary
 if [ "$failed" -eq 0 ]; then
 	trap - EXIT
