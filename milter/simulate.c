@@ -160,6 +160,7 @@ static const struct conf *conf_for(struct sim *, const char **);
 static void	classify(struct sim *, const struct conf_listener *,
 		    const struct policy_verdict *, const char *, const char *);
 static void	cannot(struct sim *, const char *);
+static const char *how(const char *);
 static struct lstats *lstats_of(struct sim *, const char *);
 static void	tally(struct table *, const char *, const char *,
 		    const char *);
@@ -400,7 +401,7 @@ conf_for(struct sim *sim, const char **missing)
 	}
 	sim->last_pol = i;
 	if (sim->pol[i].conf == NULL) {
-		*missing = "understood policy text";
+		*missing = "policy text";	/* not understood */
 		return NULL;
 	}
 	return sim->pol[i].conf;
@@ -505,6 +506,13 @@ is_refused(const char *outcome)
 	    strcmp(outcome, "tempfail") == 0;
 }
 
+/* how - what is wrong with the fact: a policy text is not understood, the rest missing. */
+static const char *
+how(const char *fact)
+{
+	return strcmp(fact, "policy text") == 0 ? "not understood" : "missing";
+}
+
 /* cannot - a decision that cannot be replayed: say so, count it. */
 static void
 cannot(struct sim *sim, const char *fact)
@@ -523,8 +531,8 @@ cannot(struct sim *sim, const char *fact)
 	if (i < sim->n_reasons)
 		sim->reasons[i].count++;
 	if (!sim->is_json) {
-		printf("%s:%lu: cannot replay: %s missing\n", sim->path,
-		    sim->lineno, fact);
+		printf("%s:%lu: cannot replay: %s %s\n", sim->path,
+		    sim->lineno, fact, how(fact));
 		return;
 	}
 	if (sim->n_ex < SIM_EXAMPLES_MAX) {
@@ -668,8 +676,9 @@ print_text(struct sim *sim, int n_files)
 	    " cannot replay %lu\n", t[0], t[1], t[2], t[3], t[4], t[5],
 	    sim->n_cannot);
 	for (size_t i = 0; i < sim->n_reasons; i++)
-		printf("cannot replay: %s missing: %lu decisions\n",
-		    sim->reasons[i].fact, sim->reasons[i].count);
+		printf("cannot replay: %s %s: %lu decisions\n",
+		    sim->reasons[i].fact, how(sim->reasons[i].fact),
+		    sim->reasons[i].count);
 	for (size_t i = 0; i < sim->n_ls; i++) {
 		const struct lstats *ls = &sim->ls[i];
 

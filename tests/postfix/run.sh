@@ -72,8 +72,9 @@ milter_start() {
 	  scenario_config "$1"; } >"$WORK/milter.conf"
 	echo "--- milter start: $1 ${2:-}" >>"$MILTER_ERR"
 	_n=$(grep -c 'starting: socket' "$MILTER_ERR")
-	# the config of the (_n+1)-th policy record, for tests/simulate-replay.sh
-	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$((_n + 1)).conf"
+	# the config of the K-th start's policy record, for tests/simulate-replay.sh
+	MILTER_STARTS=$((${MILTER_STARTS:-0} + 1))
+	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$MILTER_STARTS.conf"
 	"$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" \
 	    </dev/null 2>>"$MILTER_ERR" &
 	MILTER_PID=$!

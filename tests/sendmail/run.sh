@@ -137,8 +137,9 @@ milter_start() {
 	{ printf 'audit-log %s\nsyslog no\nuserid nobody\nsocket-group root\n%s\n' "$AUDIT" "${2:-}"
 	  scenario_config "$1"; } >"$WORK/milter.conf"
 	_n=$(grep -c 'starting: socket' "$MILTER_ERR" 2>/dev/null)
-	# the config of the (_n+1)-th policy record, for tests/simulate-replay.sh
-	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$((${_n:-0} + 1)).conf"
+	# the config of the K-th start's policy record, for tests/simulate-replay.sh
+	MILTER_STARTS=$((${MILTER_STARTS:-0} + 1))
+	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$MILTER_STARTS.conf"
 	"$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" \
 	    2>>"$MILTER_ERR" &
 	MILTER_PID=$!
