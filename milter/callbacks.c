@@ -103,7 +103,7 @@ struct sender {
 	char		 lower[FACTS_VALUE_MAX + 1];	/* the domain */
 };
 
-static struct audit_sink	*audit_sink;
+static struct audit_sink *_Atomic audit_sink;	/* a reload may set it */
 static atomic_flag		 warned_port = ATOMIC_FLAG_INIT;
 
 static sfsistat	cb_negotiate(SMFICTX *, unsigned long, unsigned long,
@@ -542,6 +542,7 @@ void
 callbacks_record_policy(struct conf *conf, const char *event)
 {
 	struct audit_policy p = { .event = event };
+	struct audit_sink *sink;
 	struct strbuf sb;
 	char *text;
 
@@ -552,15 +553,15 @@ callbacks_record_policy(struct conf *conf, const char *event)
 	}
 	log_msg(LOG_LEVEL_INFO, "policy %s: fingerprint %s", event,
 	    conf->fingerprint);
-	if (audit_sink != NULL) {
+	if ((sink = audit_sink) != NULL) {
 		(void) clock_gettime(CLOCK_REALTIME, &p.time);
 		p.fingerprint = conf->fingerprint;
 		p.text = text;
 		strbuf_init(&sb, AUDIT_RECORD_MAX);
 		if (audit_format_policy_open(&p, &sb) == -1 ||
-		    audit_sink_queue_chained(audit_sink, &sb) == -1)
+		    audit_sink_queue_chained(sink, &sb) == -1)
 			log_errno(LOG_LEVEL_ERROR, "policy record NOT WRITTEN"
-			    " to %s", audit_sink_path(audit_sink));
+			    " to %s", audit_sink_path(sink));
 		strbuf_free(&sb);
 	}
 	free(text);

@@ -54,7 +54,8 @@ while [ -f "$W/seg.$k" ]; do
 		:	# a start without decisions
 	elif "$MILTER" --simulate -c "$conf" "$W/seg.$k" >"$W/c.$k" 2>&1 &&
 	    grep -qxF "$(want "$W/seg.$k")" "$W/c.$k"; then
-		ok "start $k ($(sed -n '1s/^# //p' "$conf")): $m decisions replay with -c of its config"
+		_what=$(sed -n '1s/^# \([^ ]*\) .*/\1/p' "$conf")
+		ok "start $k (${_what:-$(basename "$conf")}): $m decisions replay with -c of its config"
 	else
 		ko "start $k: replay with -c $conf ($m decisions): $(grep -v '^ ' "$W/c.$k" | head -n 12)"
 	fi
