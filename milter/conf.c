@@ -440,6 +440,7 @@ conf_fail(struct conf_loader *ld, const char *fmt, ...)
 static const char *const reloadable[] = {
 	"syslog", "syslog-facility", "log-debug", "failure-action",
 	"audit-failure-action", "request-macros", "audit-fsync", "audit-log",
+	"record-sender",
 };
 
 bool
@@ -509,6 +510,7 @@ copy_value(struct conf *b, const struct conf *a, const struct conf_key *k)
 		return 0;
 	case CONF_KEY_MODE:
 	case CONF_KEY_FSYNC:
+	case CONF_KEY_SENDER:
 		*(unsigned *)(void *)to = *(const unsigned *)(const void *)from;
 		return 0;
 	case CONF_KEY_SOCKET:
@@ -543,6 +545,7 @@ same_value(const struct conf *a, const struct conf *b, const struct conf_key *k)
 		    *(const enum policy_action *)y;
 	case CONF_KEY_MODE:
 	case CONF_KEY_FSYNC:
+	case CONF_KEY_SENDER:
 		return *(const unsigned *)x == *(const unsigned *)y;
 	case CONF_KEY_SOCKET:
 	case CONF_KEY_PATH:
