@@ -166,4 +166,19 @@ out = run(MILTER .. " --simulate -c " .. T.config .. " " .. old)
 has(out, old .. ":" .. target .. ": cannot replay: auth_before_tls missing", "old record with -c")
 mt.echo("ok - facts an old record lacks are reported, not guessed")
 
+-- A value longer than 2048 bytes is not recorded, only named in
+-- facts_problem; the replay restores it as oversize (so the session is
+-- still TLS, of an unknown version) instead of taking it as absent.
+local n18
+for i, l in ipairs(T.records("all")) do
+	if l:find('"client_addr":"192.0.2.18"', 1, true) and l:find('"type":"decision"', 1, true) then n18 = i end
+end
+local big = WORK .. "/oversize.jsonl"
+run("python3 " .. SRCDIR .. "/rechain.py " .. T.audit .. " " .. big .. " " .. n18 ..
+	" 'r.pop(\"tls_version\"); r.pop(\"cipher\"); r[\"rule\"] = \"min-tls-version\"; " ..
+	"r[\"facts_problem\"] = \"tls_version: value of 3000 bytes exceeds 2048; cipher: value of 3000 bytes exceeds 2048\"'")
+out = run(MILTER .. " --simulate " .. big)
+has(out, "total: replayed 14, unchanged 14, newly refused 0, newly accepted 0, newly would-reject 0, other changes 0, cannot replay 0", "oversize facts")
+mt.echo("ok - oversize facts replay as oversize, not as absent")
+
 T.done()
