@@ -11,6 +11,7 @@
 #include <libmilter/mfapi.h>
 
 struct audit_sink;
+struct conf;
 
 /* callbacks_desc - the filter description for smfi_register(). */
 struct smfiDesc *callbacks_desc(void);
@@ -22,6 +23,15 @@ struct smfiDesc *callbacks_desc(void);
  * until the milter stops.
  */
 void	callbacks_set_sink(struct audit_sink *);
+
+/*
+ * callbacks_record_policy - before conf is installed (at start, event
+ * "start", and at a reload, "reload"): set its fingerprint (policyrec.h)
+ * and queue its "policy" record to the audit log, so every decision made
+ * with it names a policy record earlier in the chain.  Logs the
+ * fingerprint; a record that cannot be queued is logged at error level.
+ */
+void	callbacks_record_policy(struct conf *, const char *event);
 
 /*
  * callbacks_close_open_sessions - at the stop, after smfi_main returned

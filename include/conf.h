@@ -33,6 +33,11 @@
 #define CONF_FSYNC_EVERY	1	/* every record */
 #define CONF_FSYNC_NONE		2	/* never */
 
+/* record-sender values: what decision records keep of the envelope sender. */
+#define CONF_SENDER_NONE	0	/* nothing */
+#define CONF_SENDER_DOMAIN	1	/* its domain (default) */
+#define CONF_SENDER_ADDRESS	2	/* the whole address */
+
 enum conf_match {
 	CONF_MATCH_ANY = 0,	/* port or name matches */
 	CONF_MATCH_ALL,		/* every given criterion matches */
@@ -59,6 +64,7 @@ struct conf {
 	char			*log_file;	/* every log line too; NULL: none */
 	char			*audit_key_file; /* HMAC key for the chain; NULL: none */
 	unsigned		 audit_fsync;	/* CONF_FSYNC_* */
+	unsigned		 record_sender;	/* CONF_SENDER_* */
 	enum policy_action	 audit_failure_action; /* record not written: tempfail|reject */
 	enum policy_action	 failure_action; /* internal failure: tempfail|reject */
 	bool			 request_macros; /* ask the MTA for macros (smfi_setsymlist) */
@@ -70,6 +76,10 @@ struct conf {
 	struct conf_listener	*listeners;	/* owned, file order */
 	size_t			 n_listeners;
 	struct conf_listener	 fallback;	/* [default] */
+	char			 fingerprint[65]; /* SHA-256 (hex) of conf_print's
+						 * text, set by the daemon before
+						 * the config is installed (policyrec.h);
+						 * "" when not set */
 };
 
 /* At most this many errors are reported per file; then the load stops. */

@@ -28,6 +28,9 @@ struct session {
 	struct conf	*conf;			/* reference held until free */
 	struct facts	 facts;
 	struct timespec	 started;		/* wall clock at negotiate */
+	char		*helo;			/* last HELO/EHLO name (owned), NULL
+						 * when none or longer than
+						 * FACTS_VALUE_MAX bytes */
 	unsigned	 n_helo;		/* HELO callbacks seen */
 	unsigned	 n_mail;		/* MAIL FROM decided */
 	bool		 has_noreply;		/* MTA takes no reply at connect/HELO */

@@ -63,6 +63,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -75,6 +76,7 @@
 #include "facts.h"
 #include "log.h"
 #include "policy.h"
+#include "policyrec.h"
 #include "session.h"
 #include "strbuf.h"
 
@@ -95,6 +97,14 @@ static char	macros_connect[] = MACROS_CONNECT;
 static char	macros_helo[] = MACROS_HELO;
 static char	macros_envfrom[] = MACROS_ENVFROM;
 
+/* The envelope sender as record-sender keeps it (NULL: not recorded). */
+struct sender {
+	const char	*address;
+	const char	*domain;
+	char		 text[FACTS_VALUE_MAX + 1];
+	char		 lower[FACTS_VALUE_MAX + 1];	/* the domain */
+};
+
 static struct audit_sink *_Atomic audit_sink;	/* a reload may set it */
 static atomic_flag		 warned_port = ATOMIC_FLAG_INIT;
 
@@ -114,7 +124,9 @@ static sfsistat	fail(SMFICTX *, const struct session *, const char *, bool);
 static sfsistat	act(SMFICTX *, const struct policy_verdict *);
 static void	set_reply(SMFICTX *, unsigned, const char *, const char *);
 static int	record(struct session *, const struct conf_listener *,
-		    const struct policy_verdict *);
+		    const struct policy_verdict *, const struct sender *);
+static int	set_helo(struct session *, const char *);
+static void	sender_of(unsigned, const char *, struct sender *);
 static int	write_audit(const char *, struct strbuf *, bool);
 static void	record_session(struct session *, bool);
 static void	close_at_stop(struct session *, void *);
@@ -257,11 +269,12 @@ cb_helo(SMFICTX *ctx, char *helohost)
 	struct session *s = smfi_getpriv(ctx);
 	bool was_tls;
 
-	(void) helohost;
 	if (s == NULL)
 		return SMFIS_CONTINUE;
 	was_tls = facts_is_tls(&s->facts);
 	s->n_helo++;
+	if (set_helo(s, helohost) == -1)
+		s->has_failed = true;
 	if (facts_update(&s->facts, FACTS_GROUP_TLS, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1)
 		s->has_failed = true;
@@ -276,9 +289,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	struct session *s = smfi_getpriv(ctx);
 	const struct conf_listener *listener;
 	struct policy_verdict verdict;
+	struct sender sender;
 	bool port_missing = false;
 
-	(void) argv;
 	if (s == NULL || s->conf == NULL)
 		return fail(ctx, s, "no session state", false);
 	if (s->has_failed)
@@ -293,7 +306,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 		warn_missing_port(s);
 	policy_decide(&listener->rules, &s->facts, &verdict);
 	s->n_mail++;
-	if (record(s, listener, &verdict) == -1 &&
+	sender_of(s->conf->record_sender, argv != NULL ? argv[0] : NULL,
+	    &sender);
+	if (record(s, listener, &verdict, &sender) == -1 &&
 	    verdict.outcome != POLICY_OUTCOME_REJECT) {
 		session_trim(s);
 		return fail(ctx, s, "decision record not written", true);
@@ -319,6 +334,58 @@ cb_close(SMFICTX *ctx)
 		session_free(&s);
 	}
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * set_helo - keep the HELO/EHLO name (the last one counts); a name longer
+ * than FACTS_VALUE_MAX bytes is not kept.  0, or -1 (no memory).
+ */
+static int
+set_helo(struct session *s, const char *name)
+{
+	char *copy = NULL;
+
+	if (name != NULL && *name != '\0' &&
+	    strlen(name) <= FACTS_VALUE_MAX && (copy = strdup(name)) == NULL)
+		return -1;
+	free(s->helo);
+	s->helo = copy;
+	return 0;
+}
+
+/*
+ * sender_of - the envelope sender (MAIL FROM's first argument, angle
+ * brackets removed) as record-sender keeps it: none, its domain (after
+ * the last '@', lower case; "" for the null sender or a bare local part)
+ * or the address and its domain.  A sender longer than FACTS_VALUE_MAX
+ * bytes is not kept.
+ */
+static void
+sender_of(unsigned mode, const char *arg, struct sender *out)
+{
+	size_t len, n;
+	const char *at;
+
+	out->address = out->domain = NULL;
+	if (mode == CONF_SENDER_NONE || arg == NULL)
+		return;
+	len = strlen(arg);
+	if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>') {
+		arg++;
+		len -= 2;
+	}
+	if (len > FACTS_VALUE_MAX)
+		return;
+	(void) memcpy(out->text, arg, len);
+	out->text[len] = '\0';
+	at = strrchr(out->text, '@');
+	for (n = 0; at != NULL && at[n + 1] != '\0'; n++)
+		out->lower[n] = (char)(at[n + 1] >= 'A' && at[n + 1] <= 'Z' ?
+		    at[n + 1] - 'A' + 'a' : at[n + 1]);
+	out->lower[n] = '\0';
+	out->domain = out->lower;
+	if (mode == CONF_SENDER_ADDRESS)
+		out->address = out->text;
 }
 
 /* lookup_macro - facts_lookup_fn over smfi_getsymval. */
@@ -421,13 +488,18 @@ set_reply(SMFICTX *ctx, unsigned code, const char *xcode, const char *text)
 /* record - the syslog line and, when configured, the JSON line. */
 static int
 record(struct session *s, const struct conf_listener *l,
-    const struct policy_verdict *v)
+    const struct policy_verdict *v, const struct sender *sender)
 {
 	struct audit_record r = {
 		.session_id = s->id,
 		.listener = l->label,
 		.facts = &s->facts,
 		.verdict = v,
+		.helo = s->helo,
+		.sender = sender->address,
+		.sender_domain = sender->domain,
+		.policy = s->conf->fingerprint[0] != '\0' ?
+		    s->conf->fingerprint : NULL,
 	};
 	struct strbuf *sb = &s->out;
 	int rc = 0;
@@ -477,6 +549,7 @@ record_session(struct session *s, bool is_shutdown)
 		.session_id = s->id,
 		.listener = "default",
 		.facts = &s->facts,
+		.helo = s->helo,
 		.n_helo = s->n_helo,
 		.n_mail = s->n_mail,
 		.is_shutdown = is_shutdown,
@@ -498,6 +571,35 @@ record_session(struct session *s, bool is_shutdown)
 	    audit_sink_queue_chained(audit_sink, sb) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: session record NOT WRITTEN to %s",
 		    s->id, audit_sink_path(audit_sink));
+}
+
+void
+callbacks_record_policy(struct conf *conf, const char *event)
+{
+	struct audit_policy p = { .event = event };
+	struct audit_sink *sink;
+	struct strbuf sb;
+	char *text;
+
+	if ((text = policyrec_set(conf, &p.size)) == NULL) {
+		log_errno(LOG_LEVEL_ERROR, "%s: cannot take the policy's"
+		    " fingerprint; its decisions name none", event);
+		return;
+	}
+	log_msg(LOG_LEVEL_INFO, "policy %s: fingerprint %s", event,
+	    conf->fingerprint);
+	if ((sink = audit_sink) != NULL) {
+		(void) clock_gettime(CLOCK_REALTIME, &p.time);
+		p.fingerprint = conf->fingerprint;
+		p.text = text;
+		strbuf_init(&sb, AUDIT_RECORD_MAX);
+		if (audit_format_policy_open(&p, &sb) == -1 ||
+		    audit_sink_queue_chained(sink, &sb) == -1)
+			log_errno(LOG_LEVEL_ERROR, "policy record NOT WRITTEN"
+			    " to %s", audit_sink_path(sink));
+		strbuf_free(&sb);
+	}
+	free(text);
 }
 
 void

@@ -109,6 +109,9 @@ static const struct conf_key keys[] = {
 	    CONF(audit_key_file), -1, "HMAC key for the audit hash chain" },
 	{ "audit-fsync", CONF_KEY_FSYNC, CONF_SCOPE_GLOBAL,
 	    CONF(audit_fsync), -1, "when audit records are synced to disk" },
+	{ "record-sender", CONF_KEY_SENDER, CONF_SCOPE_GLOBAL,
+	    CONF(record_sender), -1,
+	    "envelope sender in decision records: none, domain or address" },
 	{ "audit-failure-action", CONF_KEY_FAILURE, CONF_SCOPE_GLOBAL,
 	    CONF(audit_failure_action), -1,
 	    "answer when a decision record cannot be written" },
@@ -207,6 +210,7 @@ static const struct conf defaults = {
 	.audit_log = NULL,
 	.failure_action = POLICY_ACTION_TEMPFAIL,
 	.audit_fsync = CONF_FSYNC_INTERVAL,
+	.record_sender = CONF_SENDER_DOMAIN,
 	.audit_failure_action = POLICY_ACTION_TEMPFAIL,
 	.request_macros = true,
 	.log_debug = false,
@@ -435,6 +439,7 @@ conf_fail(struct conf_loader *ld, const char *fmt, ...)
 static const char *const reloadable[] = {
 	"syslog", "syslog-facility", "log-debug", "failure-action",
 	"audit-failure-action", "request-macros", "audit-fsync", "audit-log",
+	"record-sender",
 };
 
 bool
@@ -504,6 +509,7 @@ copy_value(struct conf *b, const struct conf *a, const struct conf_key *k)
 		return 0;
 	case CONF_KEY_MODE:
 	case CONF_KEY_FSYNC:
+	case CONF_KEY_SENDER:
 		*(unsigned *)(void *)to = *(const unsigned *)(const void *)from;
 		return 0;
 	case CONF_KEY_SOCKET:
@@ -538,6 +544,7 @@ same_value(const struct conf *a, const struct conf *b, const struct conf_key *k)
 		    *(const enum policy_action *)y;
 	case CONF_KEY_MODE:
 	case CONF_KEY_FSYNC:
+	case CONF_KEY_SENDER:
 		return *(const unsigned *)x == *(const unsigned *)y;
 	case CONF_KEY_SOCKET:
 	case CONF_KEY_PATH:

@@ -5,6 +5,7 @@
  * SYNOPSIS
  *	tlspolicy-milter [-fnvVh] [-c file] [-p socket]
  *	tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...
+ *	tlspolicy-milter --simulate [-c new.conf] [--json] FILE...
  *
  * DESCRIPTION
  *	Loads the configuration (or the built-in policy) after checking that
@@ -75,6 +76,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "session.h"
+#include "simulate.h"
 #include "tlsinfo.h"
 #include "verifytool.h"
 
@@ -162,6 +164,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--verify-audit") == 0)
 		return verify_audit(argc - 2, argv + 2);
+	if (argc > 1 && strcmp(argv[1], "--simulate") == 0)
+		return simulate_main(argc - 2, argv + 2);
 	if ((rc = parse_args(argc, argv, &opt)) == -1)
 		rc = run(&opt);
 	free(opt.config_path);
@@ -276,7 +280,9 @@ usage(FILE *fp)
 	    "  -V         print the version and exit\n"
 	    "  -h         print this help and exit\n"
 	    "       tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...\n"
-	    "  check the hash chain of audit files (any order, gzip too)\n");
+	    "  check the hash chain of audit files (any order, gzip too)\n"
+	    "       tlspolicy-milter --simulate [-c new.conf] [--json] FILE...\n"
+	    "  replay the decisions of audit files with their policy or new.conf\n");
 }
 
 /* load - the config file, or the built-in policy without -c. */
@@ -589,6 +595,7 @@ serve(const struct options *opt, struct conf *conf)
 		    audit_sink_path(sink));
 	log_msg(LOG_LEVEL_INFO, "starting: socket %s, config %s", conf->socket,
 	    opt->config_path != NULL ? opt->config_path : "built-in");
+	callbacks_record_policy(conf, "start");
 	session_conf_install(conf);
 	rc = run_loop(opt, &sink, &su);	/* a reload may open or move the log */
 	callbacks_close_open_sessions();	/* their session records */
@@ -879,6 +886,7 @@ reload(const struct options *opt, struct audit_sink **sinkp,
 	if (*sinkp != NULL && conf->audit_fsync != old->audit_fsync)
 		audit_sink_set_fsync(*sinkp, fsync_mode(conf));
 	session_conf_release(&old);
+	callbacks_record_policy(conf, "reload");
 	session_conf_install(conf);
 	if (restart[0] != '\0')
 		log_msg(LOG_LEVEL_WARNING, "SIGHUP: %s changed in %s but %s a"

@@ -177,6 +177,7 @@ session_free(struct session **sp)
 	(void) pthread_mutex_unlock(&open_lock);
 	(void) pthread_mutex_destroy(&s->lock);
 	facts_clear(&s->facts);
+	free(s->helo);
 	strbuf_free(&s->out);
 	session_conf_release(&s->conf);
 	free(s);

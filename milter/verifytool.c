@@ -57,9 +57,11 @@
 #include <zlib.h>
 
 #include "auditchain.h"
+#include "auditfields.h"
 #include "auditstage.h"
 #include "auditverify.h"
 #include "keyfile.h"
+#include "policyrec.h"
 #include "verifytool.h"
 
 /* One file given, after its own check. */
@@ -84,6 +86,11 @@ static bool	is_stage(const char *);
 static FILE	*open_any(const char *);
 static ssize_t	gz_read(void *, char *, size_t);
 static int	gz_close(void *);
+static int	check_policies(const struct vfile *, int, const char *);
+static int	check_policy_file(const struct vfile *, char ***, size_t *,
+		    bool);
+static int	remember(char ***, size_t *, const char *);
+static int	scan_one(struct vfile *);
 
 int
 verify_audit(int argc, char **argv)
@@ -122,6 +129,8 @@ verify_audit(int argc, char **argv)
 	}
 	if (rc == 0)
 		rc = order_files(files, n, anchor, last, &n_records);
+	if (rc == 0)
+		rc = check_policies(files, n, anchor);
 	if (rc == 0)
 		printf("OK: %lu records, anchor %s, last %s\n", n_records,
 		    anchor, last);
@@ -345,4 +354,210 @@ static int
 gz_close(void *cookie)
 {
 	return gzclose(cookie) == Z_OK ? 0 : -1;
+}
+
+/*
+ * The policy in the evidence: every decision's "policy" fingerprint must
+ * name a "policy" record earlier in the chain (over the files in chain
+ * order), and a policy record's text must have its fingerprint.
+ */
+
+/* check_policies - walk the files in chain order; -1 after FILE:LINE: why. */
+static int
+check_policies(const struct vfile *files, int n, const char *anchor)
+{
+	const char *cur = anchor;
+	char **known = NULL;
+	size_t n_known = 0;
+	int rc = 0, i;
+
+	for (;;) {
+		for (i = 0; i < n; i++)
+			if (files[i].n_records > 0 &&
+			    strcmp(files[i].first_prev, cur) == 0)
+				break;
+		if (i == n || (rc = check_policy_file(&files[i], &known,
+		    &n_known, strcmp(anchor, AUDIT_CHAIN_ANCHOR) == 0)) == -1)
+			break;
+		cur = files[i].last;
+	}
+	for (size_t k = 0; k < n_known; k++)
+		free(known[k]);
+	free(known);
+	return rc;
+}
+
+/* remember - add fp to the known fingerprints; 0, or -1 (no memory). */
+static int
+remember(char ***known, size_t *n_known, const char *fp)
+{
+	char **grown;
+
+	if ((grown = realloc(*known, (*n_known + 1) * sizeof(*grown))) == NULL)
+		return -1;
+	*known = grown;
+	if ((grown[*n_known] = strdup(fp)) == NULL)
+		return -1;
+	(*n_known)++;
+	return 0;
+}
+
+/*
+ * check_policy_file - one file's records against the policies known.
+ * is_whole: the chain starts at the zero anchor, so every policy record
+ * is in the files given.
+ */
+static int
+check_policy_file(const struct vfile *f, char ***known, size_t *n_known,
+    bool is_whole)
+{
+	struct auditfields af;
+	const char *type, *fp, *text;
+	const struct auditfield *t;
+	char *line = NULL, hex[AUDIT_HASH_HEX + 1];
+	unsigned long lineno = 0;
+	size_t cap = 0, k;
+	ssize_t len;
+	FILE *in;
+	int rc = 0;
+
+	if ((in = open_any(f->path)) == NULL) {
+		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	auditfields_init(&af);
+	while (rc == 0 && (len = getline(&line, &cap, in)) > 0) {
+		lineno++;
+		if (line[len - 1] == '\n')
+			len--;
+		if (auditfields_parse(&af, line, (size_t)len) == -1 ||
+		    (type = auditfields_str(&af, "type")) == NULL ||
+		    (fp = auditfields_str(&af, "policy")) == NULL)
+			continue;	/* a torn fragment, or no policy named */
+		if (strcmp(type, "policy") == 0) {
+			t = auditfields_get(&af, "text");
+			text = t != NULL && t->kind == AUDITFIELD_STRING ?
+			    t->value : NULL;
+			if (text == NULL || policyrec_fingerprint(text, t->len,
+			    hex) == -1 || strcmp(hex, fp) != 0) {
+				printf("%s:%lu: policy record: its text does"
+				    " not have its fingerprint %s\n", f->path,
+				    lineno, fp);
+				rc = -1;
+			} else if ((rc = remember(known, n_known, fp)) == -1)
+				printf("%s:%lu: out of memory\n", f->path, lineno);
+			continue;
+		}
+		for (k = *n_known; k > 0; k--)
+			if (strcmp((*known)[k - 1], fp) == 0)
+				break;
+		if (k == 0 && is_whole) {
+			printf("%s:%lu: unknown policy fingerprint %s (no"
+			    " policy record before it in the chain)\n",
+			    f->path, lineno, fp);
+			rc = -1;
+		} else if (k == 0) {
+			/* its record may lie in the files before the anchor */
+			printf("%s:%lu: warning: policy fingerprint %s: no policy"
+			    " record after the anchor (it may be in the files"
+			    " before it)\n", f->path, lineno, fp);
+			rc = remember(known, n_known, fp);
+		}
+	}
+	free(line);
+	auditfields_free(&af);
+	(void) fclose(in);
+	return rc;
+}
+
+FILE *
+verifytool_open(const char *path)
+{
+	return open_any(path);
+}
+
+int
+verifytool_order(char *const *paths, int n, int *order, int *n_order)
+{
+	char last[AUDIT_HASH_HEX + 1], anchor[AUDIT_HASH_HEX + 1] = "";
+	unsigned long n_records = 0;
+	struct vfile *files;
+	bool *is_stage_file;
+	const char *cur;
+	int rc = 0, i;
+
+	*n_order = 0;
+	if (n == 1 && !is_stage(paths[0])) {	/* one file: nothing to order */
+		order[(*n_order)++] = 0;
+		return 0;
+	}
+	files = calloc((size_t)n, sizeof(*files));
+	is_stage_file = calloc((size_t)n, sizeof(*is_stage_file));
+	if (files == NULL || is_stage_file == NULL) {
+		free(files);
+		free(is_stage_file);
+		printf("-:0: out of memory\n");
+		return -1;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		files[i].path = paths[i];
+		if ((is_stage_file[i] = is_stage(paths[i])))
+			printf("%s:0: warning: the milter's stage file, not a"
+			    " log; skipped\n", paths[i]);
+		else
+			rc = scan_one(&files[i]);
+	}
+	for (i = 0; rc == 0 && i < n && anchor[0] == '\0'; i++)
+		if (files[i].n_records > 0 && !is_follower(files, n, &files[i]))
+			(void) memcpy(anchor, files[i].first_prev, sizeof(anchor));
+	if (rc == 0 && anchor[0] != '\0')
+		rc = order_files(files, n, anchor, last, &n_records);
+	for (cur = anchor; rc == 0 && cur[0] != '\0'; ) {
+		for (i = 0; i < n; i++)
+			if (files[i].n_records > 0 &&
+			    strcmp(files[i].first_prev, cur) == 0)
+				break;
+		if (i == n)
+			break;
+		order[(*n_order)++] = i;
+		cur = files[i].last;
+	}
+	for (i = 0; rc == 0 && i < n; i++)
+		if (files[i].n_records == 0 && !is_stage_file[i])
+			order[(*n_order)++] = i;
+	free(files);
+	free(is_stage_file);
+	return rc;
+}
+
+/*
+ * scan_one - a file's first "prev", last "hash" and number of chained
+ * lines, without checking hashes (no key).  -1 after FILE:0: why.
+ */
+static int
+scan_one(struct vfile *f)
+{
+	struct auditchain_tail t;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *in;
+
+	if ((in = open_any(f->path)) == NULL) {
+		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, in)) > 0) {
+		if (line[len - 1] == '\n')
+			len--;
+		if (auditchain_parse(line, (size_t)len, &t) == -1 ||
+		    !t.has_open)
+			continue;
+		if (f->n_records++ == 0)
+			(void) memcpy(f->first_prev, t.prev, AUDIT_HASH_HEX);
+		(void) memcpy(f->last, t.hash, AUDIT_HASH_HEX);
+	}
+	free(line);
+	(void) fclose(in);
+	return 0;
 }

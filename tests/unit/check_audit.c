@@ -36,11 +36,12 @@
 /* The record keys in the documented order (audit.h). */
 static const char *const keys[] = {
 	"time", "session", "type", "queue_id", "client_addr", "client_port",
-	"listener", "daemon_name", "daemon_port", "daemon_addr", "tls",
+	"helo", "listener", "daemon_name", "daemon_port", "daemon_addr", "tls",
 	"tls_version", "cipher", "cipher_bits", "cert_subject", "cert_issuer",
-	"verify", "auth", "auth_type", "auth_authen", "rule", "action",
+	"verify", "auth", "auth_type", "auth_authen", "auth_before_tls",
+	"sender", "sender_domain", "rule", "action",
 	"outcome", "reply", "mode", "exposure", "trusted", "reason",
-	"mta_version", "facts_problem",
+	"policy", "mta_version", "facts_problem",
 };
 #define N_KEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -48,9 +49,10 @@ static const char *const keys[] = {
 static const char *const kv_keys[] = {
 	"time", "session", "type", "rule", "action", "outcome", "reply",
 	"mode", "exposure", "trusted", "reason", "queue_id", "client_addr",
-	"client_port", "listener", "daemon_name", "daemon_port", "daemon_addr",
-	"tls", "tls_version", "cipher", "cipher_bits", "cert_subject",
-	"cert_issuer", "verify", "auth", "auth_type", "auth_authen",
+	"client_port", "helo", "listener", "daemon_name", "daemon_port",
+	"daemon_addr", "tls", "tls_version", "cipher", "cipher_bits",
+	"cert_subject", "cert_issuer", "verify", "auth", "auth_type",
+	"auth_authen", "auth_before_tls", "sender", "sender_domain", "policy",
 	"mta_version", "facts_problem",
 };
 #define N_KV_KEYS	(sizeof(kv_keys) / sizeof(kv_keys[0]))
@@ -480,13 +482,13 @@ static const struct {
 	    " exposure=no trusted=no reason=\"plaintext session\""
 	    " client_addr=192.0.2.10 client_port=40000"
 	    " listener=submission daemon_name=ORIGINATING"
-	    " daemon_port=587 daemon_addr=198.51.100.1 tls=no auth=no"
+	    " daemon_port=587 daemon_addr=198.51.100.1 tls=no auth=no auth_before_tls=no"
 	    " mta_version=\"Postfix 3.7.11\"",
 	    "{\"v\":1,\"time\":\"" T "\",\"session\":\"S.1\","
 	    "\"type\":\"decision\",\"client_addr\":\"192.0.2.10\","
 	    "\"client_port\":\"40000\",\"listener\":\"submission\","
 	    "\"daemon_name\":\"ORIGINATING\",\"daemon_port\":\"587\","
-	    "\"daemon_addr\":\"198.51.100.1\",\"tls\":false,\"auth\":false,"
+	    "\"daemon_addr\":\"198.51.100.1\",\"tls\":false,\"auth\":false,\"auth_before_tls\":false,"
 	    "\"rule\":\"require-tls\",\"action\":\"reject\","
 	    "\"outcome\":\"reject\",\"reply\":\"530 5.7.0 Must issue a"
 	    " STARTTLS command first\",\"mode\":\"enforce\",\"exposure\":false,"
@@ -502,7 +504,7 @@ static const struct {
 	    " cipher_bits=256"
 	    " cert_subject=\"/C=DE/O=Example/CN=client.example.test\""
 	    " cert_issuer=\"/CN=Example CA\" verify=OK auth=yes"
-	    " auth_type=PLAIN auth_authen=alice@example.test"
+	    " auth_type=PLAIN auth_authen=alice@example.test auth_before_tls=no"
 	    " mta_version=8.17.1.9",
 	    "{\"v\":1,\"time\":\"" T "\",\"session\":\"S.1\","
 	    "\"type\":\"decision\",\"queue_id\":\"4Xyz12AbC\","
@@ -513,7 +515,7 @@ static const struct {
 	    "\"cert_subject\":\"/C=DE/O=Example/CN=client.example.test\","
 	    "\"cert_issuer\":\"/CN=Example CA\",\"verify\":\"OK\","
 	    "\"auth\":true,\"auth_type\":\"PLAIN\","
-	    "\"auth_authen\":\"alice@example.test\",\"rule\":\"none\","
+	    "\"auth_authen\":\"alice@example.test\",\"auth_before_tls\":false,\"rule\":\"none\","
 	    "\"action\":\"reject\",\"outcome\":\"accept\",\"mode\":\"enforce\","
 	    "\"exposure\":false,\"trusted\":false,"
 	    "\"reason\":\"all rules passed\",\"mta_version\":\"8.17.1.9\"}\n" },
@@ -526,13 +528,13 @@ static const struct {
 	    " plaintext session\" client_addr=192.0.2.10"
 	    " client_port=40000 listener=submission daemon_port=587"
 	    " tls=no auth=yes auth_type=PLAIN"
-	    " auth_authen=alice@example.test",
+	    " auth_authen=alice@example.test auth_before_tls=no",
 	    "{\"v\":1,\"time\":\"2026-11-24T09:10:58.999Z\","
 	    "\"session\":\"S.1\","
 	    "\"type\":\"credential-exposure\",\"client_addr\":\"192.0.2.10\","
 	    "\"client_port\":\"40000\",\"listener\":\"submission\","
 	    "\"daemon_port\":\"587\",\"tls\":false,\"auth\":true,"
-	    "\"auth_type\":\"PLAIN\",\"auth_authen\":\"alice@example.test\","
+	    "\"auth_type\":\"PLAIN\",\"auth_authen\":\"alice@example.test\",\"auth_before_tls\":false,"
 	    "\"rule\":\"auth-requires-tls\",\"action\":\"reject\","
 	    "\"outcome\":\"reject\",\"reply\":\"538 5.7.11 Encryption required"
 	    " for requested authentication mechanism\",\"mode\":\"enforce\","
@@ -546,13 +548,13 @@ static const struct {
 	    " below the required TLSv1.2\" client_addr=192.0.2.10"
 	    " client_port=40001 listener=submission daemon_port=587"
 	    " tls=yes tls_version=TLSv1.1 cipher=ECDHE-RSA-AES128-SHA"
-	    " cipher_bits=128 auth=no",
+	    " cipher_bits=128 auth=no auth_before_tls=no",
 	    "{\"v\":1,\"time\":\"" T "\",\"session\":\"S.1\","
 	    "\"type\":\"decision\",\"client_addr\":\"192.0.2.10\","
 	    "\"client_port\":\"40001\",\"listener\":\"submission\","
 	    "\"daemon_port\":\"587\",\"tls\":true,\"tls_version\":\"TLSv1.1\","
 	    "\"cipher\":\"ECDHE-RSA-AES128-SHA\",\"cipher_bits\":128,"
-	    "\"auth\":false,\"rule\":\"min-tls-version\","
+	    "\"auth\":false,\"auth_before_tls\":false,\"rule\":\"min-tls-version\","
 	    "\"action\":\"report\",\"outcome\":\"would-reject\","
 	    "\"reply\":\"530 5.7.0 TLSv1.1 is below the required TLSv1.2\","
 	    "\"mode\":\"report\",\"exposure\":false,\"trusted\":false,"
@@ -565,7 +567,7 @@ static const struct {
 	    " reason=\"unknown TLS version is below the required"
 	    " TLSv1.2\" listener=submission daemon_port=587 tls=yes"
 	    " tls_version=TLSv9 cipher=ECDHE-RSA-AES256-GCM-SHA384"
-	    " cipher_bits=12x auth=no facts_problem=\"tls_version:"
+	    " cipher_bits=12x auth=no auth_before_tls=no facts_problem=\"tls_version:"
 	    " unknown TLS version; cipher_bits: not a number"
 	    " (0..65535); cert_subject: value of 70000 bytes exceeds"
 	    " 2048\"",
@@ -573,7 +575,7 @@ static const struct {
 	    "\"type\":\"decision\",\"listener\":\"submission\","
 	    "\"daemon_port\":\"587\",\"tls\":true,\"tls_version\":\"TLSv9\","
 	    "\"cipher\":\"ECDHE-RSA-AES256-GCM-SHA384\","
-	    "\"cipher_bits\":\"12x\",\"auth\":false,"
+	    "\"cipher_bits\":\"12x\",\"auth\":false,\"auth_before_tls\":false,"
 	    "\"rule\":\"min-tls-version\",\"action\":\"tempfail\","
 	    "\"outcome\":\"tempfail\",\"reply\":\"451 4.7.0 unknown TLS"
 	    " version is below the required TLSv1.2\",\"mode\":\"enforce\","
@@ -736,6 +738,40 @@ static const char *const forgeries[] = {
 	"\xe2\x80\xa8\xe2\x80\xa9 \x1b[2K\x7f outcome=accept",
 	"} {\"outcome\":\"accept\"",
 };
+
+/* The HELO name and the envelope sender are escaped as every network value. */
+START_TEST(test_forging_helo_sender)
+{
+	static const char *const keys_set[] = { "helo", "sender",
+	    "sender_domain" };
+	struct strbuf sb, lines, got;
+	struct fixture x;
+
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	strbuf_init(&lines, 1 << 20);
+	strbuf_init(&got, 4096);
+	plaintext(&x);
+	x.r.helo = x.r.sender = x.r.sender_domain = forgeries[_i];
+	x.r.policy = "ab";
+	ck_assert_int_eq(audit_format_kv(&x.r, &sb), 0);
+	ck_assert_ptr_null(strpbrk(strbuf_str(&sb), "\r\n"));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&sb), " outcome=reject "));
+	for (size_t k = 0; k < 3; k++) {
+		strbuf_reset(&got);
+		ck_assert_msg(kv_parse(strbuf_str(&sb), keys_set[k], &got) > 0,
+		    "%s", strbuf_str(&sb));
+		ck_assert_str_eq(strbuf_str(&got), forgeries[_i]);
+	}
+	ck_assert_int_eq(audit_format_json(&x.r, &lines), 0);
+	ck_assert_ptr_eq(memchr(lines.data, '\n', lines.len),
+	    lines.data + lines.len - 1);
+	json_valid(&lines);
+	facts_clear(&x.f);
+	strbuf_free(&sb);
+	strbuf_free(&lines);
+	strbuf_free(&got);
+}
+END_TEST
 
 START_TEST(test_forging)
 {
@@ -1716,6 +1752,8 @@ main(void)
 	    sizeof(records) / sizeof(records[0]));
 	tcase_add_test(tc, test_record_prefix);
 	tcase_add_test(tc, test_session_tls);
+	tcase_add_loop_test(tc, test_forging_helo_sender, 0,
+	    sizeof(forgeries) / sizeof(forgeries[0]));
 	tcase_add_loop_test(tc, test_forging, 0,
 	    sizeof(forgeries) / sizeof(forgeries[0]));
 	tcase_add_loop_test(tc, test_time, 0, sizeof(times) / sizeof(times[0]));
