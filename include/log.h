@@ -19,6 +19,7 @@ enum log_level {
 	LOG_LEVEL_WARNING,
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_NOTICE,	/* syslog notice: audit seals (always emitted) */
 };
 
 /*

@@ -5,6 +5,7 @@
  * SYNOPSIS
  *	tlspolicy-milter [-fnvVh] [-c file] [-p socket]
  *	tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...
+ *	tlspolicy-milter --setup-keys [--epoch seconds] --state file
  *
  * DESCRIPTION
  *	Loads the configuration (or the built-in policy) after checking that
@@ -21,8 +22,11 @@
  *	process signals, takes them all:
  *
  *	  SIGHUP          reload the config; on error keep the old one
- *	  SIGUSR1         reopen the audit log (log rotation)
- *	  (every second)  fdatasync the audit log (audit-fsync interval)
+ *	  SIGUSR1         reopen the audit log (log rotation); with
+ *	                  sealing, a seal record ends the old file first
+ *	  (every second)  fdatasync the audit log (audit-fsync interval);
+ *	                  with sealing, at an epoch end: seal, evolve
+
  *	  SIGTERM SIGINT  stop: smfi_stop(), session records of the
  *	                  sessions still open, then exit (pid file removed)
  *	  SIGUSR2         private: milter_thread's "smfi_main returned";
@@ -74,6 +78,7 @@
 #include "daemon.h"
 #include "keyfile.h"
 #include "log.h"
+#include "sealkeeper.h"
 #include "session.h"
 #include "tlsinfo.h"
 #include "verifytool.h"
@@ -97,6 +102,7 @@ struct setup {
 	int			 pid_fd;	/* -1: no pid file */
 	unsigned char		 key[AUDIT_KEY_MAX];
 	size_t			 key_size;
+	struct sealkeeper	*keeper;	/* audit-seal-state; NULL: none */
 };
 
 static int	parse_args(int, char **, struct options *);
@@ -136,6 +142,9 @@ static struct audit_sink *open_audit(const struct conf *,
 
 static volatile int milter_status;	/* smfi_main's result */
 
+/* Audit sealing (sealkeeper.c): set at start-up, then main thread only. */
+static struct sealkeeper *keeper;
+
 int
 main(int argc, char **argv)
 {
@@ -147,6 +156,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--verify-audit") == 0)
 		return verify_audit(argc - 2, argv + 2);
+	if (argc > 1 && strcmp(argv[1], "--setup-keys") == 0)
+		return sealkeeper_setup_command(argc - 2, argv + 2);
 	if ((rc = parse_args(argc, argv, &opt)) != -1)
 		return rc;
 	opt.trusted_uid = geteuid();
@@ -246,7 +257,9 @@ usage(FILE *fp)
 	    "  -V         print the version and exit\n"
 	    "  -h         print this help and exit\n"
 	    "       tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...\n"
-	    "  check the hash chain of audit files (any order, gzip too)\n");
+	    "  check the hash chain of audit files (any order, gzip too)\n"
+	    "       tlspolicy-milter --setup-keys [--epoch seconds] --state file\n"
+	    "  make the audit sealing state; print the verification key once\n");
 }
 
 /* load - the config file, or the built-in policy without -c. */
@@ -344,6 +357,20 @@ resolve_ids(const struct conf *conf, const struct options *opt,
 			goto fail;
 		if (keyfile_read(conf->audit_key_file, su->key, &su->key_size) == -1)
 			return EX_CONFIG;
+	}
+	if (conf->audit_seal_state != NULL && conf->audit_key_file != NULL) {
+		fprintf(stderr, "tlspolicy-milter: audit-seal-state and"
+		    " audit-key-file exclude each other (sealing keys the"
+		    " chain itself; see SEALING in tlspolicy-milter(8))\n");
+		return EX_CONFIG;
+	}
+	if (conf->audit_seal_state != NULL && conf->audit_log != NULL) {
+		/* before any other file is open: the helper inherits none */
+		if ((su->keeper = sealkeeper_open(conf->audit_seal_state,
+		    opt->trusted_uid, &err)) == NULL ||
+		    (su->is_dropping &&
+		    sealkeeper_fork_helper(su->keeper, &err) == -1))
+			goto fail;
 	}
 	return 0;
 fail:
@@ -446,6 +473,8 @@ become_user(const struct conf *conf, const struct options *opt,
 	}
 	if (conf->audit_log != NULL && (*sink = open_audit(conf, su)) == NULL)
 		return EX_CANTCREAT;
+	if (su->keeper != NULL && sealkeeper_start(su->keeper, *sink) == -1)
+		return EX_CONFIG;
 	return 0;
 }
 
@@ -516,6 +545,7 @@ serve(const struct options *opt, struct conf *conf)
 	if (su.pid_fd != -1 && daemon_pid_write(su.pid_fd, conf->pid_file,
 	    &derr) == -1)
 		log_msg(LOG_LEVEL_ERROR, "%s", derr.text);
+	keeper = su.keeper;
 	callbacks_set_sink(sink);
 	set_thread_stack();
 	if (sink != NULL && audit_sink_start(sink) == -1)
@@ -528,6 +558,7 @@ serve(const struct options *opt, struct conf *conf)
 	rc = run_loop(opt, sink);
 	callbacks_close_open_sessions();	/* their session records */
 	session_conf_shutdown();
+	sealkeeper_seal(keeper, sink, "stop");
 	/* no free: a worker may still write a record, and now writes it */
 	if (sink != NULL && audit_sink_drain(sink) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot write or sync the audit"
@@ -538,6 +569,7 @@ serve(const struct options *opt, struct conf *conf)
 		daemon_pid_remove(su.pid_fd, conf->pid_file);
 		session_conf_release(&conf);
 	}
+	sealkeeper_close(&keeper);
 	return rc;
 }
 
@@ -579,6 +611,7 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 		/* every second, also when signals keep arriving (SIGHUP storms) */
 		(void) clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - synced.tv_sec >= 1 || sig == -1) {
+			sealkeeper_tick(keeper, sink);
 			sync_audit(sink);
 			synced = now;
 		}
@@ -608,6 +641,7 @@ on_signal(const struct options *opt, struct audit_sink *sink, int sig)
 		reload(opt);
 		break;
 	case SIGUSR1:
+		sealkeeper_seal(keeper, sink, "reopen");	/* ends the old file */
 		if (sink == NULL)
 			log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
 		else if (audit_sink_reopen(sink) == -1)
@@ -711,6 +745,10 @@ open_audit(const struct conf *conf, const struct setup *su)
 		return NULL;
 	}
 	(void) audit_sink_set_key(sink, su->key, su->key_size);
+	if (su->keeper != NULL && sealkeeper_arm(su->keeper, sink) == -1) {
+		audit_sink_close(&sink);
+		return NULL;
+	}
 	audit_sink_set_fsync(sink, conf->audit_fsync < 3 ?
 	    modes[conf->audit_fsync] : AUDIT_FSYNC_INTERVAL);
 	if ((n = audit_sink_recover(sink, &n_orphans)) == -1) {
