@@ -25,7 +25,10 @@
  *   period <seconds>
  *   epoch <e>
  *   key <64 hex digits of K(e)>
+ *   head <64 hex digits>        (optional: the hash of the last seal)
  *
+ * The head lets a log rotated while the milter was stopped (a new, empty
+ * file at start) continue the chain from the last seal.
  * The verification key, one word: <64 hex digits of K(0)>/<start>/<period>.
  *
  * Thread-safe: no state of its own.  Keys are wiped with OPENSSL_cleanse
@@ -56,6 +59,8 @@ struct auditseal_state {
 	long long	 period;	/* seconds per epoch */
 	long long	 epoch;
 	unsigned char	 key[AUDITSEAL_KEY_SIZE];	/* K(epoch) */
+	char		 head[64 + 1];	/* the last seal's hash, if has_head */
+	bool		 has_head;
 };
 
 /* A seal record's facts (auditseal_format_seal_open). */

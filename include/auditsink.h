@@ -124,6 +124,13 @@ struct audit_sink_tail {
 	bool		 is_seal;	/* a seal record */
 };
 
+/*
+ * audit_sink_set_head - continue the chain from hex (64 digits) when the
+ * file is empty and nothing was chained yet (a log rotated while the
+ * milter was stopped); 0, or -1 (EEXIST) when not.
+ */
+int	audit_sink_set_head(struct audit_sink *, const char *hex);
+
 /* audit_sink_tail - as above. */
 void	audit_sink_tail(struct audit_sink *, struct audit_sink_tail *);
 

@@ -111,6 +111,7 @@ auditseal_new(struct auditseal_state *st, long long start, long long period)
 	st->start = start;
 	st->period = period;
 	st->epoch = 0;
+	st->has_head = false;
 	return RAND_priv_bytes(st->key, sizeof(st->key)) == 1 ? 0 : -1;
 }
 
@@ -124,8 +125,9 @@ auditseal_format_state(const struct auditseal_state *st, char *buf,
 	if (auditchain_hex(st->key, AUDITSEAL_KEY_SIZE, hex) == -1)
 		return -1;
 	n = snprintf(buf, size, AUDITSEAL_STATE_MAGIC "\nstart %lld\n"
-	    "period %lld\nepoch %lld\nkey %s\n", st->start, st->period,
-	    st->epoch, hex);
+	    "period %lld\nepoch %lld\nkey %s\n%s%s%s", st->start, st->period,
+	    st->epoch, hex, st->has_head ? "head " : "",
+	    st->has_head ? st->head : "", st->has_head ? "\n" : "");
 	OPENSSL_cleanse(hex, sizeof(hex));
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
@@ -162,6 +164,13 @@ auditseal_parse_state(const char *text, size_t size,
 			rc = parse_ll(line + 7, "", AUDITSEAL_PERIOD_MIN,
 			    AUDITSEAL_PERIOD_MAX, &st->period);
 			seen |= 4;
+		} else if (strncmp(line, "head ", 5) == 0) {
+			rc = strlen(line + 5) == AUDIT_HASH_HEX &&
+			    auditchain_is_hex(line + 5, AUDIT_HASH_HEX) ? 0 : -1;
+			if (rc == 0)
+				(void) memcpy(st->head, line + 5,
+				    AUDIT_HASH_HEX + 1);
+			st->has_head = rc == 0;
 		} else if (strncmp(line, "epoch ", 6) == 0) {
 			rc = parse_ll(line + 6, "", 0, LLONG_MAX / 2, &st->epoch);
 			seen |= 8;
@@ -196,6 +205,7 @@ auditseal_parse_vk(const char *vk, struct auditseal_state *st)
 {
 	const char *p;
 
+	st->has_head = false;
 	if (strlen(vk) < AUDIT_HASH_HEX + 4 || vk[AUDIT_HASH_HEX] != '/' ||
 	    (p = strchr(vk + AUDIT_HASH_HEX + 1, '/')) == NULL)
 		return -1;

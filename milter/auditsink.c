@@ -423,6 +423,24 @@ audit_sink_set_seal(struct audit_sink *s, long long epoch,
 	return 0;
 }
 
+int
+audit_sink_set_head(struct audit_sink *s, const char *hex)
+{
+	int rc = -1;
+
+	(void) pthread_mutex_lock(&s->lock);
+	if (s->tail.is_empty && s->n_chained == 0 &&
+	    lseek(s->fd, 0, SEEK_END) == 0) {
+		(void) memcpy(s->head, hex, AUDIT_HASH_HEX);
+		(void) memcpy(s->on_file, hex, AUDIT_HASH_HEX);
+		rc = 0;
+	}
+	(void) pthread_mutex_unlock(&s->lock);
+	if (rc == -1)
+		errno = EEXIST;
+	return rc;
+}
+
 void
 audit_sink_tail(struct audit_sink *s, struct audit_sink_tail *t)
 {

@@ -63,11 +63,19 @@
 
 #include <openssl/crypto.h>
 
+#include "auditchain.h"
 #include "auditseal.h"
 #include "auditsink.h"
 #include "daemon.h"
 #include "log.h"
 #include "sealkeeper.h"
+
+/* A request to the helper: the epoch to store, and the last seal's hash. */
+struct request {
+	long long	 epoch;
+	char		 head[AUDIT_HASH_HEX];
+	bool		 has_head;
+};
 
 /* After a failed epoch step, the next try this much later. */
 #define RETRY_SECONDS	10
@@ -79,12 +87,14 @@ struct sealkeeper {
 	struct auditseal_state	 st;		/* the daemon's copy: K(st.epoch) */
 	long long		 in_sink;	/* the sink's epoch */
 	long long		 target;	/* the epoch evolve_step goes to */
+	const struct audit_sink_sealed *sealed;	/* the seal evolve_step follows */
 	int			 helper_fd;	/* -1: no helper */
 	pid_t			 helper_pid;
 	time_t			 retry_at;
 };
 
 static int	store(struct sealkeeper *, long long);
+static void	note_head(struct sealkeeper *, const struct audit_sink_sealed *);
 static int	evolve_step(void *, long long *, unsigned char *);
 static void	helper_main(int, int, const char *, struct auditseal_state *)
 		    __attribute__((noreturn));
@@ -211,11 +221,16 @@ sealkeeper_start(struct sealkeeper *k, struct audit_sink *sink)
 		    k->st.epoch, audit_sink_path(sink), t.epoch);
 		return -1;
 	}
+	if (t.is_empty && k->st.has_head &&
+	    audit_sink_set_head(sink, k->st.head) == 0)
+		log_msg(LOG_LEVEL_INFO, "%s: a new file: the chain continues"
+		    " from the last seal %s", audit_sink_path(sink), k->st.head);
 	c = auditseal_epoch_at(&k->st, (long long)time(NULL));
 	is_unsealed = !t.is_empty && t.epoch >= 0 && !t.is_seal;
 	if (!is_unsealed && c <= k->st.epoch)
 		return 0;
 	k->target = c > k->st.epoch ? c : k->st.epoch;
+	k->sealed = &out;
 	if (audit_sink_seal(sink, is_unsealed ? "recovery" : NULL, false,
 	    c > k->st.epoch ? evolve_step : NULL, k, &out) == -1) {
 		fprintf(stderr, "tlspolicy-milter: %s: cannot %s: %s\n",
@@ -223,8 +238,10 @@ sealkeeper_start(struct sealkeeper *k, struct audit_sink *sink)
 		    "seal the records an earlier run left unsealed" :
 		    "move the sealing state to the current epoch",
 		    strerror(errno));
+		k->sealed = NULL;
 		return -1;
 	}
+	k->sealed = NULL;
 	if (is_unsealed)
 		log_seal("recovery", &out);
 	k->in_sink = out.new_epoch;
@@ -244,6 +261,7 @@ sealkeeper_tick(struct sealkeeper *k, struct audit_sink *sink)
 	if (c <= k->in_sink)
 		return;
 	k->target = c;
+	k->sealed = &out;
 	if (audit_sink_seal(sink, "epoch-end", true, evolve_step, k,
 	    &out) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "%s: audit sealing: cannot %s epoch"
@@ -255,6 +273,7 @@ sealkeeper_tick(struct sealkeeper *k, struct audit_sink *sink)
 	if (out.hash[0] != '\0')
 		log_seal("epoch-end", &out);
 	k->in_sink = out.new_epoch;
+	k->sealed = NULL;
 }
 
 void
@@ -268,8 +287,13 @@ sealkeeper_seal(struct sealkeeper *k, struct audit_sink *sink,
 	if (audit_sink_seal(sink, reason, true, NULL, NULL, &out) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: audit sealing: cannot write the"
 		    " %s seal", audit_sink_path(sink), reason);
-	if (out.hash[0] != '\0')
-		log_seal(reason, &out);
+	if (out.hash[0] == '\0')
+		return;
+	log_seal(reason, &out);
+	note_head(k, &out);	/* a log rotated while stopped continues here */
+	if (store(k, k->st.epoch) == -1)
+		log_errno(LOG_LEVEL_ERROR, "%s: audit sealing: cannot store the"
+		    " head in the state", k->path);
 }
 
 void
@@ -370,6 +394,7 @@ evolve_step(void *arg, long long *epoch, unsigned char *key)
 {
 	struct sealkeeper *k = arg;
 
+	note_head(k, k->sealed);
 	if (auditseal_advance(&k->st, k->target) == -1) {
 		errno = EIO;
 		return -1;
@@ -381,19 +406,31 @@ evolve_step(void *arg, long long *epoch, unsigned char *key)
 	return 0;
 }
 
+/* note_head - the seal's hash becomes the state's head (if one was written). */
+static void
+note_head(struct sealkeeper *k, const struct audit_sink_sealed *out)
+{
+	if (out == NULL || out->hash[0] == '\0')
+		return;
+	(void) memcpy(k->st.head, out->hash, sizeof(k->st.head));
+	k->st.has_head = true;
+}
+
 /* store - have the state file say epoch (the helper, or here); 0 or -1. */
 static int
 store(struct sealkeeper *k, long long epoch)
 {
+	struct request rq = { .epoch = epoch, .has_head = k->st.has_head };
 	ssize_t n;
 	int e;
 
 	if (k->helper_fd == -1)
 		return auditseal_write_state(k->dirfd, k->name, &k->st);
+	(void) memcpy(rq.head, k->st.head, sizeof(rq.head));
 	do
-		n = send(k->helper_fd, &epoch, sizeof(epoch), MSG_NOSIGNAL);
+		n = send(k->helper_fd, &rq, sizeof(rq), MSG_NOSIGNAL);
 	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof(epoch))
+	if (n != (ssize_t)sizeof(rq))
 		return -1;
 	do
 		n = recv(k->helper_fd, &e, sizeof(e), MSG_WAITALL);
@@ -415,8 +452,9 @@ helper_main(int fd, int dirfd, const char *name, struct auditseal_state *st)
 {
 	static const int ignored[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1,
 	    SIGUSR2, SIGPIPE };
-	long long epoch, now;
-	int devnull, e;
+	struct request rq;
+	long long now;
+	int devnull, e, lo, hi;
 
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		(void) signal(ignored[i], SIG_IGN);
@@ -425,25 +463,38 @@ helper_main(int fd, int dirfd, const char *name, struct auditseal_state *st)
 		(void) dup2(devnull, 1);
 		(void) dup2(devnull, 2);
 	}
-	if (dup2(fd, 3) == -1 || dup2(dirfd, 4) == -1)
+	lo = fd < dirfd ? fd : dirfd;
+	hi = fd < dirfd ? dirfd : fd;
+	if (lo < 3)
 		_exit(1);
-	(void) close_range(5, ~0U, 0);
+	/* nothing open but the socket and the directory */
+	if (lo > 3)
+		(void) close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		(void) close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	(void) close_range((unsigned)hi + 1, ~0U, 0);
 	for (;;) {
-		ssize_t n = recv(3, &epoch, sizeof(epoch), MSG_WAITALL);
+		ssize_t n = recv(fd, &rq, sizeof(rq), MSG_WAITALL);
 
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n != (ssize_t)sizeof(epoch))
+		if (n != (ssize_t)sizeof(rq))
 			break;
 		now = auditseal_epoch_at(st, (long long)time(NULL));
 		e = 0;
-		if (epoch < st->epoch || epoch > now + 1)
+		if (rq.epoch < st->epoch || rq.epoch > now + 1 ||
+		    (rq.has_head && !auditchain_is_hex(rq.head, AUDIT_HASH_HEX)))
 			e = EINVAL;
-		else if (auditseal_advance(st, epoch) == -1)
+		else if (auditseal_advance(st, rq.epoch) == -1)
 			e = EIO;
-		else if (auditseal_write_state(4, name, st) == -1)
+		if (e == 0 && rq.has_head) {
+			(void) memcpy(st->head, rq.head, AUDIT_HASH_HEX);
+			st->head[AUDIT_HASH_HEX] = '\0';
+			st->has_head = true;
+		}
+		if (e == 0 && auditseal_write_state(dirfd, name, st) == -1)
 			e = errno;
-		if (send(3, &e, sizeof(e), MSG_NOSIGNAL) != (ssize_t)sizeof(e))
+		if (send(fd, &e, sizeof(e), MSG_NOSIGNAL) != (ssize_t)sizeof(e))
 			break;
 	}
 	auditseal_wipe(st);
