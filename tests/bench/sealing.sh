@@ -151,6 +151,16 @@ if [ $rc -eq 0 ] && echo "$out" | grep -q "^OK: $total records, anchor 0\{64\}, 
 else
 	ko "migration/restart/rotation: rc $rc, epochs $e1 $e2, perm $perm: $out"
 fi
+# an independent derivation: K(E) from the verification key is the state's key
+derived=$(python3 -c '
+import hashlib, hmac, sys
+k, e = bytes.fromhex(sys.argv[1].split("/")[0]), int(sys.argv[2])
+for _ in range(e):
+    k = hmac.new(k, b"tlspolicy-milter evolve", hashlib.sha256).digest()
+print(k.hex())' "$VK" "$e2")
+[ "$derived" = "$(sed -n 's/^key //p' "$S/state")" ] &&
+    ok "K($e2) derived from the verification key (Python, HMAC-SHA256 $e2 times) is the state's key" ||
+    ko "K($e2) derived independently differs from the state's key"
 verify --key-file "$S/audit.key" "$LOG" "$LOG.1" "$LOG.2"
 case "$rc:$out" in
 1:*"epoch "*"give the verification key"*) ok "without the verification key: the sealed records are named" ;;
