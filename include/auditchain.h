@@ -66,18 +66,20 @@ struct auditchain_tail {
 	size_t		 hashed;	/* bytes of M before its final "}" */
 	long long	 epoch;		/* its "epoch", or -1: not sealed */
 	bool		 is_seal;	/* a "seal" record */
+	bool		 has_open;	/* it begins with AUDITCHAIN_OPEN "," */
 };
 
 struct auditchain_hasher;
 
 /*
  * auditchain_parse - the chain members of line (size bytes, without its
- * newline): it begins with AUDITCHAIN_OPEN "," and ends with
- * ,"prev":"<hex>","hash":"<hex>"} (lowercase hex).  Does not check that
- * the rest is JSON (on a JSON line the epoch and seal markers below are
- * unambiguous: ," never occurs inside a JSON string).  Sets t->epoch
- * from an "epoch" member right before "prev" (else -1) and t->is_seal.
- * 0, or -1 when the line is not so.
+ * newline): it ends with ,"prev":"<hex>","hash":"<hex>"} (lowercase
+ * hex); has_open says whether it also begins with AUDITCHAIN_OPEN ","
+ * as a chained line must.  Does not check that the rest is JSON.  0, or
+ * -1 when the line has no such end.  On a JSON line the epoch and
+ * seal markers below are unambiguous (," never occurs inside a JSON
+ * string): t->epoch is read from an "epoch" member right before "prev"
+ * (else -1), t->is_seal from "type":"seal".
  */
 int	auditchain_parse(const char *line, size_t size,
 	    struct auditchain_tail *);

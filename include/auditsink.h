@@ -5,7 +5,8 @@
  * (auditstage.h).  A record (an open JSON object from
  * audit_format_json_open() or audit_format_session_open()) is chained
  * under the sink's lock (the "prev" and "hash" members, audit.h) and
- * staged, which makes it survive a crash of the process; writers append
+ * staged (the line format: auditchain.h), which makes it survive a crash
+ * of the process; writers append
  * the stage to the file in chain order, whole lines, one writev(2) for
  * all that is staged, outside the lock, so lines never interleave and
  * the file order is the chain order.  audit_sink_reopen() reopens by
@@ -35,8 +36,10 @@ struct audit_sink;
  * needed) and the stage path.stage (created with AUDIT_STAGE_SIZE bytes
  * on disk, locked: EBUSY when another process has it).  The chain
  * continues from the "hash" of the file's last complete line, else
- * starts at AUDIT_CHAIN_ANCHOR; a file that ends in a torn line gets a
- * newline before the next record.  Call audit_sink_recover() before the
+ * starts at AUDIT_CHAIN_ANCHOR; a file that ends in a torn line (a crash
+ * of the machine) gets a newline before the next record.  A write that
+ * fails part-way is cut off the file again, so the sink leaves no torn
+ * line.  Call audit_sink_recover() before the
  * first record.  Returns a new sink, or NULL with errno.
  */
 struct audit_sink *audit_sink_open(const char *path);
@@ -137,8 +140,10 @@ void	audit_sink_tail(struct audit_sink *, struct audit_sink_tail *);
 /*
  * The new epoch's key, for audit_sink_seal: called once the seal and all
  * before it are written and synced; fills *epoch and key (32 bytes) and
- * returns 0, or -1 to stay in the current epoch.  Decisions wait for it
- * (it stores the state: a rename and an fsync).
+ * returns 0, or -1 to stay in the current epoch; 0 with *epoch -1 keeps
+ * the key (the step was something else that must follow the seal before
+ * any record, such as audit_sink_reopen).  Decisions wait for it (it
+ * stores the state: a rename and an fsync).
  */
 typedef int	(*audit_sink_evolve_fn)(void *arg, long long *epoch,
 		    unsigned char *key);

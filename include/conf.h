@@ -72,13 +72,20 @@ struct conf {
 	struct conf_listener	 fallback;	/* [default] */
 };
 
+/* At most this many errors are reported per file; then the load stops. */
+#define CONF_ERRORS_MAX		20
+
 struct conf_error {
-	char	text[CONF_ERROR_MAX];	/* "file:line: ..." */
+	char		text[CONF_ERROR_MAX];	/* the first: "file:line: ..." */
+	char		more[CONF_ERROR_MAX * 4]; /* the others, one per line */
+	unsigned	n_errors;		/* 0 or more; 1: only text */
 };
 
 /*
  * conf_load - read and validate path.  Returns a new config owned by the
- * caller (free with conf_free), or NULL with err filled.
+ * caller (free with conf_free), or NULL with err filled: every error in
+ * the file up to CONF_ERRORS_MAX, the first in err->text, the others in
+ * err->more (see conf_error_print).
  */
 struct conf *conf_load(const char *path, struct conf_error *err);
 
@@ -101,6 +108,13 @@ struct conf *conf_load_string(const char *text, size_t size, const char *name,
  */
 struct conf *conf_builtin(void);
 
+/*
+ * conf_error_print - every error of err, one per line, each line starting
+ * with prefix.  0, or -1 when a write failed.
+ */
+int	conf_error_print(const struct conf_error *err, const char *prefix,
+	    FILE *fp);
+
 /* conf_free - free a config and set the pointer to NULL; NULL is fine. */
 void	conf_free(struct conf **);
 
@@ -120,7 +134,11 @@ const struct conf_listener *conf_match(const struct conf *,
 /* conf_uses_ports - some listener matches by port. */
 bool	conf_uses_ports(const struct conf *);
 
-/* conf_print - the effective policy per listener, as "-n" shows it. */
-void	conf_print(const struct conf *, FILE *);
+/*
+ * conf_print - every global key with its effective value and the
+ * effective policy per listener, as "-n" shows it.  0, or -1 when a
+ * write failed (a full disk, a closed pipe).
+ */
+int	conf_print(const struct conf *, FILE *);
 
 #endif /* TLSPOLICY_CONF_H */

@@ -14,12 +14,17 @@
 
 struct strbuf;
 
+/*
+ * The levels, with their syslog priorities: error (LOG_ERR), warning
+ * (LOG_WARNING: credential exposures among them), notice (LOG_NOTICE:
+ * refusals), info (LOG_INFO: accepts), debug (LOG_DEBUG).
+ */
 enum log_level {
 	LOG_LEVEL_ERROR = 0,
 	LOG_LEVEL_WARNING,
+	LOG_LEVEL_NOTICE,
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_DEBUG,
-	LOG_LEVEL_NOTICE,	/* syslog notice: audit seals (always emitted) */
 };
 
 /*

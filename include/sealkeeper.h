@@ -68,6 +68,14 @@ void	sealkeeper_tick(struct sealkeeper *, struct audit_sink *);
 void	sealkeeper_seal(struct sealkeeper *, struct audit_sink *,
 	    const char *reason);
 
+/*
+ * sealkeeper_reopen - SIGUSR1: a "reopen" seal ends the old file, then
+ * audit_sink_reopen() before any other record (without sealing, k NULL:
+ * only the reopen).  audit_sink_reopen's result; the seal's failure is
+ * logged.
+ */
+int	sealkeeper_reopen(struct sealkeeper *, struct audit_sink *);
+
 /* sealkeeper_close - wipe, stop the helper; sets the pointer to NULL; NULL is fine. */
 void	sealkeeper_close(struct sealkeeper **);
 

@@ -95,6 +95,8 @@ static int	put_problems(struct strbuf *, const struct form *,
 		    const struct facts *);
 static int	format(const struct audit_record *, struct strbuf *,
 		    const struct form *);
+static int	put_verdict(const struct audit_record *, struct strbuf *,
+		    const struct form *);
 static int	format_session(const struct audit_session *, struct strbuf *,
 		    const struct form *);
 static size_t	utf8_len(const unsigned char *, size_t);
@@ -320,14 +322,20 @@ escape_at(const unsigned char *p, size_t avail, bool is_json, char *o,
 static int
 format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
 {
-	const struct policy_verdict *v = r->verdict;
-	char when[40], reply[POLICY_TEXT_MAX + 32];
+	char when[40];
 	int rc = 0;
 
 	rc |= put_str(sb, f, "time", audit_format_time(&r->time, when,
 	    sizeof(when)));
 	rc |= put_str(sb, f, "session", r->session_id);
 	rc |= put_str(sb, f, "type", audit_type_name(audit_record_type(r)));
+	/*
+	 * The kv line (syslog) puts the verdict before every value the
+	 * network supplied, so a line cut at its limit never loses the
+	 * rule, the outcome or the reply.
+	 */
+	if (!f->is_json)
+		rc |= put_verdict(r, sb, f);
 	rc |= put_fact(sb, f, r->facts, FACT_QUEUE_ID);
 	rc |= put_facts(sb, f, r->facts, FACT_CLIENT_ADDR, FACT_CLIENT_PORT);
 	rc |= put_str(sb, f, "listener", r->listener);
@@ -338,8 +346,29 @@ format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
 	rc |= put_facts(sb, f, r->facts, FACT_TLS_VERSION, FACT_VERIFY);
 	rc |= put_bool(sb, f, "auth", facts_has_auth(r->facts));
 	rc |= put_facts(sb, f, r->facts, FACT_AUTH_TYPE, FACT_AUTH_AUTHEN);
+	if (f->is_json)
+		rc |= put_verdict(r, sb, f);
+	rc |= put_fact(sb, f, r->facts, FACT_MTA_VERSION);
+	rc |= put_problems(sb, f, r->facts);
+	return rc != 0 ? -1 : 0;
+}
+
+/*
+ * put_verdict - rule, action, outcome, reply, mode, exposure, trusted,
+ * reason.  The kv line leaves out the action of an accept (it is the
+ * listener's action for failing rules, which did not apply).
+ */
+static int
+put_verdict(const struct audit_record *r, struct strbuf *sb,
+    const struct form *f)
+{
+	const struct policy_verdict *v = r->verdict;
+	char reply[POLICY_TEXT_MAX + 32];
+	int rc = 0;
+
 	rc |= put_str(sb, f, "rule", policy_rule_name(v->rule));
-	rc |= put_str(sb, f, "action", policy_action_name(r->action));
+	if (f->is_json || v->outcome != POLICY_OUTCOME_ACCEPT)
+		rc |= put_str(sb, f, "action", policy_action_name(r->action));
 	rc |= put_str(sb, f, "outcome", policy_outcome_name(v->outcome));
 	if (v->reply.code != 0) {
 		(void) snprintf(reply, sizeof(reply), "%u %s %s", v->reply.code,
@@ -350,9 +379,7 @@ format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
 	rc |= put_bool(sb, f, "exposure", v->is_exposure);
 	rc |= put_bool(sb, f, "trusted", v->is_trusted);
 	rc |= put_str(sb, f, "reason", v->reason);
-	rc |= put_fact(sb, f, r->facts, FACT_MTA_VERSION);
-	rc |= put_problems(sb, f, r->facts);
-	return rc != 0 ? -1 : 0;
+	return rc;
 }
 
 /* format_session - the session record's fields in the documented order. */

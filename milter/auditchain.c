@@ -67,8 +67,7 @@ auditchain_parse(const char *line, size_t size, struct auditchain_tail *t)
 {
 	const char *prev, *hash;
 
-	if (size < sizeof(AUDITCHAIN_OPEN) + AUDITCHAIN_TAIL_LEN - 1 ||
-	    memcmp(line, AUDITCHAIN_OPEN ",", sizeof(AUDITCHAIN_OPEN)) != 0)
+	if (size < AUDITCHAIN_TAIL_LEN - 1)
 		return -1;
 	/* ,"prev":"<hex>","hash":"<hex>"} */
 	prev = line + size - 1 - AUDITCHAIN_HASH_LEN - AUDITCHAIN_PREV_LEN;
@@ -87,6 +86,8 @@ auditchain_parse(const char *line, size_t size, struct auditchain_tail *t)
 	t->epoch = parse_epoch(line, prev);
 	t->is_seal = memmem(line, (size_t)(prev - line), AUDITCHAIN_SEAL_TYPE,
 	    sizeof(AUDITCHAIN_SEAL_TYPE) - 1) != NULL;
+	t->has_open = (size_t)(prev - line) >= sizeof(AUDITCHAIN_OPEN) &&
+	    memcmp(line, AUDITCHAIN_OPEN ",", sizeof(AUDITCHAIN_OPEN)) == 0;
 	return 0;
 }
 

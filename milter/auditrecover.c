@@ -19,8 +19,13 @@
  *
  *	The caller holds the sink's lock and owns everything passed in.
  *
+ *	A line whose hash matches but which is not one JSON object (without
+ *	a key anyone who can write the stage can make a hash match) stops
+ *	the recovery with EBADMSG; the orphan file takes only JSON records,
+ *	and is opened without following a link.
+ *
  * DIAGNOSTICS
- *	-1 with the errno of the failed write(2) or open(2).  Nothing is
+ *	-1 with the errno of the failed write(2) or open(2), or EBADMSG.  Nothing is
  *	logged; the caller counts and logs.
  *
  * SEE ALSO
@@ -33,6 +38,7 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -58,7 +64,8 @@ struct walk {
 
 static bool	recover_line(void *, const char *, size_t);
 static bool	orphan_line(void *, const char *, size_t);
-static int	write_lines(int, struct iovec *, int);
+static int	write_lines(int, struct iovec *, int, size_t *);
+static int	cut_back(int, size_t);
 static int	write_orphans(struct walk *);
 
 int
@@ -90,6 +97,7 @@ recover_line(void *arg, const char *line, size_t len)
 	struct auditchain_tail t;
 	struct iovec iov[2];
 	char hash[AUDIT_HASH_HEX + 1];
+	size_t done = 0, nl;
 	int iovcnt = 0;
 
 	if (len < 2 || line[len - 1] != '\n' ||
@@ -105,7 +113,7 @@ recover_line(void *arg, const char *line, size_t len)
 	 * match: copy only lines that are records (one JSON object), so the
 	 * log and the orphan file stay JSON Lines whatever the stage held.
 	 */
-	if (line[0] != '{' || !auditverify_is_json(line, len - 1)) {
+	if (!t.has_open || !auditverify_is_json(line, len - 1)) {
 		w->error = EBADMSG;
 		return false;
 	}
@@ -122,8 +130,13 @@ recover_line(void *arg, const char *line, size_t len)
 	if (r->needs_newline)
 		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
 	iov[iovcnt++] = (struct iovec){ (void *)line, len };
-	if (write_lines(r->fd, iov, iovcnt) == -1) {
+	if (write_lines(r->fd, iov, iovcnt, &done) == -1) {
 		w->error = errno;
+		nl = r->needs_newline && done > 0;
+		r->needs_newline = r->needs_newline && nl == 0;
+		if (cut_back(r->fd, done - nl) == -1)	/* no part of it stays */
+			r->needs_newline = true;
+		errno = w->error;
 		return false;
 	}
 	r->needs_newline = false;
@@ -165,20 +178,24 @@ orphan_line(void *arg, const char *line, size_t len)
 {
 	struct walk *w = arg;
 	struct iovec iov = { (void *)line, len };
+	size_t done = 0;
 
 	if (len < 2 || line[0] != '{' || line[len - 1] != '\n' ||
 	    !auditverify_is_json(line, len - 1))
 		return true;	/* torn: not copied (the first pass refused junk) */
-	if (write_lines(w->orphan_fd, &iov, 1) == -1) {
+	if (write_lines(w->orphan_fd, &iov, 1, &done) == -1) {
 		w->error = errno;
 		return false;
 	}
 	return true;
 }
 
-/* write_lines - all of iov (more calls only if short); 0, or -1 with errno. */
+/*
+ * write_lines - all of iov (more calls only if short), the bytes written
+ * in *done; 0, or -1 with errno.
+ */
 static int
-write_lines(int fd, struct iovec *iov, int iovcnt)
+write_lines(int fd, struct iovec *iov, int iovcnt, size_t *done)
 {
 	ssize_t n;
 
@@ -190,6 +207,7 @@ write_lines(int fd, struct iovec *iov, int iovcnt)
 				errno = EIO;
 			return -1;
 		}
+		*done += (size_t)n;
 		while (iovcnt > 0 && (size_t)n >= iov[0].iov_len) {
 			n -= (ssize_t)iov[0].iov_len;
 			iov++;
@@ -201,4 +219,22 @@ write_lines(int fd, struct iovec *iov, int iovcnt)
 		}
 	}
 	return 0;
+}
+
+/*
+ * cut_back - a failed write left size bytes of a line at the end of fd:
+ * truncate them off (a later start writes the line whole).  0, or -1
+ * (then the file ends in a torn line: the next write begins with a
+ * newline).
+ */
+static int
+cut_back(int fd, size_t size)
+{
+	struct stat st;
+
+	if (size == 0)
+		return 0;
+	if (fstat(fd, &st) == -1 || st.st_size < (off_t)size)
+		return -1;
+	return ftruncate(fd, st.st_size - (off_t)size);
 }

@@ -8,12 +8,11 @@
  * DESCRIPTION
  *	The sink appends whole records to an O_APPEND file and reopens the
  *	file by path for rotation.  Records are hash-chained (format
- *	version 2, docs/audit-format.md): under the sink's mutex a record
- *	gets "prev" (the chain head) and "hash" (SHA-256, or HMAC-SHA256 with
- *	a key, over the line without its "hash" member and newline) and joins
- *	the queue of lines chained but not yet written, in chain order.  The
- *	hash is begun before the mutex is taken, over the record's fields,
- *	with EVP contexts of the calling thread's own (made at its first
+ *	version 2, docs/audit-format.md, defined in auditchain.c): under the
+ *	sink's mutex a record gets "prev" (the chain head) and "hash" and
+ *	joins the queue of lines chained but not yet written, in chain order.
+ *	The hash is begun before the mutex is taken, over the record's
+ *	fields, with a hasher of the calling thread's own (made at its first
  *	record, freed at its exit); under the mutex only the "prev" member
  *	and the end are hashed, so the mutex covers a short tail of the hash
  *	and a copy, and a thread preempted while holding it stalls few.  The
@@ -40,7 +39,7 @@
  *	when no write is in progress and a batch is due; audit_sink_sync()
  *	(the daemon: every second), reopen and close write what is left.  At
  *	start, audit_sink_recover() appends to the log what an earlier
- *	process staged and did not write.
+ *	process staged and did not write (auditrecover.c).
  *
  *	With fsync every, a caller waits until its line is written and
  *	fdatasync'd (group commit): the first waiter writes everything
@@ -54,8 +53,10 @@
  *	sticks: until a write succeeds again (retried by the next decision,
  *	by the writer thread every RETRY_NS and by audit_sink_sync), a
  *	decision record is refused (-1, so the MTA gets
- *	audit-failure-action) and not chained.  Either way a partly written
- *	line is ended with a newline before the next write.
+ *	audit-failure-action) and not chained.  Either way the log keeps no
+ *	part of a line: a short write is cut off again (ftruncate to the end
+ *	of the last whole line written; with fsync every, of the batch), and
+ *	only if that fails does the next write begin with a newline.
  *
  *	fdatasync(2): with fsync every, by the caller that writes, after its
  *	write and before its waiters return; with interval, only in
@@ -71,7 +72,9 @@
  *	callers log.
  *
  * SEE ALSO
- *	audit.c (the records), auditverify.c (the chain check), main.c
+ *	audit.c (the records), auditchain.c (the line and its hash),
+ *	auditrecover.c (the stage at start), auditverify.c (the chain
+ *	check), main.c
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -103,7 +106,6 @@
 #include "auditseal.h"
 #include "auditsink.h"
 #include "auditstage.h"
-#include "auditverify.h"
 #include "strbuf.h"
 
 /* Staged bytes, or time since the last write, at which a record writes. */
@@ -454,7 +456,7 @@ audit_sink_seal(struct audit_sink *s, const char *reason, bool has_count,
     audit_sink_evolve_fn evolve, void *arg, struct audit_sink_sealed *out)
 {
 	unsigned char key[32];
-	long long epoch;
+	long long epoch = -1;
 	int rc = 0, e = 0;
 
 	(void) pthread_mutex_lock(&s->lock);
@@ -473,7 +475,9 @@ audit_sink_seal(struct audit_sink *s, const char *reason, bool has_count,
 		(void) pthread_mutex_unlock(&s->lock);
 		rc = evolve(arg, &epoch, key);
 		(void) pthread_mutex_lock(&s->lock);
-		if (rc == 0 && auditchain_hasher_set_key(s->sealer, key,
+		if (rc == 0 && epoch < 0) {
+			/* no new key: evolve did its own step (a reopen) */
+		} else if (rc == 0 && auditchain_hasher_set_key(s->sealer, key,
 		    sizeof(key)) == 0) {
 			s->epoch = out->new_epoch = epoch;
 		} else if (rc == 0) {
@@ -1042,7 +1046,7 @@ read_head(struct audit_sink *s)
 		return;
 	nl = memrchr(buf, '\n', (size_t)(end - buf));
 	nl = nl != NULL ? nl + 1 : buf;
-	if (auditchain_parse(nl, (size_t)(end - nl), &t) == 0) {
+	if (auditchain_parse(nl, (size_t)(end - nl), &t) == 0 && t.has_open) {
 		(void) memcpy(s->head, t.hash, AUDIT_HASH_HEX);
 		s->tail = (struct audit_sink_tail){ .epoch = t.epoch,
 		    .is_seal = t.is_seal };

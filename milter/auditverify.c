@@ -114,7 +114,7 @@ auditverify_line(struct auditverify *v, const char *line, size_t size,
 		return fail(v, "truncated line (no newline at end of file)");
 	if (!auditverify_is_json(line, size))
 		return fail(v, "not JSON");
-	if (auditchain_parse(line, size, &t) == -1)
+	if (auditchain_parse(line, size, &t) == -1 || !t.has_open)
 		return fail(v, NOT_CHAINED);
 	if (t.epoch >= 0)
 		return sealed_line(v, line, &t);

@@ -113,6 +113,7 @@ static int	record(struct session *, const struct conf_listener *,
 static int	write_audit(const char *, struct strbuf *, bool);
 static void	record_session(struct session *, bool);
 static void	close_at_stop(struct session *, void *);
+static enum log_level decision_level(const struct policy_verdict *);
 static int	record_kv(const void *, struct strbuf *);
 static int	session_kv(const void *, struct strbuf *);
 static void	warn_missing_port(const struct session *);
@@ -399,7 +400,7 @@ record(struct session *s, const struct conf_listener *l,
 		break;
 	}
 	r.is_report_mode = r.action == POLICY_ACTION_REPORT;
-	if (log_lazy(LOG_LEVEL_INFO, s->id, record_kv, &r, sb) == -1) {
+	if (log_lazy(decision_level(v), s->id, record_kv, &r, sb) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format record", s->id);
 		rc = -1;
 	}
@@ -477,6 +478,20 @@ close_at_stop(struct session *s, void *arg)
 	(void) arg;
 	if (session_claim_close(s))
 		record_session(s, true);
+}
+
+/*
+ * decision_level - the syslog priority of a decision line: a credential
+ * exposure is a security event (warning), a refusal or would-refuse is
+ * notice, an accept is info, so admins can route them by priority.
+ */
+static enum log_level
+decision_level(const struct policy_verdict *v)
+{
+	if (v->is_exposure)
+		return LOG_LEVEL_WARNING;
+	return v->outcome == POLICY_OUTCOME_ACCEPT ? LOG_LEVEL_INFO :
+	    LOG_LEVEL_NOTICE;
 }
 
 /* record_kv, session_kv - the key=value texts, for log_lazy(). */

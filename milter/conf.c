@@ -4,7 +4,7 @@
  *
  * SYNOPSIS
  *	#include "conf.h"
-#include "conf_int.h"
+ *	#include "conf_int.h"
  *
  * DESCRIPTION
  *	Reads a file of "key value" lines: keys case-insensitive, the value
@@ -252,6 +252,9 @@ conf_load(const char *path, struct conf_error *err)
 	char *text;
 	size_t size;
 
+	err->text[0] = '\0';
+	err->more[0] = '\0';
+	err->n_errors = 0;
 	if ((fp = fopen(path, "r")) == NULL) {
 		(void) snprintf(err->text, sizeof(err->text),
 		    "%s: cannot open: %s", path, strerror(errno));
@@ -287,6 +290,8 @@ conf_load_string(const char *text, size_t size, const char *name,
 	ld.seen = seen;
 	memset(seen, 0, sizeof(seen));
 	err->text[0] = '\0';
+	err->more[0] = '\0';
+	err->n_errors = 0;
 	if ((ld.conf = new_conf()) == NULL ||
 	    (copy = malloc(size + 1)) == NULL) {
 		conf_free(&ld.conf);
@@ -396,10 +401,22 @@ int
 conf_fail(struct conf_loader *ld, const char *fmt, ...)
 {
 	char *text = ld->err->text;
-	size_t size = sizeof(ld->err->text);
+	size_t size = sizeof(ld->err->text), used;
 	va_list ap;
 	int n;
 
+	if (ld->err->n_errors++ > 0) {	/* the others go to more, one a line */
+		used = strlen(ld->err->more);
+		if (used + 2 >= sizeof(ld->err->more))
+			return -1;
+		text = ld->err->more + used;
+		size = sizeof(ld->err->more) - used;
+		if (used > 0) {
+			*text++ = '\n';
+			*text = '\0';
+			size--;
+		}
+	}
 	n = snprintf(text, size, "%s:%u: ", ld->name, ld->line);
 	if (n < 0 || (size_t)n >= size)
 		return -1;
@@ -407,6 +424,32 @@ conf_fail(struct conf_loader *ld, const char *fmt, ...)
 	(void) vsnprintf(text + n, size - (size_t)n, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+const struct conf_key *
+conf_keys(size_t *n)
+{
+	*n = N_KEYS;
+	return keys;
+}
+
+int
+conf_error_print(const struct conf_error *err, const char *prefix, FILE *fp)
+{
+	const char *p = err->more, *nl;
+
+	if (fprintf(fp, "%s%s\n", prefix, err->text) < 0)
+		return -1;
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		if (fprintf(fp, "%s%.*s\n", prefix, nl != NULL ?
+		    (int)(nl - p) : (int)strlen(p), p) < 0)
+			return -1;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
 }
 
 /* conf_bad_value - "key: found 'value', expected <what the type wants>". */
@@ -484,20 +527,26 @@ parse(struct conf_loader *ld, char *text, size_t size)
 			ld->line += *p == '\n';
 		return conf_fail(ld, "found a NUL byte, expected text");
 	}
+	/* every error is reported (up to CONF_ERRORS_MAX), each with its line */
 	for (ld->line = 1; *line != '\0'; ld->line++) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl = '\0';
 		if (strlen(line) > LINE_MAX_BYTES)
-			return conf_fail(ld, "found a line of %zu bytes,"
+			(void) conf_fail(ld, "found a line of %zu bytes,"
 			    " expected at most %d", strlen(line),
 			    LINE_MAX_BYTES);
-		if (parse_line(ld, line) == -1)
+		else
+			(void) parse_line(ld, line);
+		if (ld->err->n_errors >= CONF_ERRORS_MAX) {
+			(void) conf_fail(ld, "more than %d errors; stopped"
+			    " reading", CONF_ERRORS_MAX);
 			return -1;
+		}
 		if (nl == NULL)
 			break;
 		line = nl + 1;
 	}
-	if (end_section(ld) == -1)
+	if (end_section(ld) == -1 || ld->err->n_errors > 0)
 		return -1;
 	return ld->conf->fallback.label != NULL ? 0 : open_default(ld, 0);
 }

@@ -107,4 +107,7 @@ int	conf_bad_value(struct conf_loader *, const struct conf_key *,
 /* conf_shown - v fit to quote (cut, control bytes as \xNN) in buf. */
 const char *conf_shown(const char *v, char *buf, size_t size);
 
+/* conf_keys - the key table (every key, in file-documentation order). */
+const struct conf_key *conf_keys(size_t *n);
+
 #endif /* TLSPOLICY_CONF_INT_H */

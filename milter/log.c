@@ -204,10 +204,10 @@ emit_text(enum log_level level, const char *fmt, ...)
 static void
 emit(enum log_level level, const char *err, const char *fmt, va_list ap)
 {
-	static const char *const names[] = { "error", "warning", "info",
-	    "debug", "notice" };
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
-	    LOG_DEBUG, LOG_NOTICE };
+	static const char *const names[] = { "error", "warning", "notice",
+	    "info", "debug" };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE,
+	    LOG_INFO, LOG_DEBUG };
 	char raw[LOG_LINE_MAX + 1];
 	char out[LOG_PREFIX_MAX + LOG_LINE_MAX + sizeof(LOG_TRUNCATED) +
 	    LOG_ERR_MAX + 2];
@@ -215,7 +215,7 @@ emit(enum log_level level, const char *err, const char *fmt, va_list ap)
 	bool is_cut, to_syslog, to_stderr;
 	int len;
 
-	if ((unsigned)level > LOG_LEVEL_NOTICE)
+	if ((unsigned)level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_ERROR;
 	if (!wants(level) || (len = vsnprintf(raw, sizeof(raw), fmt, ap)) < 0)
 		return;

@@ -100,6 +100,7 @@ struct setup {
 	bool			 is_dropping;	/* root with a userid */
 	gid_t			 socket_gid;
 	int			 pid_fd;	/* -1: no pid file */
+	char			*pid_path;	/* owned; removed at exit */
 	unsigned char		 key[AUDIT_KEY_MAX];
 	size_t			 key_size;
 	struct sealkeeper	*keeper;	/* audit-seal-state; NULL: none */
@@ -108,6 +109,7 @@ struct setup {
 static int	parse_args(int, char **, struct options *);
 static void	usage(FILE *);
 static int	absolute_config(struct options *);
+static void	log_more_errors(const struct conf_error *);
 static int	check_config_file(const struct options *, struct daemon_error *);
 static struct conf *load(const struct options *, struct conf_error *);
 static int	apply_overrides(struct conf *, const struct options *);
@@ -119,6 +121,12 @@ static int	open_socket(const struct conf *, const struct setup *);
 static int	become_user(const struct conf *, const struct options *,
 		    struct setup *, struct audit_sink **);
 static void	*milter_thread(void *);
+static void	handled_signals(sigset_t *);
+static void	on_wake(int);
+static int	set_wake_signal(void);
+static int	join_milter(pthread_t);
+static void	*stopper(void *);
+static int	stop_milter(pthread_t);
 static void	set_thread_stack(void);
 static int	serve(const struct options *, struct conf *);
 static int	run_loop(const struct options *, struct audit_sink *);
@@ -130,6 +138,9 @@ static struct audit_sink *open_audit(const struct conf *,
 
 /* How long a stop waits for libmilter's threads before exiting anyway. */
 #define STOP_WAIT_SECONDS	10
+
+/* Sent to the thread in smfi_main to cut its listener's poll short. */
+#define WAKE_SIGNAL		SIGURG
 
 /*
  * The stack of every thread started from serve() on (libmilter's workers
@@ -168,7 +179,7 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	if ((conf = load(&opt, &err)) == NULL) {
-		fprintf(stderr, "tlspolicy-milter: %s\n", err.text);
+		(void) conf_error_print(&err, "tlspolicy-milter: ", stderr);
 		return EX_CONFIG;
 	}
 	if (apply_overrides(conf, &opt) == -1) {
@@ -176,11 +187,14 @@ main(int argc, char **argv)
 		return EX_OSERR;
 	}
 	if (opt.is_check_only) {
-		conf_print(conf, stdout);
+		rc = conf_print(conf, stdout) == -1 || printf("ok\n") < 0 ||
+		    fflush(stdout) == EOF ? EX_IOERR : EX_OK;
+		if (rc != EX_OK)
+			fprintf(stderr, "tlspolicy-milter: cannot write the"
+			    " policy: %s\n", strerror(errno));
 		warn_inet(conf, true);
-		printf("ok\n");
 		conf_free(&conf);
-		return EX_OK;
+		return rc;
 	}
 	rc = serve(&opt, conf);	/* owns conf from here */
 	log_close();
@@ -269,6 +283,22 @@ load(const struct options *opt, struct conf_error *err)
 	if (opt->config_path == NULL)
 		return conf_builtin();
 	return conf_load(opt->config_path, err);
+}
+
+/* log_more_errors - the errors of a refused reload after the first. */
+static void
+log_more_errors(const struct conf_error *err)
+{
+	const char *p = err->more, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: also: %.*s", nl != NULL ?
+		    (int)(nl - p) : (int)strlen(p), p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
 }
 
 /* absolute_config - make -c absolute, so a reload after chdir("/") reads it. */
@@ -513,7 +543,17 @@ serve(const struct options *opt, struct conf *conf)
 	struct setup su = { .pid_fd = -1 };
 	struct audit_sink *sink = NULL;
 	struct daemon_error derr;
+	sigset_t set;
 	int rc;
+
+	/*
+	 * Before any thread starts (the audit writer, libmilter's): every
+	 * handled signal blocked, so only run_loop's sigtimedwait takes them
+	 * and none can end the process with its default action meanwhile.
+	 */
+	handled_signals(&set);
+	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
+	(void) signal(SIGPIPE, SIG_IGN);
 
 	if ((rc = resolve_ids(conf, opt, &su)) != 0) {
 		conf_free(&conf);
@@ -529,8 +569,11 @@ serve(const struct options *opt, struct conf *conf)
 		return rc;
 	}
 	if (conf->pid_file != NULL &&
-	    (su.pid_fd = daemon_pid_open(conf->pid_file, &derr)) == -1) {
-		fprintf(stderr, "tlspolicy-milter: %s\n", derr.text);
+	    ((su.pid_path = strdup(conf->pid_file)) == NULL ||
+	    (su.pid_fd = daemon_pid_open(conf->pid_file, &derr)) == -1)) {
+		fprintf(stderr, "tlspolicy-milter: %s\n", su.pid_path == NULL ?
+		    "out of memory" : derr.text);
+		free(su.pid_path);
 		conf_free(&conf);
 		return EX_CANTCREAT;
 	}
@@ -564,11 +607,9 @@ serve(const struct options *opt, struct conf *conf)
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot write or sync the audit"
 		    " log", audit_sink_path(sink));
 	sync_audit(sink);	/* reports records lost to a failed write */
-	if (su.pid_fd != -1) {
-		conf = session_conf_acquire();
-		daemon_pid_remove(su.pid_fd, conf->pid_file);
-		session_conf_release(&conf);
-	}
+	if (su.pid_fd != -1)
+		daemon_pid_remove(su.pid_fd, su.pid_path);
+	free(su.pid_path);
 	sealkeeper_close(&keeper);
 	return rc;
 }
@@ -585,14 +626,10 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 	int sig;
 	bool running = true;
 
-	(void) sigemptyset(&set);
-	(void) sigaddset(&set, SIGHUP);
-	(void) sigaddset(&set, SIGUSR1);
-	(void) sigaddset(&set, SIGUSR2);
-	(void) sigaddset(&set, SIGTERM);
-	(void) sigaddset(&set, SIGINT);
-	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
-	(void) signal(SIGPIPE, SIG_IGN);
+	handled_signals(&set);	/* blocked since serve() began */
+	if (set_wake_signal() == -1)
+		log_errno(LOG_LEVEL_WARNING, "cannot set up the stop wake-up;"
+		    " a stop may wait for libmilter's 5 s poll");
 	if (pthread_create(&tid, NULL, milter_thread, NULL) != 0) {
 		log_msg(LOG_LEVEL_ERROR, "cannot start the milter thread");
 		return EX_OSERR;
@@ -616,14 +653,7 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 			synced = now;
 		}
 	}
-	/*
-	 * libmilter's worker pool can hang at shutdown (its controller
-	 * destroys the pool mutex while workers still wait on it): wait a
-	 * bounded time, then go on; the caller writes the queued records.
-	 */
-	(void) clock_gettime(CLOCK_REALTIME, &now);
-	now.tv_sec += STOP_WAIT_SECONDS;
-	if (pthread_timedjoin_np(tid, NULL, &now) != 0) {
+	if (stop_milter(tid) == -1) {
 		log_msg(LOG_LEVEL_ERROR, "libmilter did not stop within %d s;"
 		    " exiting without it", STOP_WAIT_SECONDS);
 		return EX_SOFTWARE;
@@ -641,10 +671,9 @@ on_signal(const struct options *opt, struct audit_sink *sink, int sig)
 		reload(opt);
 		break;
 	case SIGUSR1:
-		sealkeeper_seal(keeper, sink, "reopen");	/* ends the old file */
 		if (sink == NULL)
 			log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
-		else if (audit_sink_reopen(sink) == -1)
+		else if (sealkeeper_reopen(keeper, sink) == -1)	/* seal, reopen */
 			log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
 			    " audit log %s; still writing to the old file",
 			    audit_sink_path(sink));
@@ -655,8 +684,7 @@ on_signal(const struct options *opt, struct audit_sink *sink, int sig)
 	case SIGINT:
 		log_msg(LOG_LEVEL_INFO, "%s: stopping",
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		(void) smfi_stop();
-		return false;
+		return false;	/* run_loop stops libmilter */
 	case SIGUSR2:	/* from milter_thread: smfi_main returned by itself */
 		return false;
 	}
@@ -679,11 +707,118 @@ sync_audit(struct audit_sink *sink)
 		    " WRITTEN (a write failed)", audit_sink_path(sink), lost);
 }
 
+/* handled_signals - the signals run_loop waits for. */
+static void
+handled_signals(sigset_t *set)
+{
+	(void) sigemptyset(set);
+	(void) sigaddset(set, SIGHUP);
+	(void) sigaddset(set, SIGUSR1);
+	(void) sigaddset(set, SIGUSR2);
+	(void) sigaddset(set, SIGTERM);
+	(void) sigaddset(set, SIGINT);
+}
+
+/* on_wake - WAKE_SIGNAL's handler: nothing; the point is poll's EINTR. */
+static void
+on_wake(int sig)
+{
+	(void) sig;
+}
+
+/*
+ * set_wake_signal - WAKE_SIGNAL interrupts libmilter's listener poll (a
+ * 5 s timeout) so a stop is seen at once: a no-op handler without
+ * SA_RESTART, blocked in every thread but the one running smfi_main.
+ * SIGURG's default action is to ignore, so one sent from outside is
+ * harmless.  0, or -1 with errno.
+ */
+static int
+set_wake_signal(void)
+{
+	struct sigaction sa = { .sa_handler = on_wake };
+	sigset_t wake;
+
+	(void) sigemptyset(&sa.sa_mask);
+	(void) sigemptyset(&wake);
+	(void) sigaddset(&wake, WAKE_SIGNAL);
+	if (pthread_sigmask(SIG_BLOCK, &wake, NULL) != 0)
+		return -1;
+	return sigaction(WAKE_SIGNAL, &sa, NULL);
+}
+
+/* stopper - smfi_stop(), which waits for the listener's lock. */
+static void *
+stopper(void *arg)
+{
+	(void) arg;
+	(void) smfi_stop();
+	return NULL;
+}
+
+/*
+ * stop_milter - stop libmilter (a no-op when smfi_main already returned):
+ * smfi_stop() takes a lock libmilter's listener holds across its 5 s
+ * poll, so it runs in a thread of its own while join_milter wakes the
+ * listener.  0, or -1 when libmilter did not stop in time.
+ */
+static int
+stop_milter(pthread_t tid)
+{
+	pthread_t st;
+	bool has_stopper;
+	int rc;
+
+	has_stopper = pthread_create(&st, NULL, stopper, NULL) == 0;
+	if (!has_stopper)
+		(void) smfi_stop();	/* then it waits for the poll */
+	rc = join_milter(tid);
+	if (has_stopper && rc == 0)
+		(void) pthread_join(st, NULL);
+	return rc;
+}
+
+/*
+ * join_milter - while smfi_stop() runs: wake the listener every 50 ms (a wake
+ * that lands between its stop check and its poll is lost) until its
+ * thread ends, at most STOP_WAIT_SECONDS.  0, or -1 on timeout.
+ * libmilter's worker pool can hang at shutdown (its controller destroys
+ * the pool mutex while workers still wait on it): then the caller goes
+ * on without it and writes the queued records.
+ */
+static int
+join_milter(pthread_t tid)
+{
+	struct timespec end, next;
+
+	(void) clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += STOP_WAIT_SECONDS;
+	for (;;) {
+		(void) pthread_kill(tid, WAKE_SIGNAL);
+		(void) clock_gettime(CLOCK_REALTIME, &next);
+		next.tv_nsec += 50 * 1000 * 1000;
+		if (next.tv_nsec >= 1000 * 1000 * 1000) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		if (pthread_timedjoin_np(tid, NULL, &next) == 0)
+			return 0;
+		if (next.tv_sec > end.tv_sec || (next.tv_sec == end.tv_sec &&
+		    next.tv_nsec >= end.tv_nsec))
+			return -1;
+	}
+}
+
 /* milter_thread - run libmilter; tell the main thread when it returns. */
 static void *
 milter_thread(void *arg)
 {
+	sigset_t wake;
+
 	(void) arg;
+	(void) sigemptyset(&wake);
+	(void) sigaddset(&wake, WAKE_SIGNAL);
+	(void) pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 	milter_status = smfi_main();
 	(void) kill(getpid(), SIGUSR2);
 	return NULL;
@@ -705,6 +840,7 @@ reload(const struct options *opt)
 	if ((conf = load(opt, &err)) == NULL) {
 		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
 		    " configuration stays: %s", err.text);
+		log_more_errors(&err);
 		return;
 	}
 	if (apply_overrides(conf, opt) == -1) {

@@ -77,6 +77,13 @@ struct request {
 	bool		 has_head;
 };
 
+/* sealkeeper_reopen's step after its seal. */
+struct reopen {
+	struct audit_sink	*sink;
+	bool			 has_run;
+	int			 error;		/* of audit_sink_reopen */
+};
+
 /* After a failed epoch step, the next try this much later. */
 #define RETRY_SECONDS	10
 
@@ -96,6 +103,7 @@ struct sealkeeper {
 static int	store(struct sealkeeper *, long long);
 static void	note_head(struct sealkeeper *, const struct audit_sink_sealed *);
 static int	evolve_step(void *, long long *, unsigned char *);
+static int	reopen_step(void *, long long *, unsigned char *);
 static void	helper_main(int, int, const char *, struct auditseal_state *)
 		    __attribute__((noreturn));
 static void	log_seal(const char *, const struct audit_sink_sealed *);
@@ -296,6 +304,33 @@ sealkeeper_seal(struct sealkeeper *k, struct audit_sink *sink,
 		    " head in the state", k->path);
 }
 
+int
+sealkeeper_reopen(struct sealkeeper *k, struct audit_sink *sink)
+{
+	struct audit_sink_sealed out = { 0 };
+	struct reopen ro = { .sink = sink };
+	int rc;
+
+	if (k == NULL)
+		return audit_sink_reopen(sink);
+	/* the seal ends the old file: the reopen runs before any record */
+	if ((rc = audit_sink_seal(sink, "reopen", true, reopen_step, &ro,
+	    &out)) == -1 && !ro.has_run)
+		log_errno(LOG_LEVEL_ERROR, "%s: audit sealing: cannot write the"
+		    " reopen seal", audit_sink_path(sink));
+	if (out.hash[0] != '\0') {
+		log_seal("reopen", &out);
+		note_head(k, &out);
+		if (store(k, k->st.epoch) == -1)
+			log_errno(LOG_LEVEL_ERROR, "%s: audit sealing: cannot"
+			    " store the head in the state", k->path);
+	}
+	if (!ro.has_run)
+		return audit_sink_reopen(sink);
+	errno = ro.error;
+	return ro.error == 0 ? 0 : -1;
+}
+
 void
 sealkeeper_close(struct sealkeeper **kp)
 {
@@ -414,6 +449,19 @@ note_head(struct sealkeeper *k, const struct audit_sink_sealed *out)
 		return;
 	(void) memcpy(k->st.head, out->hash, sizeof(k->st.head));
 	k->st.has_head = true;
+}
+
+/* reopen_step - audit_sink_seal's step for a reopen: no new key. */
+static int
+reopen_step(void *arg, long long *epoch, unsigned char *key)
+{
+	struct reopen *ro = arg;
+
+	(void) key;
+	ro->has_run = true;
+	ro->error = audit_sink_reopen(ro->sink) == -1 ? errno : 0;
+	*epoch = -1;
+	return 0;
 }
 
 /* store - have the state file say epoch (the helper, or here); 0 or -1. */

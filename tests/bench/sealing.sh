@@ -180,6 +180,7 @@ lines = open(src).read().split("\n")[:-1]
 def rehash(i, prev):
     m = tail.match(lines[i])
     body, ep = m.group(1), m.group(3)
+    body = re.sub(r',"head":"[0-9a-f]{64}"$', ',"head":"' + prev + '"', body)  # a seal's
     mm = body + ("" if ep is None else ',"epoch":' + ep) + ',"prev":"' + prev + '"}'
     h = hmac.new(key, hashlib.sha256(mm.encode()).digest(), hashlib.sha256).hexdigest()
     lines[i] = mm[:-1] + ',"hash":"' + h + '"}'
@@ -212,21 +213,23 @@ elif op == "append-unsealed":
 open(dst, "w").write("\n".join(lines) + "\n")
 EOF
 E=$(state_epoch)
-# the log the attacker works on: the newest file (epochs up to E), which
-# continues the chain of the files before it (its first "prev")
-anchor=$(head -n 1 "$LOG" | sed 's/.*,"prev":"\([0-9a-f]*\)".*/\1/')
-[ "$anchor" = "$(tail -n 1 "$LOG.1" | sed 's/.*,"hash":"\([0-9a-f]*\)".*/\1/')" ] &&
+first=$(head -n 1 "$LOG" | sed 's/.*,"prev":"\([0-9a-f]*\)".*/\1/')
+[ "$first" = "$(tail -n 1 "$LOG.1" | sed 's/.*,"hash":"\([0-9a-f]*\)".*/\1/')" ] &&
     ok "the file begun after a rotation while stopped continues the chain from the last seal (the state's head)" ||
-    ko "the new file does not continue the chain: first prev $anchor"
+    ko "the new file does not continue the chain: first prev $first"
+# what the attacker works on: the whole chain in one file (epochs up to E)
+cat "$LOG.2" "$LOG.1" "$LOG" >"$W/all.jsonl"
+anchor=$(printf '%064d' 0)
 A="$W/attack"
 mkdir "$A"
-# n_of EPOCH: the line of the last decision of an epoch below E in $LOG
-old=$(grep -n '"type":"decision"' "$LOG" | grep -v '"epoch":'"$E"',' | tail -n 1 | cut -d: -f1)
-old_epoch=$(sed -n "${old}p" "$LOG" | sed 's/.*"epoch":\([0-9]*\),"prev".*/\1/')
-[ -n "$old" ] && [ "$old_epoch" -lt "$E" ] || ko "no decision record before epoch $E in $LOG (E=$E)"
+# the last decision of an epoch below E
+old=$(grep -n '"type":"decision".*"epoch":[0-9]*,"prev"' "$W/all.jsonl" |
+    grep -v '"epoch":'"$E"',"prev"' | tail -n 1 | cut -d: -f1)
+[ -n "$old" ] || { ko "no sealed decision record before epoch $E"; finish; }
+old_epoch=$(sed -n "${old}p" "$W/all.jsonl" | sed 's/.*"epoch":\([0-9]*\),"prev".*/\1/')
 attack() {	# attack OP LINE EXPECT-PATTERN LABEL
-	python3 "$W/forge.py" "$S/state" "$LOG" "$A/audit.jsonl" "$1" "$2"
-	verify --verification-key "$VK" --anchor "$anchor" "$A/audit.jsonl"
+	python3 "$W/forge.py" "$S/state" "$W/all.jsonl" "$A/audit.jsonl" "$1" "$2"
+	verify --key-file "$S/audit.key" --verification-key "$VK" --anchor "$anchor" "$A/audit.jsonl"
 	case "$rc:$out" in
 	1:"$A/audit.jsonl:"$3) ok "$4: $out" ;;
 	*)	ko "$4: rc $rc: $out" ;;
@@ -242,19 +245,19 @@ attack delete-rechain "$old" "$old: epoch "*"hash mismatch"* \
     "a record of epoch $old_epoch deleted and the chain recomputed onward with K($E)"
 attack relabel-rechain "$old" "$old: epoch $E: a new epoch without a seal of epoch $old_epoch before it"* \
     "a record of epoch $old_epoch edited, it and all after it re-labelled epoch $E and re-chained with K($E)"
-n=$(wc -l <"$LOG")
+n=$(wc -l <"$W/all.jsonl")
 attack append-unsealed "$n" "$((n + 1)): unsealed record after sealed ones"* \
     "an unsealed (plain SHA-256) record appended after sealed ones"
 # within epoch E: possible, and documented
-cur=$(grep -n '"epoch":'"$E"',"prev"' "$LOG" | head -n 1 | cut -d: -f1)
-python3 "$W/forge.py" "$S/state" "$LOG" "$A/audit.jsonl" edit-rechain "$cur"
-verify --verification-key "$VK" --anchor "$anchor" "$A/audit.jsonl"
-if [ -n "$cur" ] && [ $rc -eq 0 ] && ! cmp -s "$LOG" "$A/audit.jsonl"; then
+cur=$(grep -n '"epoch":'"$E"',"prev"' "$W/all.jsonl" | head -n 1 | cut -d: -f1)
+python3 "$W/forge.py" "$S/state" "$W/all.jsonl" "$A/audit.jsonl" edit-rechain "$cur"
+verify --key-file "$S/audit.key" --verification-key "$VK" --anchor "$anchor" "$A/audit.jsonl"
+if [ -n "$cur" ] && [ $rc -eq 0 ] && ! cmp -s "$W/all.jsonl" "$A/audit.jsonl"; then
 	ok "what sealing cannot prevent: a record of epoch $E itself edited and re-chained with K($E) verifies (only the syslog copy of the seal hashes shows it: the last head differs)"
 else
 	ko "edit within epoch $E (line '$cur'): rc $rc: $out"
 fi
-verify --verification-key "$VK" --anchor "$anchor" --expect-head "$head_logged" "$A/audit.jsonl"
+verify --key-file "$S/audit.key" --verification-key "$VK" --anchor "$anchor" --expect-head "$head_logged" "$A/audit.jsonl"
 case "$rc:$out" in
 1:"expected head $head_logged is not in the chain"*)
 	ok "... and --expect-head with the logged seal hash reports that edit: $out" ;;
@@ -262,10 +265,10 @@ case "$rc:$out" in
 esac
 
 # 4. the tail cut
-head -n $(($(wc -l <"$LOG") - 3)) "$LOG" >"$A/audit.jsonl"
-verify --verification-key "$VK" --anchor "$anchor" "$A/audit.jsonl"
+head -n $(($(wc -l <"$W/all.jsonl") - 3)) "$W/all.jsonl" >"$A/audit.jsonl"
+verify --key-file "$S/audit.key" --verification-key "$VK" --anchor "$anchor" "$A/audit.jsonl"
 rc_alone=$rc
-verify --verification-key "$VK" --anchor "$anchor" --expect-head "$head_logged" "$A/audit.jsonl"
+verify --key-file "$S/audit.key" --verification-key "$VK" --anchor "$anchor" --expect-head "$head_logged" "$A/audit.jsonl"
 case "$rc_alone:$rc:$out" in
 0:1:"expected head $head_logged is not in the chain"*)
 	ok "the last 3 lines cut: the file alone verifies, --expect-head from the milter's syslog line reports it: $out" ;;

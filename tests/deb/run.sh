@@ -28,15 +28,19 @@
 # 7. logrotate -f with the installed logrotate file: the log is rotated,
 #    the daemon writes on in the new file, and --verify-audit checks the
 #    chain across both; ExecReload (SIGHUP) keeps it serving;
-# 8. an upgrade (apt-get install --reinstall of the same .deb, then a
-#    restart) keeps the config and the audit log, and the chain goes on;
-# 9. apt-get purge: every file of the package and every directory its
+# 8. an upgrade (the same package with a higher version, then a restart)
+#    keeps the changed config, the user, the directories and the audit
+#    log, and the chain goes on;
+# 9. SIGTERM ends the daemon with status 0, its pid file removed; apt-get
+#    purge: every file of the package and every directory its
 #    scripts made is gone (listed), the user stays.
 #
 # The machine is restored even on failure or interrupt (trap): the daemon
 # and Postfix are stopped by their PIDs, the bind mount is undone, the
-# package purged, the scratch directory removed (kept, with its path
-# printed, after a failure).  Prints PASS/FAIL lines and "N passed, N
+# package purged, packages README's apt-get marked manually installed are
+# marked automatic again, the scratch directory removed (kept, with its
+# path printed, after a failure).  The service user stays, as after any
+# purge.  Prints PASS/FAIL lines and "N passed, N
 # failed"; exit status 1 on any failure.
 
 set -u
@@ -66,6 +70,7 @@ MILTER_ERR="$WORK/milter.err"
 MILTER_PID=""
 INSTALLED_BY_US=""
 START_WHY=""
+stop_why=""
 out=""
 uid=""
 printf '%s\n' "$LAB_MX_PORT" "$LAB_SUB_PORT" "$LAB_SMTPS_PORT" >"$WORK/ports.used"
@@ -156,7 +161,8 @@ daemon_start() {
 	done
 }
 
-# daemon_stop - SIGTERM to the daemon's PID; wait up to 10 s.
+# daemon_stop - SIGTERM to the daemon's PID; wait up to 10 s; print what
+# was wrong (killed, exit status not 0, pid file left).
 daemon_stop() {
 	[ -n "$MILTER_PID" ] || return 0
 	kill -TERM "$MILTER_PID" 2>/dev/null
@@ -170,6 +176,10 @@ daemon_stop() {
 		echo "pid $MILTER_PID ignored SIGTERM for 10 s (killed)"
 	fi
 	wait "$MILTER_PID" 2>/dev/null
+	_rc=$?
+	# what systemctl stop would report: a clean exit, no pid file left
+	[ $_rc -eq 0 ] || echo "exit status $_rc after SIGTERM$( [ $_rc -gt 128 ] && echo " (signal $((_rc - 128)))")"
+	[ ! -e "$PIDFILE" ] || echo "$PIDFILE left behind"
 	MILTER_PID=""
 }
 
@@ -187,6 +197,15 @@ cleanup() {
 	if [ -n "$INSTALLED_BY_US" ] && pkg_installed; then
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$PKG" >"$WORK/purge-cleanup.out" 2>&1 ||
 		    echo "cleanup: apt-get purge $PKG failed: $(tail -n 3 "$WORK/purge-cleanup.out")"
+	fi
+	# README's apt-get install marks installed build dependencies as
+	# manually installed: mark them automatic again
+	if [ -f "$WORK/manual.before" ]; then
+		apt-mark showmanual 2>/dev/null | sort | comm -13 "$WORK/manual.before" - |
+		    grep -vx "$PKG" >"$WORK/manual.new"
+		# shellcheck disable=SC2046
+		[ -s "$WORK/manual.new" ] && apt-mark auto $(cat "$WORK/manual.new") >/dev/null
+		rm -f "$WORK/manual.before"
 	fi
 }
 
@@ -248,6 +267,7 @@ if [ ! -s "$WORK/readme.sh" ]; then
 fi
 echo "    README's commands, run in $CLONE (branch $branch):"
 sed 's/^/      /' "$WORK/readme.sh"
+apt-mark showmanual | sort >"$WORK/manual.before"
 INSTALLED_BY_US=yes	# from here on, the trap purges
 if (cd "$CLONE" && DEBIAN_FRONTEND=noninteractive sh -ex "$WORK/readme.sh") \
     >"$WORK/readme.out" 2>&1 </dev/null; then
@@ -463,33 +483,50 @@ why=""
 kill -0 "$MILTER_PID" 2>/dev/null || why="$why; the daemon died"
 check "ExecReload ($reload): still serving, pid $MILTER_PID" "ExecReload" "$why"
 
-# 8. upgrade: same .deb again, then the restart systemd would do #############
+# 8. upgrade to a newer version, then the restart systemd would do ##########
+# The newer version is this package with a higher version number
+# (dpkg-deb -R, Version: VERSION+upgradetest1, dpkg-deb -b), so dpkg runs
+# the upgrade path of every maintainer script.
+up_version="$version+upgradetest1"
+UPDEB="$WORK/upgrade/${PKG}_${up_version}_$(dpkg --print-architecture).deb"
+mkdir -p "$WORK/upgrade" && dpkg-deb -R "$DEB" "$WORK/upgrade/root" &&
+    sed -i "s/^Version: .*/Version: $up_version/" "$WORK/upgrade/root/DEBIAN/control" &&
+    dpkg-deb -b "$WORK/upgrade/root" "$UPDEB" >/dev/null 2>"$WORK/upgrade/build.err" ||
+    fail "upgrade package" "cannot make $UPDEB: $(cat "$WORK/upgrade/build.err")"
 head_before=$(tail -n 1 "$AUDIT")
 records_before=$(cat "$AUDIT.1" "$AUDIT" | wc -l)
+uid_before=$(id -u "$SVC_USER")
 echo "# local change, kept across the upgrade" >>"$CONF"
 sum_conf=$(md5sum <"$CONF")
-if DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall \
-    -o Dpkg::Options::=--force-confold "$DEB" >"$WORK/upgrade.out" 2>&1; then
+if DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$UPDEB" >"$WORK/upgrade.out" 2>&1 </dev/null; then
+	why=""
+	[ "$(dpkg-query -W -f='${Version}' "$PKG")" = "$up_version" ] ||
+	    why="installed version $(dpkg-query -W -f='${Version}' "$PKG"), expected $up_version"
 	daemon_stop >"$WORK/stop.out"
-	why=$(cat "$WORK/stop.out")
+	stop_why=$(cat "$WORK/stop.out")
 	[ -n "$why" ] || daemon_start || why=$START_WHY
 	[ -n "$why" ] || [ "$(md5sum <"$CONF")" = "$sum_conf" ] || why="the changed conffile was replaced"
+	[ -n "$why" ] || [ "$(id -u "$SVC_USER")" = "$uid_before" ] || why="the user's uid changed"
 	[ -n "$why" ] || run_scenario "$(cat "$WORK/row.mx")"
 	[ -n "$why" ] || [ "$(cat "$AUDIT.1" "$AUDIT" | wc -l)" -gt "$records_before" ] || why="no new records"
 	[ -n "$why" ] || grep -qxF "$head_before" "$AUDIT" || why="the old records are gone"
 	[ -n "$why" ] || out=$(/usr/sbin/tlspolicy-milter --verify-audit "$AUDIT.1" "$AUDIT" 2>&1) || why="--verify-audit: $out"
-	[ -n "$why" ] || why=$(stat_is "$SPOOL" root:postfix 750)
+	for spec in "$SPOOL root:postfix 750" "$RUNDIR $SVC_USER:$SVC_USER 755" "$LOGDIR $SVC_USER:adm 2750"; do
+		# shellcheck disable=SC2086
+		[ -n "$why" ] || why=$(stat_is $spec)
+	done
+	[ -z "$stop_why" ] || why="${why:+$why; }the stop before the restart: $stop_why"
 else
-	why="apt-get install --reinstall failed: $(tail -n 5 "$WORK/upgrade.out")"
+	why="apt-get install ./$(basename "$UPDEB") failed: $(tail -n 5 "$WORK/upgrade.out")"
 fi
-check "upgrade (reinstall, restart): changed config kept, chain goes on: $out" "upgrade" "$why"
+check "upgrade $version -> $up_version, restart: changed config, user and directories kept, the chain goes on: $out" "upgrade" "$why"
 
 # 9. purge ###################################################################
 daemon_stop >"$WORK/stop.out"
 why=$(cat "$WORK/stop.out")
 (lab_stop "$LAB") >/dev/null 2>&1
 umount "$MOUNTED" && MOUNTED=""
-[ -z "$why" ] || fail "daemon stop" "$why"
+check "SIGTERM: the daemon exits with status 0 and removes its pid file" "daemon stop" "$why"
 # every path of the package, and what its scripts and the daemon made
 dpkg -L "$PKG" | grep tlspolicy >"$WORK/files"
 cat >>"$WORK/files" <<EOF

@@ -100,6 +100,7 @@ check_line(const struct strbuf *sb, const char *prev, const char *hash,
 	ck_assert_int_eq(sb->data[n], '\n');
 	ck_assert_ptr_null(memchr(sb->data, '\n', n));
 	ck_assert_int_eq(auditchain_parse(sb->data, n, &t), 0);
+	ck_assert(t.has_open);
 	ck_assert(memcmp(t.prev, prev, AUDIT_HASH_HEX) == 0);
 	ck_assert(memcmp(t.hash, hash, AUDIT_HASH_HEX) == 0);
 	ck_assert(auditverify_is_json(sb->data, n));
@@ -228,7 +229,11 @@ START_TEST(test_hasher)
 }
 END_TEST
 
-/* Tails that are not exactly ,"prev":"<hex>","hash":"<hex>"}. */
+/*
+ * Lines that are not a chained line: no {"v":2, at the start (the tail
+ * parses, has_open is false), or a tail not exactly
+ * ,"prev":"<hex>","hash":"<hex>"}.
+ */
 #define ZEROS_63 \
 	"000000000000000000000000000000000000000000000000000000000000000"
 START_TEST(test_parse_refuses)
@@ -265,8 +270,9 @@ START_TEST(test_parse_refuses)
 	for (size_t i = 0; i < n_bad; i++) {
 		n = snprintf(line, sizeof(line), "%s%s%s%s%s", bad[i].head,
 		    bad[i].prev, bad[i].mid, bad[i].hash, bad[i].end);
-		ck_assert_msg(auditchain_parse(line, (size_t)n, &t) ==
-		    (i + 1 == n_bad ? 0 : -1), "%s", line);
+		t.has_open = false;
+		ck_assert_msg((auditchain_parse(line, (size_t)n, &t) == 0 &&
+		    t.has_open) == (i + 1 == n_bad), "%s", line);
 	}
 	ck_assert_uint_eq(t.hashed, (size_t)n - AUDITCHAIN_HASH_LEN - 1);
 	ck_assert_ptr_eq(t.prev, line + n - AUDITCHAIN_HASH_LEN - 2 -

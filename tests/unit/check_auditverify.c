@@ -5,12 +5,18 @@
  * a truncated last line and a wrong HMAC key are each caught at the
  * right line, with the right reason; with an anchor set, deleting the
  * first lines is caught at line 1; a torn fragment an older version
- * left before the line it tore is warned about at its line and skipped.
+ * left before the line it tore is warned about at its line and skipped;
+ * a write the file size limit cuts short leaves no fragment in the log
+ * (fsync interval and every), and the log verifies once writes work.
  */
 
 #include "config.h"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +331,98 @@ START_TEST(test_fragment)
 }
 END_TEST
 
+/* file_size - st_size of path. */
+static off_t
+file_size(const char *p)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(p, &st), 0);
+	return st.st_size;
+}
+
+/* set_fsize - the soft file size limit (RLIM_INFINITY: none). */
+static void
+set_fsize(rlim_t limit)
+{
+	struct rlimit rl;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = limit;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/*
+ * A write cut short after 100 bytes (RLIMIT_FSIZE, SIGXFSZ ignored): the
+ * log is cut back to its last whole line; once the limit is lifted the
+ * record is written whole and the log verifies with no fragment.
+ */
+START_TEST(test_torn_write)
+{
+	char tdir[] = "/tmp/check_torn.XXXXXX", log[64], stage[72];
+	struct audit_sink *sink;
+	struct auditverify v;
+	unsigned long line;
+	off_t before;
+	FILE *fp;
+
+	ck_assert(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	(void) snprintf(log, sizeof(log), "%s/audit.jsonl", tdir);
+	(void) snprintf(stage, sizeof(stage), "%s.stage", log);
+	ck_assert_ptr_nonnull(sink = audit_sink_open(log));
+	ck_assert_int_eq(audit_sink_set_key(sink, key, sizeof(key) - 1), 0);
+	audit_sink_set_fsync(sink, _i == 0 ? AUDIT_FSYNC_INTERVAL :
+	    AUDIT_FSYNC_EVERY);
+	write_one(sink, 0);
+	ck_assert_int_eq(audit_sink_sync(sink), 0);
+	before = file_size(log);
+	ck_assert_int_gt(before, 0);
+	set_fsize((rlim_t)before + 100);
+	if (_i == 0) {		/* staged; the write fails, it stays staged */
+		write_one(sink, 1);
+		ck_assert_int_eq(audit_sink_sync(sink), -1);
+	} else {		/* the record fails with its write */
+		struct strbuf sb;
+		struct audit_record r = { 0 };
+		struct policy_verdict pv;
+		struct policy_rules rules;
+		struct facts f;
+
+		facts_init(&f);
+		policy_rules_init(&rules);
+		policy_decide(&rules, &f, &pv);
+		policy_rules_free(&rules);
+		r.session_id = "S.torn";
+		r.listener = "default";
+		r.facts = &f;
+		r.verdict = &pv;
+		strbuf_init(&sb, AUDIT_RECORD_MAX);
+		ck_assert_int_eq(audit_format_json_open(&r, &sb), 0);
+		ck_assert_int_eq(audit_sink_write_chained(sink, &sb), -1);
+		strbuf_free(&sb);
+		facts_clear(&f);
+	}
+	ck_assert_int_eq(file_size(log), before);	/* no fragment */
+	set_fsize(RLIM_INFINITY);
+	if (_i == 0)
+		ck_assert_int_eq(audit_sink_sync(sink), 0);
+	write_one(sink, 2);
+	audit_sink_close(&sink);
+	auditverify_init(&v, key, sizeof(key) - 1);
+	auditverify_set_anchor(&v, AUDIT_CHAIN_ANCHOR);
+	ck_assert_ptr_nonnull(fp = fopen(log, "r"));
+	ck_assert_msg(auditverify_file(&v, fp, &line) == 0, "%lu: %s", line,
+	    v.why);
+	(void) fclose(fp);
+	ck_assert_uint_eq(v.n_records, _i == 0 ? 3 : 2);
+	ck_assert_uint_eq(v.n_fragments, 0);
+	ck_assert_int_eq(unlink(log), 0);
+	ck_assert_int_eq(unlink(stage), 0);
+	ck_assert_int_eq(rmdir(tdir), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -343,6 +441,10 @@ main(void)
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_anchor);
 	tcase_add_test(tc, test_fragment);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("torn");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_torn_write, 0, 2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
