@@ -8,8 +8,9 @@
 #     once; a second --setup-keys on the same path is refused.
 #  2. a log begun with audit-key-file (migration), then sealed: load,
 #     an epoch end (a seal, notice line), load, a rotation (mv, SIGUSR1:
-#     the old file ends in a "reopen" seal), stop ("stop" seal); a
-#     restart after the clock passed an epoch boundary, a rotation while
+#     the old file ends in a "reopen" seal), stop ("stop" seal); a start,
+#     load and SIGKILL, and a start that seals what the crash left
+#     ("recovery" seal, logged); a restart after the clock passed an epoch boundary, a rotation while
 #     stopped, load, stop.  All files verify with --key-file and
 #     --verification-key, and with --expect-head = the last seal hash
 #     the milter logged; the state evolved and stayed root's 0600; the
@@ -122,6 +123,19 @@ kill -USR1 "$pid"
 wait_seals "$W/run1.err" 2 || ko "no seal at SIGUSR1"
 load 4
 stop
+# a crash (SIGKILL): the next start seals what it left ("recovery")
+start crash "$W/sealed.conf" || finish
+load 4
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+pid=""
+start run1r "$W/sealed.conf" || finish
+load 4
+stop
+tail_kill=$(grep -c '"type":"seal","reason":"recovery"' "$LOG")
+grep -q 'notice: audit seal: epoch=[0-9]* reason=recovery head=' "$W/run1r.err" && [ "$tail_kill" -eq 1 ] &&
+    ok "after SIGKILL the next start writes one recovery seal (and logs it)" ||
+    ko "no recovery seal after SIGKILL ($tail_kill in the log): $(grep seal "$W/run1r.err")"
 e1=$(state_epoch)
 # restart once the clock is in a later epoch than the state
 i=0
