@@ -125,6 +125,8 @@ struct audit_sink_tail {
 	bool		 is_empty;	/* no complete line */
 	long long	 epoch;		/* its epoch, -1: not sealed */
 	bool		 is_seal;	/* a seal record */
+	bool		 is_key_wrong;	/* of the sealing epoch, and its hash is
+					 * not made by the sealing key */
 };
 
 /*

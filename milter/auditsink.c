@@ -422,6 +422,7 @@ audit_sink_set_seal(struct audit_sink *s, long long epoch,
 	s->sealer = h;
 	s->epoch = epoch;
 	(void) pthread_mutex_unlock(&s->lock);
+	read_head(s);	/* before any record: the tail, checked with the key */
 	return 0;
 }
 
@@ -1023,6 +1024,7 @@ static void
 read_head(struct audit_sink *s)
 {
 	char buf[AUDIT_RECORD_MAX + AUDITCHAIN_TAIL_LEN], *end, *nl;
+	char hash[AUDIT_HASH_HEX + 1];
 	struct auditchain_tail t;
 	struct stat st;
 	ssize_t n;
@@ -1050,6 +1052,12 @@ read_head(struct audit_sink *s)
 		(void) memcpy(s->head, t.hash, AUDIT_HASH_HEX);
 		s->tail = (struct audit_sink_tail){ .epoch = t.epoch,
 		    .is_seal = t.is_seal };
+		/* sealing: does the epoch's key we hold make its hash? */
+		if (s->sealer != NULL && t.epoch == s->epoch)
+			s->tail.is_key_wrong = auditchain_begin(s->own.ch, nl,
+			    t.hashed) == -1 || auditchain_finish_sealed(s->own.ch,
+			    s->sealer, "}", 1, hash) == -1 ||
+			    memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0;
 	} else
 		s->tail.is_empty = false;
 }

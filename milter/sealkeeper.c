@@ -229,6 +229,15 @@ sealkeeper_start(struct sealkeeper *k, struct audit_sink *sink)
 		    k->st.epoch, audit_sink_path(sink), t.epoch);
 		return -1;
 	}
+	if (t.is_key_wrong) {
+		fprintf(stderr, "tlspolicy-milter: %s: the key of the sealing"
+		    " state (epoch %lld) does not make the hash of the last"
+		    " record of the audit log %s: the state belongs to another"
+		    " log, or was made anew (--setup-keys); restore the current"
+		    " state (or start a new log with the new one)\n", k->path,
+		    k->st.epoch, audit_sink_path(sink));
+		return -1;
+	}
 	if (t.is_empty && k->st.has_head &&
 	    audit_sink_set_head(sink, k->st.head) == 0)
 		log_msg(LOG_LEVEL_INFO, "%s: a new file: the chain continues"

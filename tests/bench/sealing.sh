@@ -27,7 +27,9 @@
 #  4. the tail cut (the last seal and records before it): the files alone
 #     verify, --expect-head with the logged seal hash reports it.
 #  5. start refused: no state (the message names --setup-keys), a state
-#     older than the log (an old copy), a state readable by others.
+#     older than the log (an old copy), another state at the log's epoch
+#     (its key does not make the last record's hash), a state readable
+#     by others.
 # Needs root and python3.  Ends with "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -305,6 +307,16 @@ wait $npid
 rc=$?
 grep -q 'older than the last record' "$W/old.err" && [ $rc -ne 0 ] &&
     ok "a state older than the log (epoch 0 copy): refused (exit $rc)" || ko "old state: rc $rc: $(cat "$W/old.err")"
+# another state at the log's epoch (a new --setup-keys, epoch moved on)
+rm "$S/state"
+"$MILTER" --setup-keys --epoch $PERIOD --state "$S/state" >/dev/null 2>&1
+sed -i "s/^epoch .*/epoch $E/" "$S/state"
+"$MILTER" -f -c "$W/sealed.conf" -p "$sock" >/dev/null 2>"$W/other.err" &
+npid=$!
+wait $npid
+rc=$?
+grep -q 'does not make the hash of the last record' "$W/other.err" && [ $rc -ne 0 ] &&
+    ok "another state at the log's epoch: refused (exit $rc)" || ko "another state: rc $rc: $(cat "$W/other.err")"
 cp -p "$W/state.now" "$S/state"
 chmod 644 "$S/state"
 "$MILTER" -f -c "$W/sealed.conf" -p "$sock" >/dev/null 2>"$W/mode.err" &
