@@ -26,7 +26,6 @@
  *	                  sealing, a seal record ends the old file first
  *	  (every second)  fdatasync the audit log (audit-fsync interval);
  *	                  with sealing, at an epoch end: seal, evolve
-
  *	  SIGTERM SIGINT  stop: smfi_stop(), session records of the
  *	                  sessions still open, then exit (pid file removed)
  *	  SIGUSR2         private: milter_thread's "smfi_main returned";
