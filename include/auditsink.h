@@ -198,6 +198,17 @@ void	audit_sink_last_hash(struct audit_sink *, char *hex);
 int	audit_sink_reopen(struct audit_sink *);
 
 /*
+ * audit_sink_retarget - move the sink to another log file (a reload that
+ * changes audit-log): write what is staged to the old file and sync it,
+ * then go on in path, whose first record continues the chain.  path must
+ * be empty or new (ENOTEMPTY), and no stage file may exist beside it
+ * (EEXIST: only a start recovers one); if the old file refuses the staged
+ * records, nothing moves (EIO).  0, or -1 with errno and the old file
+ * still in use.  The stage and the log are opened by the caller's user.
+ */
+int	audit_sink_retarget(struct audit_sink *, const char *path);
+
+/*
  * audit_sink_close - write, sync, close and free (what cannot be written
  * stays in the stage for audit_sink_recover); sets the pointer to NULL;
  * NULL is fine.

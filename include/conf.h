@@ -115,6 +115,30 @@ struct conf *conf_builtin(void);
 int	conf_error_print(const struct conf_error *err, const char *prefix,
 	    FILE *fp);
 
+/*
+ * conf_key_is_reloadable - a reload (SIGHUP) applies this global key;
+ * otherwise its running value stays until a restart.
+ */
+bool	conf_key_is_reloadable(const char *name);
+
+/*
+ * conf_diff - the global keys whose values differ between the running
+ * config a and the reloaded b, names joined by ", ": those a reload
+ * applies into applied, those that need a restart into restart (cut to
+ * the sizes given).
+ */
+void	conf_diff(const struct conf *a, const struct conf *b, char *applied,
+	    size_t applied_size, char *restart, size_t restart_size);
+
+/*
+ * conf_keep_running - before a reloaded config b replaces the running a:
+ * b takes a's value of the global key name, or with name NULL of every
+ * global key a reload does not apply, so b says what is in force.  Only
+ * for a config not yet shared.  0, or -1 when out of memory.
+ */
+int	conf_keep_running(struct conf *b, const struct conf *a,
+	    const char *name);
+
 /* conf_free - free a config and set the pointer to NULL; NULL is fine. */
 void	conf_free(struct conf **);
 

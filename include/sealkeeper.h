@@ -76,6 +76,13 @@ void	sealkeeper_seal(struct sealkeeper *, struct audit_sink *,
  */
 int	sealkeeper_reopen(struct sealkeeper *, struct audit_sink *);
 
+/*
+ * sealkeeper_retarget - a reload that moves audit-log: as
+ * sealkeeper_reopen, with audit_sink_retarget(sink, path).
+ */
+int	sealkeeper_retarget(struct sealkeeper *, struct audit_sink *,
+	    const char *path);
+
 /* sealkeeper_close - wipe, stop the helper; sets the pointer to NULL; NULL is fine. */
 void	sealkeeper_close(struct sealkeeper **);
 

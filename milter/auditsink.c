@@ -571,6 +571,73 @@ audit_sink_reopen(struct audit_sink *s)
 	return 0;
 }
 
+int
+audit_sink_retarget(struct audit_sink *s, const char *path)
+{
+	struct audit_stage *stage, *old_stage;
+	char *new_path, *stage_path;
+	struct stat st;
+	int fd, old, e;
+
+	if ((new_path = strdup(path)) == NULL ||
+	    (stage_path = malloc(strlen(path) + sizeof(STAGE_SUFFIX))) == NULL) {
+		free(new_path);
+		errno = ENOMEM;
+		return -1;
+	}
+	(void) strcpy(stpcpy(stage_path, path), STAGE_SUFFIX);
+	/* a stage there may hold records only a start recovers */
+	e = lstat(stage_path, &st) == 0 ? EEXIST : errno != ENOENT ? errno : 0;
+	if (e != 0)
+		goto fail;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0640)) == -1) {
+		e = errno;
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1)
+		e = errno;
+	else if (st.st_size != 0)
+		e = ENOTEMPTY;
+	else if ((stage = audit_stage_open(stage_path,
+	    AUDIT_STAGE_SIZE)) == NULL)
+		e = errno;
+	if (e != 0) {
+		(void) close(fd);
+		goto fail;
+	}
+	free(stage_path);
+	(void) pthread_mutex_lock(&s->lock);
+	if (s->n_queued > 0)
+		(void) flush_locked(s);
+	while (s->is_writing)
+		(void) pthread_cond_wait(&s->written, &s->lock);
+	sync_locked(s);
+	if (s->n_queued > 0) {	/* the old file refuses: keep everything */
+		(void) pthread_mutex_unlock(&s->lock);
+		audit_stage_close(&stage);
+		(void) close(fd);
+		free(new_path);
+		errno = EIO;
+		return -1;
+	}
+	old = s->fd;
+	old_stage = s->stage;
+	s->fd = fd;
+	s->stage = stage;
+	s->path = new_path;	/* the old string stays: other threads log it */
+	s->needs_newline = false;
+	(void) pthread_mutex_unlock(&s->lock);
+	(void) close(old);
+	audit_stage_close(&old_stage);
+	return 0;
+fail:
+	free(new_path);
+	free(stage_path);
+	errno = e;
+	return -1;
+}
+
 void
 audit_sink_close(struct audit_sink **sp)
 {

@@ -93,7 +93,7 @@ static char	macros_connect[] = MACROS_CONNECT;
 static char	macros_helo[] = MACROS_HELO;
 static char	macros_envfrom[] = MACROS_ENVFROM;
 
-static struct audit_sink	*audit_sink;
+static struct audit_sink *_Atomic audit_sink;	/* a reload may set it */
 static atomic_flag		 warned_port = ATOMIC_FLAG_INIT;
 
 static sfsistat	cb_negotiate(SMFICTX *, unsigned long, unsigned long,

@@ -128,10 +128,16 @@ static void	*stopper(void *);
 static int	stop_milter(pthread_t);
 static void	set_thread_stack(void);
 static int	serve(const struct options *, struct conf *);
-static int	run_loop(const struct options *, struct audit_sink *);
-static void	reload(const struct options *);
-static bool	on_signal(const struct options *, struct audit_sink *, int);
+static int	run_loop(const struct options *, struct audit_sink **,
+		    const struct setup *);
+static void	reload(const struct options *, struct audit_sink **,
+		    const struct setup *);
+static int	reload_audit(const struct conf *, struct conf *,
+		    struct audit_sink **, const struct setup *);
+static bool	on_signal(const struct options *, struct audit_sink **,
+		    const struct setup *, int);
 static void	sync_audit(struct audit_sink *);
+static enum audit_fsync fsync_mode(const struct conf *);
 static struct audit_sink *open_audit(const struct conf *,
 		    const struct setup *);
 
@@ -597,7 +603,7 @@ serve(const struct options *opt, struct conf *conf)
 	log_msg(LOG_LEVEL_INFO, "starting: socket %s, config %s", conf->socket,
 	    opt->config_path != NULL ? opt->config_path : "built-in");
 	session_conf_install(conf);
-	rc = run_loop(opt, sink);
+	rc = run_loop(opt, &sink, &su);	/* a reload may open or move the log */
 	callbacks_close_open_sessions();	/* their session records */
 	session_conf_shutdown();
 	sealkeeper_seal(keeper, sink, "stop");
@@ -615,7 +621,8 @@ serve(const struct options *opt, struct conf *conf)
 
 /* run_loop - run smfi_main in a thread; handle signals until it stops. */
 static int
-run_loop(const struct options *opt, struct audit_sink *sink)
+run_loop(const struct options *opt, struct audit_sink **sinkp,
+    const struct setup *su)
 {
 	const struct timespec tick = { 1, 0 };
 	struct timespec synced, now;
@@ -643,12 +650,12 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 			continue;
 		}
 		if (sig != -1)
-			running = on_signal(opt, sink, sig);
+			running = on_signal(opt, sinkp, su, sig);
 		/* every second, also when signals keep arriving (SIGHUP storms) */
 		(void) clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - synced.tv_sec >= 1 || sig == -1) {
-			sealkeeper_tick(keeper, sink);
-			sync_audit(sink);
+			sealkeeper_tick(keeper, *sinkp);
+			sync_audit(*sinkp);
 			synced = now;
 		}
 	}
@@ -663,11 +670,14 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 
 /* on_signal - act on one signal; false to stop. */
 static bool
-on_signal(const struct options *opt, struct audit_sink *sink, int sig)
+on_signal(const struct options *opt, struct audit_sink **sinkp,
+    const struct setup *su, int sig)
 {
+	struct audit_sink *sink = *sinkp;
+
 	switch (sig) {
 	case SIGHUP:
-		reload(opt);
+		reload(opt, sinkp, su);
 		break;
 	case SIGUSR1:
 		if (sink == NULL)
@@ -825,11 +835,13 @@ milter_thread(void *arg)
 
 /* reload - SIGHUP: a new config beside the old one; keep the old on error. */
 static void
-reload(const struct options *opt)
+reload(const struct options *opt, struct audit_sink **sinkp,
+    const struct setup *su)
 {
+	char applied[512] = "", restart[512] = "";
 	struct daemon_error derr;
 	struct conf_error err;
-	struct conf *conf;
+	struct conf *conf, *old;
 
 	if (check_config_file(opt, &derr) == -1) {
 		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
@@ -842,16 +854,114 @@ reload(const struct options *opt)
 		log_more_errors(&err);
 		return;
 	}
-	if (apply_overrides(conf, opt) == -1) {
-		log_msg(LOG_LEVEL_ERROR, "SIGHUP: out of memory; the running"
+	old = session_conf_acquire();
+	if (apply_overrides(conf, opt) == 0)	/* -p, -u: as at start */
+		conf_diff(old, conf, applied, sizeof(applied), restart,
+		    sizeof(restart));
+	if (conf_keep_running(conf, old, NULL) == -1 ||
+	    reload_audit(old, conf, sinkp, su) == -1) {
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
 		    " configuration stays");
+		session_conf_release(&old);
 		conf_free(&conf);
 		return;
 	}
+	if (conf->syslog != old->syslog ||
+	    conf->syslog_facility != old->syslog_facility)
+		start_logging(conf, opt);
 	log_set_debug(opt->is_verbose || conf->log_debug);
+	if (*sinkp != NULL && conf->audit_fsync != old->audit_fsync)
+		audit_sink_set_fsync(*sinkp, fsync_mode(conf));
+	session_conf_release(&old);
 	session_conf_install(conf);
-	log_msg(LOG_LEVEL_INFO, "SIGHUP: configuration %s reloaded",
-	    opt->config_path != NULL ? opt->config_path : "built-in");
+	if (restart[0] != '\0')
+		log_msg(LOG_LEVEL_WARNING, "SIGHUP: %s changed in %s but %s a"
+		    " restart; the running value stays until then", restart,
+		    opt->config_path != NULL ? opt->config_path : "built-in",
+		    strchr(restart, ',') != NULL ? "need" : "needs");
+	log_msg(LOG_LEVEL_INFO, "SIGHUP: configuration %s reloaded;"
+	    " applied: %s", opt->config_path != NULL ? opt->config_path :
+	    "built-in", applied[0] != '\0' ? applied : "the listeners'"
+	    " policies (no global key changed)");
+}
+
+/*
+ * reload_audit - a reload that changes audit-log: a log turned on is
+ * opened (as this user, with the key read at start), a new path is
+ * continued from the chain's head (audit_sink_retarget); turning it off
+ * needs a restart (conf keeps the running path, and says so).  -1 after
+ * logging why: then the whole reload is refused, for an audit log that
+ * is not on must never look turned on.
+ */
+static int
+reload_audit(const struct conf *old, struct conf *conf,
+    struct audit_sink **sinkp, const struct setup *su)
+{
+	struct audit_sink *sink;
+	unsigned long n_orphans;
+
+	if (conf->audit_log == NULL && old->audit_log != NULL) {
+		log_msg(LOG_LEVEL_WARNING, "SIGHUP: turning audit-log off needs"
+		    " a restart; still writing %s", old->audit_log);
+		return conf_keep_running(conf, old, "audit-log");
+	}
+	if (conf->audit_log == NULL || (old->audit_log != NULL &&
+	    strcmp(conf->audit_log, old->audit_log) == 0))
+		return 0;
+	if (*sinkp != NULL) {
+		/* with sealing, a seal ends the old file first */
+		if (sealkeeper_retarget(keeper, *sinkp, conf->audit_log) == 0)
+			return 0;
+		log_errno(LOG_LEVEL_ERROR, "SIGHUP: cannot move the audit log"
+		    " to %s (it must be new or empty, with no stage file"
+		    " beside it); still writing %s", conf->audit_log,
+		    old->audit_log);
+		return -1;
+	}
+	if (conf->audit_seal_state != NULL && keeper == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: audit-log with an"
+		    " audit-seal-state the milter did not read at start (root"
+		    " reads it) needs a restart");
+		return -1;
+	}
+	if (conf->audit_key_file != NULL && su->key_size == 0) {
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: audit-log with an"
+		    " audit-key-file the milter did not read at start (root"
+		    " reads it) needs a restart");
+		return -1;
+	}
+	if ((sink = audit_sink_open(conf->audit_log)) == NULL ||
+	    audit_sink_set_key(sink, su->key, su->key_size) == -1 ||
+	    audit_sink_recover(sink, &n_orphans) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "SIGHUP: cannot open the audit log"
+		    " %s or its stage", conf->audit_log);
+		audit_sink_close(&sink);
+		return -1;
+	}
+	audit_sink_set_fsync(sink, fsync_mode(conf));
+	if (audit_sink_start(sink) == -1)
+		log_errno(LOG_LEVEL_WARNING, "%s: cannot start the audit writer"
+		    " thread; decisions write the log themselves",
+		    audit_sink_path(sink));
+	callbacks_set_sink(sink);
+	*sinkp = sink;
+	log_msg(LOG_LEVEL_INFO, "SIGHUP: audit log %s opened",
+	    conf->audit_log);
+	return 0;
+}
+
+/* fsync_mode - the sink's mode for the config's audit-fsync. */
+static enum audit_fsync
+fsync_mode(const struct conf *conf)
+{
+	static const enum audit_fsync modes[] = {
+		[CONF_FSYNC_INTERVAL] = AUDIT_FSYNC_INTERVAL,
+		[CONF_FSYNC_EVERY] = AUDIT_FSYNC_EVERY,
+		[CONF_FSYNC_NONE] = AUDIT_FSYNC_NONE,
+	};
+
+	return conf->audit_fsync < sizeof(modes) / sizeof(modes[0]) ?
+	    modes[conf->audit_fsync] : AUDIT_FSYNC_INTERVAL;
 }
 
 /*
@@ -862,11 +972,6 @@ reload(const struct options *opt)
 static struct audit_sink *
 open_audit(const struct conf *conf, const struct setup *su)
 {
-	static const enum audit_fsync modes[] = {
-		[CONF_FSYNC_INTERVAL] = AUDIT_FSYNC_INTERVAL,
-		[CONF_FSYNC_EVERY] = AUDIT_FSYNC_EVERY,
-		[CONF_FSYNC_NONE] = AUDIT_FSYNC_NONE,
-	};
 	unsigned long n_orphans = 0;
 	struct audit_sink *sink;
 	long n;
@@ -884,8 +989,7 @@ open_audit(const struct conf *conf, const struct setup *su)
 		audit_sink_close(&sink);
 		return NULL;
 	}
-	audit_sink_set_fsync(sink, conf->audit_fsync < 3 ?
-	    modes[conf->audit_fsync] : AUDIT_FSYNC_INTERVAL);
+	audit_sink_set_fsync(sink, fsync_mode(conf));
 	if ((n = audit_sink_recover(sink, &n_orphans)) == -1) {
 		fprintf(stderr, "tlspolicy-milter: %s: cannot append the records"
 		    " staged in %s: %s (they stay there)\n", conf->audit_log,

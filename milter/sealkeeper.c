@@ -80,6 +80,7 @@ struct request {
 /* sealkeeper_reopen's step after its seal. */
 struct reopen {
 	struct audit_sink	*sink;
+	const char		*path;		/* retarget to it; NULL: reopen */
 	bool			 has_run;
 	int			 error;		/* of audit_sink_reopen */
 };
@@ -104,6 +105,7 @@ static int	store(struct sealkeeper *, long long);
 static void	note_head(struct sealkeeper *, const struct audit_sink_sealed *);
 static int	evolve_step(void *, long long *, unsigned char *);
 static int	reopen_step(void *, long long *, unsigned char *);
+static int	move(const struct reopen *);
 static void	helper_main(int, int, const char *, struct auditseal_state *)
 		    __attribute__((noreturn));
 static void	log_seal(const char *, const struct audit_sink_sealed *);
@@ -316,12 +318,19 @@ sealkeeper_seal(struct sealkeeper *k, struct audit_sink *sink,
 int
 sealkeeper_reopen(struct sealkeeper *k, struct audit_sink *sink)
 {
+	return sealkeeper_retarget(k, sink, NULL);
+}
+
+int
+sealkeeper_retarget(struct sealkeeper *k, struct audit_sink *sink,
+    const char *path)
+{
 	struct audit_sink_sealed out = { 0 };
-	struct reopen ro = { .sink = sink };
+	struct reopen ro = { .sink = sink, .path = path };
 	int rc;
 
 	if (k == NULL)
-		return audit_sink_reopen(sink);
+		return move(&ro);
 	/* the seal ends the old file: the reopen runs before any record */
 	if ((rc = audit_sink_seal(sink, "reopen", true, reopen_step, &ro,
 	    &out)) == -1 && !ro.has_run)
@@ -335,7 +344,7 @@ sealkeeper_reopen(struct sealkeeper *k, struct audit_sink *sink)
 			    " store the head in the state", k->path);
 	}
 	if (!ro.has_run)
-		return audit_sink_reopen(sink);
+		return move(&ro);
 	errno = ro.error;
 	return ro.error == 0 ? 0 : -1;
 }
@@ -468,9 +477,18 @@ reopen_step(void *arg, long long *epoch, unsigned char *key)
 
 	(void) key;
 	ro->has_run = true;
-	ro->error = audit_sink_reopen(ro->sink) == -1 ? errno : 0;
+	ro->error = move(ro) == -1 ? errno : 0;
 	*epoch = -1;
 	return 0;
+}
+
+/* move - reopen the log, or retarget it to ro->path. */
+static int
+move(const struct reopen *ro)
+{
+	if (ro->path == NULL)
+		return audit_sink_reopen(ro->sink);
+	return audit_sink_retarget(ro->sink, ro->path);
 }
 
 /* store - have the state file say epoch (the helper, or here); 0 or -1. */

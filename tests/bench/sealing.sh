@@ -30,6 +30,8 @@
 #     older than the log (an old copy), another state at the log's epoch
 #     (its key does not make the last record's hash), a state readable
 #     by others.
+#  6. a reload (SIGHUP) that moves audit-log: the old file ends in a
+#     seal, and both files verify.
 # Needs root and python3.  Ends with "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -326,5 +328,29 @@ rc=$?
 grep -q 'readable by group or others' "$W/mode.err" && [ $rc -ne 0 ] &&
     ok "a state readable by others: refused (exit $rc)" || ko "state mode 644: rc $rc: $(cat "$W/mode.err")"
 chmod 600 "$S/state"
+
+# 6. a reload that moves audit-log: a seal ends the old file first
+"$MILTER" --setup-keys --epoch 900 --state "$S/state6" >"$W/setup6.out" 2>/dev/null
+VK6=$(sed -n 's/^verification key: //p' "$W/setup6.out")
+LOG=$L/moved-a.jsonl
+conf "$W/move.conf" "audit-seal-state $S/state6\n"
+start move "$W/move.conf" || finish
+load 4
+LOG=$L/moved-b.jsonl
+conf "$W/move.conf" "audit-seal-state $S/state6\n"
+kill -HUP "$pid"
+i=0
+while ! grep -q 'reloaded' "$W/move.err" && [ $i -lt 100 ]; do
+	i=$((i + 1)); sleep 0.05
+done
+load 4
+stop
+verify --verification-key "$VK6" "$L/moved-b.jsonl" "$L/moved-a.jsonl"
+if [ $rc -eq 0 ] && tail -n 1 "$L/moved-a.jsonl" | grep -q '"type":"seal","reason":"reopen"' &&
+    [ -s "$L/moved-b.jsonl" ]; then
+	ok "a reload moving audit-log: the old file ends in a seal, both verify: $(echo "$out" | tail -n 1 | cut -c1-40)..."
+else
+	ko "reload moving audit-log: rc $rc: $out; old file ends: $(tail -n 1 "$L/moved-a.jsonl" | cut -c1-120)"
+fi
 rm -rf "$W"
 finish
