@@ -56,6 +56,7 @@ struct conf {
 	bool			 syslog;	/* decision lines to syslog */
 	int			 syslog_facility; /* LOG_MAIL ... */
 	char			*audit_log;	/* JSON Lines file; NULL: none */
+	char			*log_file;	/* every log line too; NULL: none */
 	char			*audit_key_file; /* HMAC key for the chain; NULL: none */
 	char			*audit_seal_state; /* sealing state; NULL: no sealing */
 	unsigned		 audit_fsync;	/* CONF_FSYNC_* */

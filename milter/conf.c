@@ -102,6 +102,8 @@ static const struct conf_key keys[] = {
 	    CONF(syslog_facility), -1, "syslog facility" },
 	{ "audit-log", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
 	    CONF(audit_log), -1, "JSON Lines audit file" },
+	{ "log-file", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
+	    CONF(log_file), -1, "file that receives every log line too" },
 	{ "failure-action", CONF_KEY_FAILURE, CONF_SCOPE_GLOBAL,
 	    CONF(failure_action), -1, "answer when the milter itself fails" },
 	{ "audit-key-file", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
@@ -362,6 +364,7 @@ conf_free(struct conf **confp)
 	free(conf->pid_file);
 	free(conf->userid);
 	free(conf->socket_group);
+	free(conf->log_file);
 	free(conf->audit_log);
 	free(conf->audit_key_file);
 	free(conf->audit_seal_state);

@@ -506,6 +506,12 @@ become_user(const struct conf *conf, const struct options *opt,
 		}
 		(void) close(fd);
 	}
+	if (conf->log_file != NULL && log_open_file(conf->log_file) == -1) {
+		fprintf(stderr, "tlspolicy-milter: %s: cannot open the log file"
+		    " as uid %ld: %s\n", conf->log_file, (long)geteuid(),
+		    strerror(errno));
+		return EX_CANTCREAT;
+	}
 	if (conf->audit_log != NULL && (*sink = open_audit(conf, su)) == NULL)
 		return EX_CANTCREAT;
 	if (su->keeper != NULL && sealkeeper_start(su->keeper, *sink) == -1)
@@ -680,6 +686,9 @@ on_signal(const struct options *opt, struct audit_sink **sinkp,
 		reload(opt, sinkp, su);
 		break;
 	case SIGUSR1:
+		if (log_open_file(NULL) == -1)
+			log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
+			    " log file; still writing to the old one");
 		if (sink == NULL)
 			log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
 		else if (sealkeeper_reopen(keeper, sink) == -1)	/* seal, reopen */

@@ -48,11 +48,11 @@ wait_records() {
 	while [ "$(records "$1")" -lt "$2" ] && [ $_i -lt 50 ]; do _i=$((_i + 1)); sleep 0.1; done
 }
 
-printf 'syslog no\nallow-root yes\n[listener submission]\nport 587\nrequire-tls yes\n' >"$w/m.conf"
-"$MILTER" -f -c "$w/m.conf" -p "$sock" 2>"$w/err" &
+printf 'socket %s\nsyslog no\nallow-root yes\n[listener submission]\nport 587\nrequire-tls yes\n' "$sock" >"$w/m.conf"
+"$MILTER" -f -c "$w/m.conf" 2>"$w/err" &
 pid=$!
 i=0
-until grep -q 'starting: socket' "$w/err" || [ $i -ge 200 ]; do i=$((i + 1)); sleep 0.1; done
+until grep -q 'starting: socket' "$w/err" 2>/dev/null || [ $i -ge 200 ]; do i=$((i + 1)); sleep 0.1; done
 
 # 1. audit-log turned on by a reload
 sed -i "1i audit-log $w/a1.jsonl" "$w/m.conf"
@@ -81,7 +81,8 @@ else
 fi
 
 # 3. keys that need a restart: named in a warning; the running value stays
-sed -i "1i socket inet:1@127.0.0.1\nsocket-mode 0600\nsyslog-facility local3" "$w/m.conf"
+sed -i "s|^socket .*|socket inet:1@127.0.0.1|" "$w/m.conf"
+sed -i "1i socket-mode 0600\nsyslog-facility local3" "$w/m.conf"
 hup 'needs* a restart'
 r=$(session)
 if grep -q "SIGHUP: socket, socket-mode changed in $w/m.conf but need a restart; the running value stays" "$w/err" &&

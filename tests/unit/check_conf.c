@@ -583,6 +583,7 @@ static const char builtin_print[] =
     "syslog yes\n"
     "syslog-facility mail\n"
     "audit-log none\n"
+    "log-file none\n"
     "failure-action tempfail\n"
     "audit-key-file none\n"
     "audit-seal-state none\n"
