@@ -66,14 +66,14 @@ struct auditseal_state {
 /* A seal record's facts (auditseal_format_seal_open). */
 struct auditseal_seal {
 	struct timespec	 time;		/* now */
-	const char	*reason;	/* "epoch-end", "stop", "reopen", "recovery" */
+	const char	*reason;	/* epoch-end, stop, reopen, recovery */
 	unsigned long	 n_records;	/* records since the span began */
 	bool		 has_count;	/* false: "recovery", count unknown */
 	struct timespec	 from;		/* the span's beginning */
 	const char	*head;		/* the chain head it closes (hex) */
 };
 
-/* auditseal_evolve - key = HMAC-SHA256(key, AUDITSEAL_EVOLVE), in place. 0 or -1. */
+/* auditseal_evolve - key = HMAC-SHA256(key, AUDITSEAL_EVOLVE); 0 or -1. */
 int	auditseal_evolve(unsigned char *key);
 
 /*
@@ -93,7 +93,7 @@ void	auditseal_wipe(struct auditseal_state *);
 int	auditseal_new(struct auditseal_state *, long long start,
 	    long long period);
 
-/* auditseal_format_state - the state file's text into buf; its length, or -1. */
+/* auditseal_format_state - the state file's text into buf; length or -1. */
 int	auditseal_format_state(const struct auditseal_state *, char *buf,
 	    size_t size);
 
@@ -101,7 +101,10 @@ int	auditseal_format_state(const struct auditseal_state *, char *buf,
 int	auditseal_parse_state(const char *text, size_t size,
 	    struct auditseal_state *, char *why);
 
-/* auditseal_format_vk - the verification key of st (epoch 0) into buf; length or -1. */
+/*
+ * auditseal_format_vk - the verification key of st (epoch 0) into buf;
+ * its length or -1.
+ */
 int	auditseal_format_vk(const struct auditseal_state *, char *buf,
 	    size_t size);
 

@@ -116,7 +116,7 @@ int	audit_sink_set_key(struct audit_sink *, const unsigned char *,
  * finishes the hash under the lock).  Not with audit_sink_set_key().
  */
 
-/* audit_sink_set_seal - seal with epoch and its key (copied); 0, or -1 (ENOMEM). */
+/* audit_sink_set_seal - seal with epoch and its key (copied); 0 or -1. */
 int	audit_sink_set_seal(struct audit_sink *, long long epoch,
 	    const unsigned char *key, size_t size);
 
@@ -155,7 +155,7 @@ struct audit_sink_sealed {
 	long long	 epoch;		/* the epoch sealed */
 	unsigned long	 n_records;	/* records since the last seal */
 	char		 head[AUDIT_HASH_HEX + 1];	/* the head it closes */
-	char		 hash[AUDIT_HASH_HEX + 1];	/* the seal's own hash */
+	char		 hash[AUDIT_HASH_HEX + 1];	/* the seal's */
 	long long	 new_epoch;	/* after evolve (else epoch) */
 };
 

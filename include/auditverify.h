@@ -52,21 +52,22 @@ struct auditverify {
 	const struct auditseal_state *vk;	/* borrowed; NULL: none given */
 	struct auditseal_state	 cur;		/* the last key derived */
 	bool			 has_cur;
-	long long		 epoch;		/* of the last record; -1 unsealed */
+	long long		 epoch;		/* of the last; -1 unsealed */
 	long long		 first_epoch;	/* of the first record */
 	bool			 is_last_seal;	/* the last record is a seal */
 	unsigned long		 n_seals;
-	unsigned long		 n_since_seal;	/* sealed records since the last seal */
+	unsigned long		 n_since_seal;	/* since the last seal */
 	bool			 is_count_exact; /* ... counted from a seal */
-	bool			 has_first_count; /* a seal with "records" seen */
+	bool			 has_first_count; /* a seal with "records" */
 	unsigned long		 first_count;	/* its "records" */
-	unsigned long		 n_before_first; /* sealed records before it here */
-	const char		*expect;	/* a hash to look for, or NULL */
-	unsigned long		 expect_at;	/* its record number (1-based), 0: not seen */
+	unsigned long		 n_before_first; /* sealed ones before it */
+	const char		*expect;	/* a hash to find, or NULL */
+	unsigned long		 expect_at;	/* its record (1-based), or 0 */
 };
 
-/* auditverify_set_vk - check sealed records with this verification key (borrowed). */
-void	auditverify_set_vk(struct auditverify *, const struct auditseal_state *vk);
+/* auditverify_set_vk - check sealed records with vk (borrowed). */
+void	auditverify_set_vk(struct auditverify *,
+	    const struct auditseal_state *vk);
 
 /* auditverify_done - wipe the derived key (after the last line). */
 void	auditverify_done(struct auditverify *);

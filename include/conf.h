@@ -58,7 +58,7 @@ struct conf {
 	char			*audit_log;	/* JSON Lines file; NULL: none */
 	char			*log_file;	/* every log line too; NULL: none */
 	char			*audit_key_file; /* HMAC key for the chain; NULL: none */
-	char			*audit_seal_state; /* sealing state; NULL: no sealing */
+	char			*audit_seal_state; /* sealing state, or NULL */
 	unsigned		 audit_fsync;	/* CONF_FSYNC_* */
 	enum policy_action	 audit_failure_action; /* record not written: tempfail|reject */
 	enum policy_action	 failure_action; /* internal failure: tempfail|reject */

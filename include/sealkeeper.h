@@ -5,7 +5,7 @@
  * The state file (auditseal.h) must be owned by root in a directory only
  * root can change (daemon_check_trusted).  It is read as root at start;
  * after the privilege drop the service user cannot replace it, so when
- * the daemon drops privileges a small helper process forked before the
+ * the daemon drops privileges a small keeper process forked before the
  * drop stays root, holds the directory open and the state in memory, and
  * does one thing: on "epoch N" from the daemon (over a socket pair) it
  * evolves its copy to N (never backwards, never past the clock's epoch
@@ -37,11 +37,11 @@ struct sealkeeper *sealkeeper_open(const char *path, uid_t trusted_uid,
 	    struct daemon_error *err);
 
 /*
- * sealkeeper_fork_helper - before the drop and before any other file is
- * opened: fork the root helper that will rewrite the state.  0, or -1
+ * sealkeeper_fork - before the drop and before any other file is
+ * opened: fork the root keeper process that will rewrite the state.  0, or -1
  * with err.
  */
-int	sealkeeper_fork_helper(struct sealkeeper *, struct daemon_error *err);
+int	sealkeeper_fork(struct sealkeeper *, struct daemon_error *err);
 
 /*
  * sealkeeper_arm - after audit_sink_open, before audit_sink_recover: the
@@ -83,7 +83,10 @@ int	sealkeeper_reopen(struct sealkeeper *, struct audit_sink *);
 int	sealkeeper_retarget(struct sealkeeper *, struct audit_sink *,
 	    const char *path);
 
-/* sealkeeper_close - wipe, stop the helper; sets the pointer to NULL; NULL is fine. */
+/*
+ * sealkeeper_close - wipe, stop the keeper process; sets the pointer to
+ * NULL; NULL is fine.
+ */
 void	sealkeeper_close(struct sealkeeper **);
 
 /*

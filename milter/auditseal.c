@@ -158,7 +158,8 @@ auditseal_parse_state(const char *text, size_t size,
 			rc = parse_hex_key(line + 4, st->key);
 			seen |= 1;
 		} else if (strncmp(line, "start ", 6) == 0) {
-			rc = parse_ll(line + 6, "", 0, LLONG_MAX / 2, &st->start);
+			rc = parse_ll(line + 6, "", 0, LLONG_MAX / 2,
+			    &st->start);
 			seen |= 2;
 		} else if (strncmp(line, "period ", 7) == 0) {
 			rc = parse_ll(line + 7, "", AUDITSEAL_PERIOD_MIN,
@@ -166,13 +167,15 @@ auditseal_parse_state(const char *text, size_t size,
 			seen |= 4;
 		} else if (strncmp(line, "head ", 5) == 0) {
 			rc = strlen(line + 5) == AUDIT_HASH_HEX &&
-			    auditchain_is_hex(line + 5, AUDIT_HASH_HEX) ? 0 : -1;
+			    auditchain_is_hex(line + 5, AUDIT_HASH_HEX) ?
+			    0 : -1;
 			if (rc == 0)
 				(void) memcpy(st->head, line + 5,
 				    AUDIT_HASH_HEX + 1);
 			st->has_head = rc == 0;
 		} else if (strncmp(line, "epoch ", 6) == 0) {
-			rc = parse_ll(line + 6, "", 0, LLONG_MAX / 2, &st->epoch);
+			rc = parse_ll(line + 6, "", 0, LLONG_MAX / 2,
+			    &st->epoch);
 			seen |= 8;
 		} else
 			rc = -1;
@@ -228,7 +231,8 @@ auditseal_read_state(int dirfd, const char *name, struct auditseal_state *st,
 	size_t got = 0;
 	int fd, rc;
 
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
 		(void) snprintf(why, AUDITSEAL_WHY_MAX, "cannot open: %s",
 		    strerror(errno));
 		return -1;
@@ -311,7 +315,7 @@ auditseal_format_seal_open(const struct auditseal_seal *seal,
 	return 0;
 }
 
-/* parse_hex_key - 64 lowercase or uppercase hex digits, then the end or space. */
+/* parse_hex_key - 64 hex digits (either case), then the end or '/'. */
 static int
 parse_hex_key(const char *s, unsigned char *key)
 {

@@ -165,7 +165,7 @@ struct audit_sink {
 	struct hasher		 own;		/* keyed with the sink's key */
 	_Atomic unsigned long	 gen;		/* of this sink and key */
 	/* sealing (auditseal.h): own and the threads' hashers stay unkeyed */
-	struct auditchain_hasher *sealer;	/* K(epoch); NULL: not sealing */
+	struct auditchain_hasher *sealer;	/* K(epoch), or NULL */
 	long long		 epoch;
 	bool			 is_sealing;	/* a seal is being written */
 	pthread_cond_t		 sealed;	/* it is done */
@@ -1121,9 +1121,10 @@ read_head(struct audit_sink *s)
 		    .is_seal = t.is_seal };
 		/* sealing: does the epoch's key we hold make its hash? */
 		if (s->sealer != NULL && t.epoch == s->epoch)
-			s->tail.is_key_wrong = auditchain_begin(s->own.ch, nl,
-			    t.hashed) == -1 || auditchain_finish_sealed(s->own.ch,
-			    s->sealer, "}", 1, hash) == -1 ||
+			s->tail.is_key_wrong =
+			    auditchain_begin(s->own.ch, nl, t.hashed) == -1 ||
+			    auditchain_finish_sealed(s->own.ch, s->sealer, "}",
+			    1, hash) == -1 ||
 			    memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0;
 	} else
 		s->tail.is_empty = false;

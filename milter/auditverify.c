@@ -198,7 +198,10 @@ sealed_line(struct auditverify *v, const char *line,
 	return check_seal(v, line, t);
 }
 
-/* check_seal - a seal's "head" is its "prev"; its "records" the count since the last seal. */
+/*
+ * check_seal - a seal's "head" is its "prev", its "records" the count
+ * since the seal before.
+ */
 static int
 check_seal(struct auditverify *v, const char *line,
     const struct auditchain_tail *t)
@@ -221,9 +224,9 @@ check_seal(struct auditverify *v, const char *line,
 			n = n * 10 + (unsigned long)(*r - '0');
 		if (v->is_count_exact ? n != v->n_since_seal :
 		    n < v->n_since_seal)
-			return failf(v, "epoch %lld: the seal counts %lu records"
-			    " since the seal before, the log has %lu there",
-			    t->epoch, n, v->n_since_seal);
+			return failf(v, "epoch %lld: the seal counts %lu"
+			    " records since the seal before, the log has %lu"
+			    " there", t->epoch, n, v->n_since_seal);
 		if (!v->has_first_count && !v->is_count_exact) {
 			v->has_first_count = true;
 			v->first_count = n;

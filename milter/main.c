@@ -102,7 +102,7 @@ struct setup {
 	char			*pid_path;	/* owned; removed at exit */
 	unsigned char		 key[AUDIT_KEY_MAX];
 	size_t			 key_size;
-	struct sealkeeper	*keeper;	/* audit-seal-state; NULL: none */
+	struct sealkeeper	*keeper;	/* audit-seal-state, or NULL */
 };
 
 static int	parse_args(int, char **, struct options *);
@@ -400,11 +400,11 @@ resolve_ids(const struct conf *conf, const struct options *opt,
 		return EX_CONFIG;
 	}
 	if (conf->audit_seal_state != NULL && conf->audit_log != NULL) {
-		/* before any other file is open: the helper inherits none */
+		/* before other files are open: the keeper inherits none */
 		if ((su->keeper = sealkeeper_open(conf->audit_seal_state,
 		    opt->trusted_uid, &err)) == NULL ||
 		    (su->is_dropping &&
-		    sealkeeper_fork_helper(su->keeper, &err) == -1))
+		    sealkeeper_fork(su->keeper, &err) == -1))
 			goto fail;
 	}
 	return 0;
@@ -691,7 +691,7 @@ on_signal(const struct options *opt, struct audit_sink **sinkp,
 			    " log file; still writing to the old one");
 		if (sink == NULL)
 			log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
-		else if (sealkeeper_reopen(keeper, sink) == -1)	/* seal, reopen */
+		else if (sealkeeper_reopen(keeper, sink) == -1)
 			log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
 			    " audit log %s; still writing to the old file",
 			    audit_sink_path(sink));

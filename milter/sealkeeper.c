@@ -11,7 +11,7 @@
  *	Reads the sealing state (auditseal.h) as root at start, checked like
  *	a key file (root's, in directories only root can change, and not
  *	readable by group or others).  The service user cannot replace a
- *	file there, so when the daemon drops privileges a helper forked
+ *	file there, so when the daemon drops privileges a keeper process forked
  *	before the drop stays root: it holds the directory open and its own
  *	copy of the state, and answers one request, "epoch N", by evolving
  *	its copy to N and replacing the file (auditseal_write_state).  It
@@ -70,7 +70,7 @@
 #include "log.h"
 #include "sealkeeper.h"
 
-/* A request to the helper: the epoch to store, and the last seal's hash. */
+/* A request to the keeper process: the epoch to store, the last seal's hash. */
 struct request {
 	long long	 epoch;
 	char		 head[AUDIT_HASH_HEX];
@@ -80,7 +80,7 @@ struct request {
 /* sealkeeper_reopen's step after its seal. */
 struct reopen {
 	struct audit_sink	*sink;
-	const char		*path;		/* retarget to it; NULL: reopen */
+	const char		*path;		/* retarget; NULL: reopen */
 	bool			 has_run;
 	int			 error;		/* of audit_sink_reopen */
 };
@@ -90,23 +90,24 @@ struct reopen {
 
 struct sealkeeper {
 	char			*path;
-	char			*name;		/* the file's name in its directory */
+	char			*name;		/* its name in its directory */
 	int			 dirfd;
-	struct auditseal_state	 st;		/* the daemon's copy: K(st.epoch) */
+	struct auditseal_state	 st;		/* the daemon's: K(st.epoch) */
 	long long		 in_sink;	/* the sink's epoch */
-	long long		 target;	/* the epoch evolve_step goes to */
-	const struct audit_sink_sealed *sealed;	/* the seal evolve_step follows */
-	int			 helper_fd;	/* -1: no helper */
-	pid_t			 helper_pid;
+	long long		 target;	/* for evolve_step */
+	const struct audit_sink_sealed *sealed;	/* for evolve_step */
+	int			 keeper_fd;	/* -1: no keeper process */
+	pid_t			 keeper_pid;
 	time_t			 retry_at;
 };
 
 static int	store(struct sealkeeper *, long long);
-static void	note_head(struct sealkeeper *, const struct audit_sink_sealed *);
+static void	note_head(struct sealkeeper *,
+		    const struct audit_sink_sealed *);
 static int	evolve_step(void *, long long *, unsigned char *);
 static int	reopen_step(void *, long long *, unsigned char *);
 static int	move(const struct reopen *);
-static void	helper_main(int, int, const char *, struct auditseal_state *)
+static void	keeper_main(int, int, const char *, struct auditseal_state *)
 		    __attribute__((noreturn));
 static void	log_seal(const char *, const struct audit_sink_sealed *);
 static int	setup_args(int, char **, const char **, long long *);
@@ -134,7 +135,7 @@ sealkeeper_open(const char *path, uid_t trusted_uid, struct daemon_error *err)
 		(void) snprintf(err->text, sizeof(err->text), "out of memory");
 		goto fail;
 	}
-	k->helper_fd = -1;
+	k->keeper_fd = -1;
 	(void) strcpy(copy, path);
 	dir = dirname(copy);
 	if ((k->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
@@ -173,7 +174,7 @@ fail:
 }
 
 int
-sealkeeper_fork_helper(struct sealkeeper *k, struct daemon_error *err)
+sealkeeper_fork(struct sealkeeper *k, struct daemon_error *err)
 {
 	int sv[2];
 	pid_t pid;
@@ -192,11 +193,11 @@ sealkeeper_fork_helper(struct sealkeeper *k, struct daemon_error *err)
 	}
 	if (pid == 0) {
 		(void) close(sv[0]);
-		helper_main(sv[1], k->dirfd, k->name, &k->st);
+		keeper_main(sv[1], k->dirfd, k->name, &k->st);
 	}
 	(void) close(sv[1]);
-	k->helper_fd = sv[0];
-	k->helper_pid = pid;
+	k->keeper_fd = sv[0];
+	k->keeper_pid = pid;
 	return 0;
 }
 
@@ -243,7 +244,8 @@ sealkeeper_start(struct sealkeeper *k, struct audit_sink *sink)
 	if (t.is_empty && k->st.has_head &&
 	    audit_sink_set_head(sink, k->st.head) == 0)
 		log_msg(LOG_LEVEL_INFO, "%s: a new file: the chain continues"
-		    " from the last seal %s", audit_sink_path(sink), k->st.head);
+		    " from the last seal %s", audit_sink_path(sink),
+		    k->st.head);
 	c = auditseal_epoch_at(&k->st, (long long)time(NULL));
 	is_unsealed = !t.is_empty && t.epoch >= 0 && !t.is_seal;
 	if (!is_unsealed && c <= k->st.epoch)
@@ -356,9 +358,9 @@ sealkeeper_close(struct sealkeeper **kp)
 
 	if (k == NULL)
 		return;
-	if (k->helper_fd != -1) {
-		(void) close(k->helper_fd);	/* the helper exits */
-		(void) waitpid(k->helper_pid, NULL, 0);
+	if (k->keeper_fd != -1) {
+		(void) close(k->keeper_fd);	/* the keeper process exits */
+		(void) waitpid(k->keeper_pid, NULL, 0);
 	}
 	if (k->dirfd > 0)
 		(void) close(k->dirfd);
@@ -398,9 +400,10 @@ sealkeeper_setup_command(int argc, char **argv)
 		goto out;
 	}
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-		fprintf(stderr, "tlspolicy-milter: %s exists: a new state starts"
-		    " a new chain of keys that the old verification key does"
-		    " not verify; remove it first if that is what you mean\n",
+		fprintf(stderr, "tlspolicy-milter: %s exists: a new state"
+		    " starts a new chain of keys that the old verification key"
+		    " does not verify; remove it first if that is what you"
+		    " mean\n",
 		    path);
 		rc = EX_CANTCREAT;
 		goto out;
@@ -491,7 +494,7 @@ move(const struct reopen *ro)
 	return audit_sink_retarget(ro->sink, ro->path);
 }
 
-/* store - have the state file say epoch (the helper, or here); 0 or -1. */
+/* store - have the state file say epoch (by the keeper, or here); 0 or -1. */
 static int
 store(struct sealkeeper *k, long long epoch)
 {
@@ -499,16 +502,16 @@ store(struct sealkeeper *k, long long epoch)
 	ssize_t n;
 	int e;
 
-	if (k->helper_fd == -1)
+	if (k->keeper_fd == -1)
 		return auditseal_write_state(k->dirfd, k->name, &k->st);
 	(void) memcpy(rq.head, k->st.head, sizeof(rq.head));
 	do
-		n = send(k->helper_fd, &rq, sizeof(rq), MSG_NOSIGNAL);
+		n = send(k->keeper_fd, &rq, sizeof(rq), MSG_NOSIGNAL);
 	while (n == -1 && errno == EINTR);
 	if (n != (ssize_t)sizeof(rq))
 		return -1;
 	do
-		n = recv(k->helper_fd, &e, sizeof(e), MSG_WAITALL);
+		n = recv(k->keeper_fd, &e, sizeof(e), MSG_WAITALL);
 	while (n == -1 && errno == EINTR);
 	if (n != (ssize_t)sizeof(e)) {
 		errno = n == 0 ? EPIPE : errno;
@@ -519,11 +522,11 @@ store(struct sealkeeper *k, long long epoch)
 }
 
 /*
- * helper_main - the root helper: only the socket and the directory
+ * keeper_main - the root keeper process: only the socket and the directory
  * open; on "epoch N" evolve to N and replace the state; exit at EOF.
  */
 static void
-helper_main(int fd, int dirfd, const char *name, struct auditseal_state *st)
+keeper_main(int fd, int dirfd, const char *name, struct auditseal_state *st)
 {
 	static const int ignored[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1,
 	    SIGUSR2, SIGPIPE };
@@ -558,7 +561,8 @@ helper_main(int fd, int dirfd, const char *name, struct auditseal_state *st)
 		now = auditseal_epoch_at(st, (long long)time(NULL));
 		e = 0;
 		if (rq.epoch < st->epoch || rq.epoch > now + 1 ||
-		    (rq.has_head && !auditchain_is_hex(rq.head, AUDIT_HASH_HEX)))
+		    (rq.has_head &&
+		    !auditchain_is_hex(rq.head, AUDIT_HASH_HEX)))
 			e = EINVAL;
 		else if (auditseal_advance(st, rq.epoch) == -1)
 			e = EIO;

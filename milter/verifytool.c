@@ -148,7 +148,8 @@ verify_audit(int argc, char **argv)
 	if (i >= argc || strncmp(argv[i], "--", 2) == 0) {
 		fprintf(stderr, "usage: tlspolicy-milter --verify-audit"
 		    " [--key-file file] [--anchor hash]\n"
-		    "    [--verification-key key] [--expect-head hash] FILE...\n");
+		    "    [--verification-key key] [--expect-head hash]"
+		    " FILE...\n");
 		return EX_USAGE;
 	}
 	n = argc - i;

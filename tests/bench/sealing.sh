@@ -1,7 +1,7 @@
 #!/bin/sh
 # sealing.sh - forward-secure sealing of the audit log, as an auditor and
 # an attacker who got root at some point would try it.  The milter runs
-# as root dropping to nobody (so the root helper rewrites the state), in
+# as root dropping to nobody (so the root keeper process rewrites the state), in
 # the foreground, where its syslog lines also go to stderr: the seal
 # hashes are read from there, as from a remote syslog.  Epochs of 3 s.
 #  1. --setup-keys: state root's, mode 0600; the verification key printed
