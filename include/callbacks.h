@@ -10,14 +10,16 @@
 
 #include <libmilter/mfapi.h>
 
-#include "audit.h"
+struct audit_sink;
 
 /* callbacks_desc - the filter description for smfi_register(). */
 struct smfiDesc *callbacks_desc(void);
 
 /*
  * callbacks_set_sink - where JSON records go (NULL: none).  Set before
- * smfi_main(); the sink is borrowed until the milter stops.
+ * smfi_main(), and by a reload that turns the audit log on (an atomic
+ * store: sessions see it from their next record); the sink is borrowed
+ * until the milter stops.
  */
 void	callbacks_set_sink(struct audit_sink *);
 

@@ -29,8 +29,6 @@ struct session {
 	struct timespec	 started;		/* wall clock at negotiate */
 	unsigned	 n_helo;		/* HELO callbacks seen */
 	unsigned	 n_mail;		/* MAIL FROM decided */
-	bool		 saw_plain_helo;	/* a HELO before TLS */
-	bool		 is_auth_before_tls;	/* AUTH already present at the first TLS HELO */
 	bool		 has_noreply;		/* MTA takes no reply at connect/HELO */
 	bool		 has_failed;		/* an earlier stage ran out of memory */
 	atomic_flag	 is_closed;		/* its session record is claimed */

@@ -218,10 +218,7 @@ cb_helo(SMFICTX *ctx, char *helohost)
 	if (facts_update(&s->facts, FACTS_GROUP_TLS, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1)
 		s->has_failed = true;
-	if (!facts_is_tls(&s->facts))
-		s->saw_plain_helo = true;
-	else if (!was_tls && s->saw_plain_helo && facts_has_auth(&s->facts))
-		s->is_auth_before_tls = true;
+	facts_greeted(&s->facts, was_tls);
 	return s->has_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
@@ -244,7 +241,6 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_QUEUE, lookup_macro, ctx) == -1)
 		return fail(ctx, s, "out of memory reading macros", false);
-	s->facts.is_auth_before_tls = s->is_auth_before_tls;
 	listener = conf_match(s->conf, &s->facts, &port_missing);
 	if (port_missing)
 		warn_missing_port(s);
@@ -385,20 +381,7 @@ record(struct session *s, const struct conf_listener *l,
 	int rc = 0;
 
 	(void) clock_gettime(CLOCK_REALTIME, &r.time);
-	switch (v->outcome) {
-	case POLICY_OUTCOME_REJECT:
-		r.action = POLICY_ACTION_REJECT;
-		break;
-	case POLICY_OUTCOME_TEMPFAIL:
-		r.action = POLICY_ACTION_TEMPFAIL;
-		break;
-	case POLICY_OUTCOME_WOULD_REJECT:
-		r.action = POLICY_ACTION_REPORT;
-		break;
-	default:
-		r.action = l->rules.action;
-		break;
-	}
+	r.action = v->action;	/* decided by policy_decide, not here */
 	r.is_report_mode = r.action == POLICY_ACTION_REPORT;
 	if (log_lazy(decision_level(v), s->id, record_kv, &r, sb) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format record", s->id);

@@ -64,7 +64,6 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "facts.h"
-#include "log.h"
 #include "netaddr.h"
 #include "policy.h"
 #include "tlsinfo.h"

@@ -263,8 +263,15 @@ end
 
 -- T.expect_log(label, text, n) - exactly n stderr lines contain text.
 function T.expect_log(label, text, n)
-	mt.sleep(0.2)	-- the daemon writes its lines before replying; be safe
+	-- a signal's line comes when the daemon has handled it: wait for it,
+	-- at most 10 s (a busy machine), then check the count
 	local got = T.log_count(text)
+	local waited = 0
+	while got < n and waited < 10 do
+		mt.sleep(0.05)
+		waited = waited + 0.05
+		got = T.log_count(text)
+	end
 	check(got == n, "%s: %d log lines contain %q, expected %d", label, got, text, n)
 	mt.echo("ok - " .. label)
 end

@@ -8,6 +8,8 @@
 # are written at close and not counted), that every audit line parses as
 # JSON, and that the audit files pass --verify-audit (the hash chain).  Ends with "N passed, N failed"; exit 1 on any failure.
 #
+#   sh tests/milter/run.sh [NAME]     (NAME: one script, e.g. reload)
+#
 # Environment: MILTERTEST, MILTER (the built daemon), SRCDIR (this folder);
 # VALGRIND=1 runs the daemon under valgrind memcheck and fails a script
 # on any memcheck error or any definitely or indirectly lost byte.
@@ -29,8 +31,14 @@ failed=0
 # A port range per run, away from the usual services.
 base=$(( 20000 + ($$ % 500) * 20 ))
 i=0
+if [ $# -ge 1 ] && [ ! -f "$SRCDIR/$1.t.lua" ]; then
+	echo "FAIL: no protocol test $1 ($SRCDIR/$1.t.lua)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 for script in "$SRCDIR"/*.t.lua; do
 	name=$(basename "$script" .t.lua)
+	[ $# -eq 0 ] || [ "$name" = "$1" ] || continue
 	i=$((i + 1))
 	work=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-mt.XXXXXX")
 	daemon=$MILTER
