@@ -199,6 +199,7 @@ main(int argc, char **argv)
 			    " policy: %s\n", strerror(errno));
 		warn_inet(conf, true);
 		conf_free(&conf);
+		free(opt.config_path);
 		return rc;
 	}
 	rc = serve(&opt, conf);	/* owns conf from here */
