@@ -63,6 +63,7 @@ struct conf {
 	char			*audit_log;	/* JSON Lines file; NULL: none */
 	char			*log_file;	/* every log line too; NULL: none */
 	char			*audit_key_file; /* HMAC key for the chain; NULL: none */
+	char			*audit_seal_state; /* sealing state, or NULL */
 	unsigned		 audit_fsync;	/* CONF_FSYNC_* */
 	unsigned		 record_sender;	/* CONF_SENDER_* */
 	enum policy_action	 audit_failure_action; /* record not written: tempfail|reject */

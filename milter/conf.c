@@ -107,6 +107,9 @@ static const struct conf_key keys[] = {
 	    CONF(failure_action), -1, "answer when the milter itself fails" },
 	{ "audit-key-file", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
 	    CONF(audit_key_file), -1, "HMAC key for the audit hash chain" },
+	{ "audit-seal-state", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
+	    CONF(audit_seal_state), -1,
+	    "forward-secure sealing state (--setup-keys)" },
 	{ "audit-fsync", CONF_KEY_FSYNC, CONF_SCOPE_GLOBAL,
 	    CONF(audit_fsync), -1, "when audit records are synced to disk" },
 	{ "record-sender", CONF_KEY_SENDER, CONF_SCOPE_GLOBAL,
@@ -367,6 +370,7 @@ conf_free(struct conf **confp)
 	free(conf->log_file);
 	free(conf->audit_log);
 	free(conf->audit_key_file);
+	free(conf->audit_seal_state);
 	free(conf);
 	*confp = NULL;
 }

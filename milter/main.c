@@ -6,6 +6,7 @@
  *	tlspolicy-milter [-fnvVh] [-c file] [-p socket]
  *	tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...
  *	tlspolicy-milter --simulate [-c new.conf] [--json] FILE...
+ *	tlspolicy-milter --setup-keys [--epoch seconds] --state file
  *
  * DESCRIPTION
  *	Loads the configuration (or the built-in policy) after checking that
@@ -22,8 +23,10 @@
  *	process signals, takes them all:
  *
  *	  SIGHUP          reload the config; on error keep the old one
- *	  SIGUSR1         reopen the audit log (log rotation)
- *	  (every second)  fdatasync the audit log (audit-fsync interval)
+ *	  SIGUSR1         reopen the audit log (log rotation); with
+ *	                  sealing, a seal record ends the old file first
+ *	  (every second)  fdatasync the audit log (audit-fsync interval);
+ *	                  with sealing, at an epoch end: seal, evolve
  *	  SIGTERM SIGINT  stop: smfi_stop(), session records of the
  *	                  sessions still open, then exit (pid file removed)
  *	  SIGUSR2         private: milter_thread's "smfi_main returned";
@@ -75,6 +78,7 @@
 #include "daemon.h"
 #include "keyfile.h"
 #include "log.h"
+#include "sealkeeper.h"
 #include "session.h"
 #include "simulate.h"
 #include "tlsinfo.h"
@@ -100,6 +104,7 @@ struct setup {
 	char			*pid_path;	/* owned; removed at exit */
 	unsigned char		 key[AUDIT_KEY_MAX];
 	size_t			 key_size;
+	struct sealkeeper	*keeper;	/* audit-seal-state, or NULL */
 };
 
 static int	parse_args(int, char **, struct options *);
@@ -156,6 +161,9 @@ static struct audit_sink *open_audit(const struct conf *,
 
 static volatile int milter_status;	/* smfi_main's result */
 
+/* Audit sealing (sealkeeper.c): set at start-up, then main thread only. */
+static struct sealkeeper *keeper;
+
 int
 main(int argc, char **argv)
 {
@@ -166,6 +174,8 @@ main(int argc, char **argv)
 		return verify_audit(argc - 2, argv + 2);
 	if (argc > 1 && strcmp(argv[1], "--simulate") == 0)
 		return simulate_main(argc - 2, argv + 2);
+	if (argc > 1 && strcmp(argv[1], "--setup-keys") == 0)
+		return sealkeeper_setup_command(argc - 2, argv + 2);
 	if ((rc = parse_args(argc, argv, &opt)) == -1)
 		rc = run(&opt);
 	free(opt.config_path);
@@ -211,7 +221,6 @@ run(struct options *opt)
 	return rc;
 }
 
-/* parse_args - fill opt; -1 to go on, else the exit status. */
 /* parse_args - fill opt; -1 to go on, else the exit status. */
 static int
 parse_args(int argc, char **argv, struct options *opt)
@@ -282,7 +291,9 @@ usage(FILE *fp)
 	    "       tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...\n"
 	    "  check the hash chain of audit files (any order, gzip too)\n"
 	    "       tlspolicy-milter --simulate [-c new.conf] [--json] FILE...\n"
-	    "  replay the decisions of audit files with their policy or new.conf\n");
+	    "  replay the decisions of audit files with their policy or new.conf\n"
+	    "       tlspolicy-milter --setup-keys [--epoch seconds] --state file\n"
+	    "  make the audit sealing state; print the verification key once\n");
 }
 
 /* load - the config file, or the built-in policy without -c. */
@@ -397,6 +408,20 @@ resolve_ids(const struct conf *conf, const struct options *opt,
 		if (keyfile_read(conf->audit_key_file, su->key, &su->key_size) == -1)
 			return EX_CONFIG;
 	}
+	if (conf->audit_seal_state != NULL && conf->audit_key_file != NULL) {
+		fprintf(stderr, "tlspolicy-milter: audit-seal-state and"
+		    " audit-key-file exclude each other (sealing keys the"
+		    " chain itself; see SEALING in tlspolicy-milter(8))\n");
+		return EX_CONFIG;
+	}
+	if (conf->audit_seal_state != NULL && conf->audit_log != NULL) {
+		/* before other files are open: the keeper inherits none */
+		if ((su->keeper = sealkeeper_open(conf->audit_seal_state,
+		    opt->trusted_uid, &err)) == NULL ||
+		    (su->is_dropping &&
+		    sealkeeper_fork(su->keeper, &err) == -1))
+			goto fail;
+	}
 	return 0;
 fail:
 	fprintf(stderr, "tlspolicy-milter: %s\n", err.text);
@@ -504,6 +529,8 @@ become_user(const struct conf *conf, const struct options *opt,
 	}
 	if (conf->audit_log != NULL && (*sink = open_audit(conf, su)) == NULL)
 		return EX_CANTCREAT;
+	if (su->keeper != NULL && sealkeeper_start(su->keeper, *sink) == -1)
+		return EX_CONFIG;
 	return 0;
 }
 
@@ -587,6 +614,7 @@ serve(const struct options *opt, struct conf *conf)
 	if (su.pid_fd != -1 && daemon_pid_write(su.pid_fd, conf->pid_file,
 	    &derr) == -1)
 		log_msg(LOG_LEVEL_ERROR, "%s", derr.text);
+	keeper = su.keeper;
 	callbacks_set_sink(sink);
 	set_thread_stack();
 	if (sink != NULL && audit_sink_start(sink) == -1)
@@ -600,6 +628,7 @@ serve(const struct options *opt, struct conf *conf)
 	rc = run_loop(opt, &sink, &su);	/* a reload may open or move the log */
 	callbacks_close_open_sessions();	/* their session records */
 	session_conf_shutdown();
+	sealkeeper_seal(keeper, sink, "stop");
 	/* no free: a worker may still write a record, and now writes it */
 	if (sink != NULL && audit_sink_drain(sink) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot write or sync the audit"
@@ -608,6 +637,7 @@ serve(const struct options *opt, struct conf *conf)
 	if (su.pid_fd != -1)
 		daemon_pid_remove(su.pid_fd, su.pid_path);
 	free(su.pid_path);
+	sealkeeper_close(&keeper);
 	return rc;
 }
 
@@ -646,6 +676,7 @@ run_loop(const struct options *opt, struct audit_sink **sinkp,
 		/* every second, also when signals keep arriving (SIGHUP storms) */
 		(void) clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - synced.tv_sec >= 1 || sig == -1) {
+			sealkeeper_tick(keeper, *sinkp);
 			sync_audit(*sinkp);
 			synced = now;
 		}
@@ -676,7 +707,7 @@ on_signal(const struct options *opt, struct audit_sink **sinkp,
 			    " log file; still writing to the old one");
 		if (sink == NULL)
 			log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
-		else if (audit_sink_reopen(sink) == -1)
+		else if (sealkeeper_reopen(keeper, sink) == -1)
 			log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
 			    " audit log %s; still writing to the old file",
 			    audit_sink_path(sink));
@@ -923,12 +954,19 @@ reload_audit(const struct conf *old, struct conf *conf,
 	    strcmp(conf->audit_log, old->audit_log) == 0))
 		return 0;
 	if (*sinkp != NULL) {
-		if (audit_sink_retarget(*sinkp, conf->audit_log) == 0)
+		/* with sealing, a seal ends the old file first */
+		if (sealkeeper_retarget(keeper, *sinkp, conf->audit_log) == 0)
 			return 0;
 		log_errno(LOG_LEVEL_ERROR, "SIGHUP: cannot move the audit log"
 		    " to %s (it must be new or empty, with no stage file"
 		    " beside it); still writing %s", conf->audit_log,
 		    old->audit_log);
+		return -1;
+	}
+	if (conf->audit_seal_state != NULL && keeper == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: audit-log with an"
+		    " audit-seal-state the milter did not read at start (root"
+		    " reads it) needs a restart");
 		return -1;
 	}
 	if (conf->audit_key_file != NULL && su->key_size == 0) {
@@ -992,6 +1030,10 @@ open_audit(const struct conf *conf, const struct setup *su)
 		return NULL;
 	}
 	(void) audit_sink_set_key(sink, su->key, su->key_size);
+	if (su->keeper != NULL && sealkeeper_arm(su->keeper, sink) == -1) {
+		audit_sink_close(&sink);
+		return NULL;
+	}
 	audit_sink_set_fsync(sink, fsync_mode(conf));
 	if ((n = audit_sink_recover(sink, &n_orphans)) == -1) {
 		fprintf(stderr, "tlspolicy-milter: %s: cannot append the records"

@@ -29,7 +29,7 @@ BENCH_ROUNDS=2 BENCH_SESSIONS=500 BENCH_MESSAGES=50 \
 rc=$?
 check "make bench exits 0" test "$rc" -eq 0
 for r in 1 2; do
-	for v in A B C; do
+	for v in A B C D; do
 		check "direct run $r of $v: 500 sessions, no error" \
 		    grep -q "round $r $v: sessions=500 errors=0 " "$W/out"
 	done
@@ -49,7 +49,7 @@ rows() { grep -c -E "^\| $1" "$W/out"; }
 for row in "direct sessions/s" "MAIL reply p50" "MAIL reply p99" \
     "milter CPU per 10k" "resident memory per open session at HELO" \
     "resident memory per open session after an accepted MAIL" \
-    "through Postfix"; do
+    "through Postfix" "sealed audit log"; do
 	check "table row: $row" test "$(rows "$row")" -eq 1
 done
 check "every target has a verdict (6)" \

@@ -595,6 +595,7 @@ static const char builtin_print[] =
     "log-file none\n"
     "failure-action tempfail\n"
     "audit-key-file none\n"
+    "audit-seal-state none\n"
     "audit-fsync interval\n"
     "record-sender domain\n"
     "audit-failure-action tempfail\n"
