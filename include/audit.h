@@ -12,12 +12,15 @@
  * output is always valid UTF-8).
  *
  * Record keys, in this order (absent facts are omitted; JSON adds "v":1):
- *   time session type queue_id client_addr client_port listener
+ *   time session type queue_id client_addr client_port helo listener
  *   daemon_name daemon_port daemon_addr tls tls_version cipher cipher_bits
- *   cert_subject cert_issuer verify auth auth_type auth_authen rule action
- *   outcome reply mode exposure trusted reason mta_version facts_problem
+ *   cert_subject cert_issuer verify auth auth_type auth_authen
+ *   auth_before_tls sender sender_domain rule action outcome reply mode
+ *   exposure trusted reason policy mta_version facts_problem
  * (the session record: time session type started, the connection's facts,
- * helos mails closed_by mta_version facts_problem)
+ * helo, helos mails closed_by mta_version facts_problem).  helo is the
+ * last HELO/EHLO name; sender and sender_domain as record-sender says;
+ * policy the fingerprint of the config that decided (policyrec.h).
  *
  * The audit file and its writer: auditsink.h.
  *
@@ -45,6 +48,7 @@ enum audit_type {
 	AUDIT_TYPE_DECISION = 0,	/* "decision" */
 	AUDIT_TYPE_EXPOSURE,		/* "credential-exposure": a decision where AUTH was plaintext */
 	AUDIT_TYPE_SESSION,		/* "session": connect to close */
+	AUDIT_TYPE_POLICY,		/* "policy": the policy in force */
 };
 
 /* One session, connect to close: the "session" record. */
@@ -54,6 +58,7 @@ struct audit_session {
 	const char		*session_id;	/* borrowed */
 	const char		*listener;	/* matched section label */
 	const struct facts	*facts;		/* borrowed: the last facts seen */
+	const char		*helo;		/* last HELO/EHLO name, or NULL */
 	unsigned		 n_helo;	/* HELO/EHLO seen */
 	unsigned		 n_mail;	/* MAIL FROM decided */
 	bool			 is_shutdown;	/* still open at the milter's stop:
@@ -68,6 +73,20 @@ struct audit_record {
 	const struct facts		*facts;		/* borrowed */
 	const struct policy_verdict	*verdict;	/* borrowed */
 	enum policy_action		 action;	/* action of the deciding rule (or the listener's) */
+	const char			*helo;		/* last HELO/EHLO name, or NULL */
+	const char			*sender;	/* envelope sender (record-sender
+							 * address), or NULL */
+	const char			*sender_domain;	/* its domain ("" for none), or NULL */
+	const char			*policy;	/* fingerprint, or NULL */
+};
+
+/* The policy in force: the "policy" record, at start and every reload. */
+struct audit_policy {
+	struct timespec		 time;
+	const char		*event;		/* "start" or "reload" */
+	const char		*fingerprint;	/* hex SHA-256 of text */
+	const char		*text;		/* conf_print's text */
+	size_t			 size;		/* of text */
 };
 
 /* audit_record_type - EXPOSURE when the verdict flags one, else DECISION. */
@@ -97,6 +116,12 @@ int	audit_format_session_kv(const struct audit_session *, struct strbuf *);
 /* audit_format_session_open - the session record, open, as above. */
 int	audit_format_session_open(const struct audit_session *,
 	    struct strbuf *);
+
+/*
+ * audit_format_policy_open - the policy record, open, as above:
+ * time type event policy text.
+ */
+int	audit_format_policy_open(const struct audit_policy *, struct strbuf *);
 
 /* audit_escape_kv - append value double-quoted and escaped as above. */
 int	audit_escape_kv(struct strbuf *, const char *, size_t size);

@@ -49,11 +49,23 @@
 /* What auditchain_close() adds to the fields: both members, "}" and "\n". */
 #define AUDITCHAIN_TAIL_LEN	(AUDITCHAIN_PREV_LEN + AUDITCHAIN_HASH_LEN + 2)
 
+/*
+ * A sealed line (forward-secure sealing, auditseal.h) carries its epoch
+ * as the member just before "prev": ...,"epoch":N,"prev":"P","hash":"H"}
+ * (N decimal, at most AUDITCHAIN_EPOCH_DIGITS digits), and its hash is
+ * keyed with that epoch's key.  A seal record has "type":"seal".
+ */
+#define AUDITCHAIN_EPOCH	",\"epoch\":"
+#define AUDITCHAIN_EPOCH_DIGITS	15
+#define AUDITCHAIN_SEAL_TYPE	",\"type\":\"seal\","
+
 /* The chain members of one line, pointing into it. */
 struct auditchain_tail {
 	const char	*prev;		/* AUDIT_HASH_HEX hex digits */
 	const char	*hash;		/* AUDIT_HASH_HEX hex digits */
 	size_t		 hashed;	/* bytes of M before its final "}" */
+	long long	 epoch;		/* its "epoch", or -1: not sealed */
+	bool		 is_seal;	/* a "seal" record */
 	bool		 has_open;	/* it begins with AUDITCHAIN_OPEN "," */
 };
 
@@ -64,7 +76,10 @@ struct auditchain_hasher;
  * newline): it ends with ,"prev":"<hex>","hash":"<hex>"} (lowercase
  * hex); has_open says whether it also begins with AUDITCHAIN_OPEN ","
  * as a chained line must.  Does not check that the rest is JSON.  0, or
- * -1 when the line has no such end.
+ * -1 when the line has no such end.  On a JSON line the epoch and
+ * seal markers below are unambiguous (," never occurs inside a JSON
+ * string): t->epoch is read from an "epoch" member right before "prev"
+ * (else -1), t->is_seal from "type":"seal".
  */
 int	auditchain_parse(const char *line, size_t size,
 	    struct auditchain_tail *);
@@ -133,5 +148,43 @@ int	auditchain_finish(struct auditchain_hasher *, const char *, size_t size,
  */
 int	auditchain_close(struct auditchain_hasher *, struct strbuf *sb,
 	    const char *prev, char *hex);
+
+/*
+ * auditchain_close_epoch - as auditchain_close(), with ,"epoch":N before
+ * "prev" when epoch >= 0 (a sealed line: h keyed with epoch's key).
+ */
+int	auditchain_close_epoch(struct auditchain_hasher *, struct strbuf *sb,
+	    long long epoch, const char *prev, char *hex);
+
+/*
+ * Sealed lines (auditseal.h): H = hex of HMAC-SHA256(K(e), SHA-256(M)),
+ * the 32-byte binary digest of M keyed with the line's epoch key.  The
+ * digest is a plain hasher's (no key: it may run in any thread before
+ * the chain lock); only the short HMAC over it needs the key, so the
+ * key lives in one "sealer" hasher (auditchain_hasher_set_key) alone.
+ */
+
+/*
+ * auditchain_finish_sealed - as auditchain_finish() on the plain hasher
+ * h, then the HMAC of its digest with sealer's key into hex.  0, or -1.
+ */
+int	auditchain_finish_sealed(struct auditchain_hasher *h,
+	    struct auditchain_hasher *sealer, const char *, size_t size,
+	    char *hex);
+
+/*
+ * auditchain_close_sealed - auditchain_close_epoch() for a sealed line:
+ * h (plain) has hashed sb's fields; the hash is finished with sealer.
+ */
+int	auditchain_close_sealed(struct auditchain_hasher *h,
+	    struct auditchain_hasher *sealer, struct strbuf *sb,
+	    long long epoch, const char *prev, char *hex);
+
+/*
+ * auditchain_sealed_line_hash - the hash a parsed sealed line should
+ * carry under key (keylen bytes: its epoch's key) into hex.  0, or -1.
+ */
+int	auditchain_sealed_line_hash(const unsigned char *key, size_t keylen,
+	    const char *line, const struct auditchain_tail *, char *hex);
 
 #endif /* TLSPOLICY_AUDITCHAIN_H */

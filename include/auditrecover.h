@@ -23,6 +23,7 @@ struct auditrecover {
 	int			 fd;		/* the log, O_APPEND (borrowed) */
 	struct audit_stage	*stage;		/* borrowed */
 	struct auditchain_hasher *hasher;	/* with the log's key (borrowed) */
+	struct auditchain_hasher *sealer;	/* the epoch's key, or NULL */
 	char			 head[AUDIT_HASH_HEX + 1]; /* in: the log's last
 						 * hash; out: the new head */
 	bool			 is_new_log;	/* in: the log is empty */

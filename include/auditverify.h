@@ -25,8 +25,9 @@
 #include <stdio.h>
 
 #include "auditchain.h"
+#include "auditseal.h"
 
-#define AUDITVERIFY_WHY_MAX	160
+#define AUDITVERIFY_WHY_MAX	256
 
 struct auditverify {
 	const unsigned char	*key;		/* borrowed HMAC key; NULL: SHA-256 */
@@ -41,7 +42,35 @@ struct auditverify {
 				    const char *why);
 	void			*warn_arg;
 	char			 why[AUDITVERIFY_WHY_MAX]; /* after a failure */
+
+	/*
+	 * Sealing (auditseal.h): with vk, a sealed record is checked under
+	 * its epoch's key, derived from K(0); epochs never go back, a new
+	 * epoch begins only right after a seal, no unsealed record follows
+	 * a sealed one, and a seal's "head" and "records" are checked.
+	 */
+	const struct auditseal_state *vk;	/* borrowed; NULL: none given */
+	struct auditseal_state	 cur;		/* the last key derived */
+	bool			 has_cur;
+	long long		 epoch;		/* of the last; -1 unsealed */
+	long long		 first_epoch;	/* of the first record */
+	bool			 is_last_seal;	/* the last record is a seal */
+	unsigned long		 n_seals;
+	unsigned long		 n_since_seal;	/* since the last seal */
+	bool			 is_count_exact; /* ... counted from a seal */
+	bool			 has_first_count; /* a seal with "records" */
+	unsigned long		 first_count;	/* its "records" */
+	unsigned long		 n_before_first; /* sealed ones before it */
+	const char		*expect;	/* a hash to find, or NULL */
+	unsigned long		 expect_at;	/* its record (1-based), or 0 */
 };
+
+/* auditverify_set_vk - check sealed records with vk (borrowed). */
+void	auditverify_set_vk(struct auditverify *,
+	    const struct auditseal_state *vk);
+
+/* auditverify_done - wipe the derived key (after the last line). */
+void	auditverify_done(struct auditverify *);
 
 /* auditverify_init - an empty chain; key may be NULL (keylen 0). */
 void	auditverify_init(struct auditverify *, const unsigned char *key,

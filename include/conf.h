@@ -33,6 +33,11 @@
 #define CONF_FSYNC_EVERY	1	/* every record */
 #define CONF_FSYNC_NONE		2	/* never */
 
+/* record-sender values: what decision records keep of the envelope sender. */
+#define CONF_SENDER_NONE	0	/* nothing */
+#define CONF_SENDER_DOMAIN	1	/* its domain (default) */
+#define CONF_SENDER_ADDRESS	2	/* the whole address */
+
 enum conf_match {
 	CONF_MATCH_ANY = 0,	/* port or name matches */
 	CONF_MATCH_ALL,		/* every given criterion matches */
@@ -56,8 +61,11 @@ struct conf {
 	bool			 syslog;	/* decision lines to syslog */
 	int			 syslog_facility; /* LOG_MAIL ... */
 	char			*audit_log;	/* JSON Lines file; NULL: none */
+	char			*log_file;	/* every log line too; NULL: none */
 	char			*audit_key_file; /* HMAC key for the chain; NULL: none */
+	char			*audit_seal_state; /* sealing state, or NULL */
 	unsigned		 audit_fsync;	/* CONF_FSYNC_* */
+	unsigned		 record_sender;	/* CONF_SENDER_* */
 	enum policy_action	 audit_failure_action; /* record not written: tempfail|reject */
 	enum policy_action	 failure_action; /* internal failure: tempfail|reject */
 	bool			 request_macros; /* ask the MTA for macros (smfi_setsymlist) */
@@ -70,6 +78,10 @@ struct conf {
 	struct conf_listener	*listeners;	/* owned, file order */
 	size_t			 n_listeners;
 	struct conf_listener	 fallback;	/* [default] */
+	char			 fingerprint[65]; /* SHA-256 (hex) of conf_print's
+						 * text, set by the daemon before
+						 * the config is installed (policyrec.h);
+						 * "" when not set */
 };
 
 /* At most this many errors are reported per file; then the load stops. */
@@ -114,6 +126,30 @@ struct conf *conf_builtin(void);
  */
 int	conf_error_print(const struct conf_error *err, const char *prefix,
 	    FILE *fp);
+
+/*
+ * conf_key_is_reloadable - a reload (SIGHUP) applies this global key;
+ * otherwise its running value stays until a restart.
+ */
+bool	conf_key_is_reloadable(const char *name);
+
+/*
+ * conf_diff - the global keys whose values differ between the running
+ * config a and the reloaded b, names joined by ", ": those a reload
+ * applies into applied, those that need a restart into restart (cut to
+ * the sizes given).
+ */
+void	conf_diff(const struct conf *a, const struct conf *b, char *applied,
+	    size_t applied_size, char *restart, size_t restart_size);
+
+/*
+ * conf_keep_running - before a reloaded config b replaces the running a:
+ * b takes a's value of the global key name, or with name NULL of every
+ * global key a reload does not apply, so b says what is in force.  Only
+ * for a config not yet shared.  0, or -1 when out of memory.
+ */
+int	conf_keep_running(struct conf *b, const struct conf *a,
+	    const char *name);
 
 /* conf_free - free a config and set the pointer to NULL; NULL is fine. */
 void	conf_free(struct conf **);

@@ -57,6 +57,10 @@ static EVP_MD		*sha256;
 static pthread_once_t	 sha256_once = PTHREAD_ONCE_INIT;
 
 static void	sha256_fetch(void);
+static long long parse_epoch(const char *, const char *);
+static int	close_line(struct auditchain_hasher *,
+		    struct auditchain_hasher *, struct strbuf *, long long,
+		    const char *, char *);
 
 int
 auditchain_parse(const char *line, size_t size, struct auditchain_tail *t)
@@ -79,6 +83,9 @@ auditchain_parse(const char *line, size_t size, struct auditchain_tail *t)
 	    !auditchain_is_hex(t->hash, AUDIT_HASH_HEX))
 		return -1;
 	t->hashed = (size_t)(hash - line);
+	t->epoch = parse_epoch(line, prev);
+	t->is_seal = memmem(line, (size_t)(prev - line), AUDITCHAIN_SEAL_TYPE,
+	    sizeof(AUDITCHAIN_SEAL_TYPE) - 1) != NULL;
 	t->has_open = (size_t)(prev - line) >= sizeof(AUDITCHAIN_OPEN) &&
 	    memcmp(line, AUDITCHAIN_OPEN ",", sizeof(AUDITCHAIN_OPEN)) == 0;
 	return 0;
@@ -251,18 +258,89 @@ int
 auditchain_close(struct auditchain_hasher *h, struct strbuf *sb,
     const char *prev, char *hex)
 {
+	return auditchain_close_epoch(h, sb, -1, prev, hex);
+}
+
+int
+auditchain_close_epoch(struct auditchain_hasher *h, struct strbuf *sb,
+    long long epoch, const char *prev, char *hex)
+{
+	return close_line(h, NULL, sb, epoch, prev, hex);
+}
+
+int
+auditchain_close_sealed(struct auditchain_hasher *h,
+    struct auditchain_hasher *sealer, struct strbuf *sb, long long epoch,
+    const char *prev, char *hex)
+{
+	return close_line(h, sealer, sb, epoch, prev, hex);
+}
+
+int
+auditchain_finish_sealed(struct auditchain_hasher *h,
+    struct auditchain_hasher *sealer, const char *data, size_t size,
+    char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	size_t mlen = 0;
+
+	if (h->mac != NULL || sealer->mac == NULL ||
+	    (size > 0 && EVP_DigestUpdate(h->md, data, size) != 1) ||
+	    EVP_DigestFinal_ex(h->md, md, &n) != 1 ||
+	    EVP_MAC_init(sealer->mac, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(sealer->mac, md, n) != 1 ||
+	    EVP_MAC_final(sealer->mac, mac, &mlen, sizeof(mac)) != 1)
+		return -1;
+	return auditchain_hex(mac, (unsigned int)mlen, hex);
+}
+
+int
+auditchain_sealed_line_hash(const unsigned char *key, size_t keylen,
+    const char *line, const struct auditchain_tail *t, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, line, t->hashed) == 1 &&
+	    EVP_DigestUpdate(ctx, "}", 1) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, &n) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return -1;
+	return auditchain_hash(key, keylen, (const char *)md, n, hex);
+}
+
+/*
+ * close_line - auditchain_close_epoch(), and with sealer (not NULL) the
+ * hash finished by auditchain_finish_sealed().
+ */
+static int
+close_line(struct auditchain_hasher *h, struct auditchain_hasher *sealer,
+    struct strbuf *sb, long long epoch, const char *prev, char *hex)
+{
 	const size_t n = sizeof(AUDITCHAIN_PREV) - 1;
 	size_t fields = sb->len;
 	char *o;
 
+	if (epoch >= 0 && strbuf_printf(sb, AUDITCHAIN_EPOCH "%lld",
+	    epoch) == -1)
+		return -1;
 	if ((o = strbuf_space(sb, AUDITCHAIN_PREV_LEN + 1)) == NULL)
 		return -1;
 	(void) memcpy(o, AUDITCHAIN_PREV, n);
 	(void) memcpy(o + n, prev, AUDIT_HASH_HEX);
 	(void) memcpy(o + n + AUDIT_HASH_HEX, "\"}", 2);
 	strbuf_commit(sb, AUDITCHAIN_PREV_LEN + 1);
-	if (auditchain_finish(h, sb->data + fields, sb->len - fields,
-	    hex) == -1) {
+	if ((sealer != NULL ? auditchain_finish_sealed(h, sealer,
+	    sb->data + fields, sb->len - fields, hex) :
+	    auditchain_finish(h, sb->data + fields, sb->len - fields,
+	    hex)) == -1) {
 		sb->len = fields;
 		errno = EIO;
 		return -1;
@@ -273,6 +351,29 @@ auditchain_close(struct auditchain_hasher *h, struct strbuf *sb,
 	    strbuf_append(sb, "\"}\n", 3) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * parse_epoch - the number of an "epoch" member that ends at prev (the
+ * ,"prev" of line), or -1 when there is none.
+ */
+static long long
+parse_epoch(const char *line, const char *prev)
+{
+	const size_t n = sizeof(AUDITCHAIN_EPOCH) - 1;
+	const char *p = prev;
+	long long epoch = 0;
+
+	while (p > line && p[-1] >= '0' && p[-1] <= '9' &&
+	    prev - p < AUDITCHAIN_EPOCH_DIGITS)
+		p--;
+	if (p == prev || (size_t)(p - line) < n ||
+	    memcmp(p - n, AUDITCHAIN_EPOCH, n) != 0 ||
+	    (p[0] == '0' && prev - p > 1))
+		return -1;
+	for (; p < prev; p++)
+		epoch = epoch * 10 + (*p - '0');
+	return epoch;
 }
 
 /* sha256_fetch - the digest every hasher uses, once. */

@@ -102,8 +102,10 @@ recover_line(void *arg, const char *line, size_t len)
 
 	if (len < 2 || line[len - 1] != '\n' ||
 	    auditchain_parse(line, len - 1, &t) == -1 ||
+	    (t.epoch >= 0) != (r->sealer != NULL) ||
 	    auditchain_begin(r->hasher, line, t.hashed) == -1 ||
-	    auditchain_finish(r->hasher, "}", 1, hash) == -1 ||
+	    (r->sealer != NULL ? auditchain_finish_sealed(r->hasher, r->sealer,
+	    "}", 1, hash) : auditchain_finish(r->hasher, "}", 1, hash)) == -1 ||
 	    memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0)
 		return !w->is_linked;	/* torn, or not ours */
 	/*

@@ -98,9 +98,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "audit.h"
 #include "auditchain.h"
 #include "auditrecover.h"
+#include "auditseal.h"
 #include "auditsink.h"
 #include "auditstage.h"
 #include "metrics.h"
@@ -162,6 +165,14 @@ struct audit_sink {
 	enum audit_fsync	 fsync;
 	struct hasher		 own;		/* keyed with the sink's key */
 	_Atomic unsigned long	 gen;		/* of this sink and key */
+	/* sealing (auditseal.h): own and the threads' hashers stay unkeyed */
+	struct auditchain_hasher *sealer;	/* K(epoch), or NULL */
+	long long		 epoch;
+	bool			 is_sealing;	/* a seal is being written */
+	pthread_cond_t		 sealed;	/* it is done */
+	unsigned long		 n_since_seal;	/* records chained since */
+	struct timespec		 since;		/* the last seal, or open */
+	struct audit_sink_tail	 tail;		/* the file's last line */
 };
 
 /* The threads' own hashers (thread_hasher), and the generations. */
@@ -192,6 +203,8 @@ static void	hasher_free(void *);
 static void	cut_torn(struct audit_sink *, int, size_t);
 static void	read_head(struct audit_sink *);
 static void	sync_locked(struct audit_sink *);
+static int	seal_locked(struct audit_sink *, const char *, bool,
+		    struct audit_sink_sealed *);
 
 struct audit_sink *
 audit_sink_open(const char *path)
@@ -231,6 +244,9 @@ audit_sink_open(const char *path)
 	}
 	(void) pthread_mutex_init(&s->lock, NULL);
 	(void) pthread_cond_init(&s->written, NULL);
+	(void) pthread_cond_init(&s->sealed, NULL);
+	s->epoch = -1;
+	(void) clock_gettime(CLOCK_REALTIME, &s->since);
 	(void) pthread_condattr_init(&attr);
 	(void) pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	(void) pthread_cond_init(&s->wake, &attr);
@@ -389,6 +405,98 @@ audit_sink_set_fsync(struct audit_sink *s, enum audit_fsync mode)
 	(void) pthread_mutex_unlock(&s->lock);
 }
 
+int
+audit_sink_set_seal(struct audit_sink *s, long long epoch,
+    const unsigned char *key, size_t size)
+{
+	struct auditchain_hasher *h;
+
+	if ((h = auditchain_hasher_new()) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (auditchain_hasher_set_key(h, key, size) == -1) {
+		auditchain_hasher_free(&h);
+		return -1;
+	}
+	(void) pthread_mutex_lock(&s->lock);
+	auditchain_hasher_free(&s->sealer);
+	s->sealer = h;
+	s->epoch = epoch;
+	(void) pthread_mutex_unlock(&s->lock);
+	read_head(s);	/* before any record: the tail, checked with the key */
+	return 0;
+}
+
+int
+audit_sink_set_head(struct audit_sink *s, const char *hex)
+{
+	int rc = -1;
+
+	(void) pthread_mutex_lock(&s->lock);
+	if (s->tail.is_empty && s->n_chained == 0 &&
+	    lseek(s->fd, 0, SEEK_END) == 0) {
+		(void) memcpy(s->head, hex, AUDIT_HASH_HEX);
+		(void) memcpy(s->on_file, hex, AUDIT_HASH_HEX);
+		rc = 0;
+	}
+	(void) pthread_mutex_unlock(&s->lock);
+	if (rc == -1)
+		errno = EEXIST;
+	return rc;
+}
+
+void
+audit_sink_tail(struct audit_sink *s, struct audit_sink_tail *t)
+{
+	(void) pthread_mutex_lock(&s->lock);
+	*t = s->tail;
+	(void) pthread_mutex_unlock(&s->lock);
+}
+
+int
+audit_sink_seal(struct audit_sink *s, const char *reason, bool has_count,
+    audit_sink_evolve_fn evolve, void *arg, struct audit_sink_sealed *out)
+{
+	unsigned char key[32];
+	long long epoch = -1;
+	int rc = 0, e = 0;
+
+	(void) pthread_mutex_lock(&s->lock);
+	while (s->is_sealing)
+		(void) pthread_cond_wait(&s->sealed, &s->lock);
+	if (s->sealer == NULL) {
+		(void) pthread_mutex_unlock(&s->lock);
+		errno = EINVAL;
+		return -1;
+	}
+	s->is_sealing = true;
+	out->epoch = out->new_epoch = s->epoch;
+	if (reason != NULL)
+		rc = seal_locked(s, reason, has_count, out);
+	if (rc == 0 && evolve != NULL) {
+		(void) pthread_mutex_unlock(&s->lock);
+		rc = evolve(arg, &epoch, key);
+		(void) pthread_mutex_lock(&s->lock);
+		if (rc == 0 && epoch < 0) {
+			/* no new key: evolve did its own step (a reopen) */
+		} else if (rc == 0 && auditchain_hasher_set_key(s->sealer, key,
+		    sizeof(key)) == 0) {
+			s->epoch = out->new_epoch = epoch;
+		} else if (rc == 0) {
+			errno = ENOMEM;
+			rc = -1;
+		}
+		OPENSSL_cleanse(key, sizeof(key));
+	}
+	e = errno;
+	s->is_sealing = false;
+	(void) pthread_cond_broadcast(&s->sealed);
+	(void) pthread_mutex_unlock(&s->lock);
+	errno = e;
+	return rc;
+}
+
 const char *
 audit_sink_path(const struct audit_sink *s)
 {
@@ -409,6 +517,7 @@ audit_sink_recover(struct audit_sink *s, unsigned long *n_orphans)
 
 	(void) pthread_mutex_lock(&s->lock);
 	r.hasher = s->own.ch;
+	r.sealer = s->sealer;
 	(void) memcpy(r.head, s->head, sizeof(r.head));
 	r.is_new_log = lseek(s->fd, 0, SEEK_END) == 0;
 	r.needs_newline = s->needs_newline;
@@ -424,6 +533,8 @@ audit_sink_recover(struct audit_sink *s, unsigned long *n_orphans)
 		(void) memcpy(s->on_file, r.head, sizeof(s->on_file));
 	}
 	(void) pthread_mutex_unlock(&s->lock);
+	if (e == 0 && r.n_replayed > 0)
+		read_head(s);	/* the tail is a replayed line now */
 	*n_orphans = r.n_orphans;
 	errno = e;
 	return e == 0 ? (long)r.n_replayed : -1;
@@ -462,6 +573,73 @@ audit_sink_reopen(struct audit_sink *s)
 	return 0;
 }
 
+int
+audit_sink_retarget(struct audit_sink *s, const char *path)
+{
+	struct audit_stage *stage, *old_stage;
+	char *new_path, *stage_path;
+	struct stat st;
+	int fd, old, e;
+
+	if ((new_path = strdup(path)) == NULL ||
+	    (stage_path = malloc(strlen(path) + sizeof(STAGE_SUFFIX))) == NULL) {
+		free(new_path);
+		errno = ENOMEM;
+		return -1;
+	}
+	(void) strcpy(stpcpy(stage_path, path), STAGE_SUFFIX);
+	/* a stage there may hold records only a start recovers */
+	e = lstat(stage_path, &st) == 0 ? EEXIST : errno != ENOENT ? errno : 0;
+	if (e != 0)
+		goto fail;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0640)) == -1) {
+		e = errno;
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1)
+		e = errno;
+	else if (st.st_size != 0)
+		e = ENOTEMPTY;
+	else if ((stage = audit_stage_open(stage_path,
+	    AUDIT_STAGE_SIZE)) == NULL)
+		e = errno;
+	if (e != 0) {
+		(void) close(fd);
+		goto fail;
+	}
+	free(stage_path);
+	(void) pthread_mutex_lock(&s->lock);
+	if (s->n_queued > 0)
+		(void) flush_locked(s);
+	while (s->is_writing)
+		(void) pthread_cond_wait(&s->written, &s->lock);
+	sync_locked(s);
+	if (s->n_queued > 0) {	/* the old file refuses: keep everything */
+		(void) pthread_mutex_unlock(&s->lock);
+		audit_stage_close(&stage);
+		(void) close(fd);
+		free(new_path);
+		errno = EIO;
+		return -1;
+	}
+	old = s->fd;
+	old_stage = s->stage;
+	s->fd = fd;
+	s->stage = stage;
+	s->path = new_path;	/* the old string stays: other threads log it */
+	s->needs_newline = false;
+	(void) pthread_mutex_unlock(&s->lock);
+	(void) close(old);
+	audit_stage_close(&old_stage);
+	return 0;
+fail:
+	free(new_path);
+	free(stage_path);
+	errno = e;
+	return -1;
+}
+
 void
 audit_sink_close(struct audit_sink **sp)
 {
@@ -479,7 +657,9 @@ audit_sink_close(struct audit_sink **sp)
 	(void) pthread_mutex_unlock(&s->lock);
 	(void) close(s->fd);
 	(void) pthread_cond_destroy(&s->written);
+	(void) pthread_cond_destroy(&s->sealed);
 	(void) pthread_cond_destroy(&s->wake);
+	auditchain_hasher_free(&s->sealer);
 	(void) pthread_mutex_destroy(&s->lock);
 	auditchain_hasher_free(&s->own.ch);
 	audit_stage_close(&s->stage);	/* lines not written stay for the next start */
@@ -505,6 +685,8 @@ put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
 	if (h != NULL && auditchain_begin(h->ch, sb->data, sb->len) == -1)
 		h = NULL;
 	(void) pthread_mutex_lock(&s->lock);
+	while (s->is_sealing)	/* no record between a seal and the new key */
+		(void) pthread_cond_wait(&s->sealed, &s->lock);
 	if (is_waited && !is_every && s->error != 0 && !s->is_writing)
 		write_batch(s);		/* retry: the disk may have room again */
 	if (is_waited && !is_every && s->error != 0) {
@@ -636,12 +818,15 @@ chain_locked(struct audit_sink *s, struct strbuf *sb, struct hasher *h)
 		errno = EIO;
 		return -1;
 	}
-	if (auditchain_close(h->ch, sb, s->head, hash) == -1 ||
+	if ((s->sealer != NULL ? auditchain_close_sealed(h->ch, s->sealer, sb,
+	    s->epoch, s->head, hash) : auditchain_close(h->ch, sb, s->head,
+	    hash)) == -1 ||
 	    audit_stage_put(s->stage, sb->data, sb->len) == -1)
 		return -1;
 	(void) memcpy(s->head, hash, sizeof(s->head));
 	s->n_queued++;
 	s->n_chained++;
+	s->n_since_seal++;
 	metrics_audit_staged(sb->len);
 	metrics_audit_stage(audit_stage_used(s->stage),
 	    audit_stage_capacity(s->stage));
@@ -826,6 +1011,8 @@ finish_batch(struct audit_sink *s, unsigned long last, const char *head,
 	audit_stage_drop(s->stage);
 	s->n_queued = 0;
 	s->n_lost += n_dropped > n_waited ? n_dropped - n_waited : 0;
+	s->n_since_seal -= n_dropped < s->n_since_seal ? n_dropped :
+	    s->n_since_seal;
 }
 
 /* writev_all - all of iov, more calls only if short; bytes out in *done. */
@@ -914,12 +1101,14 @@ static void
 read_head(struct audit_sink *s)
 {
 	char buf[AUDIT_RECORD_MAX + AUDITCHAIN_TAIL_LEN], *end, *nl;
+	char hash[AUDIT_HASH_HEX + 1];
 	struct auditchain_tail t;
 	struct stat st;
 	ssize_t n;
 	off_t at;
 	int fd;
 
+	s->tail = (struct audit_sink_tail){ .is_empty = true, .epoch = -1 };
 	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
 	if (fstat(fd, &st) == -1 || st.st_size == 0) {
@@ -936,8 +1125,58 @@ read_head(struct audit_sink *s)
 		return;
 	nl = memrchr(buf, '\n', (size_t)(end - buf));
 	nl = nl != NULL ? nl + 1 : buf;
-	if (auditchain_parse(nl, (size_t)(end - nl), &t) == 0 && t.has_open)
+	if (auditchain_parse(nl, (size_t)(end - nl), &t) == 0 && t.has_open) {
 		(void) memcpy(s->head, t.hash, AUDIT_HASH_HEX);
+		s->tail = (struct audit_sink_tail){ .epoch = t.epoch,
+		    .is_seal = t.is_seal };
+		/* sealing: does the epoch's key we hold make its hash? */
+		if (s->sealer != NULL && t.epoch == s->epoch)
+			s->tail.is_key_wrong =
+			    auditchain_begin(s->own.ch, nl, t.hashed) == -1 ||
+			    auditchain_finish_sealed(s->own.ch, s->sealer, "}",
+			    1, hash) == -1 ||
+			    memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0;
+	} else
+		s->tail.is_empty = false;
+}
+
+/*
+ * seal_locked - chain the seal record, then write and sync it with all
+ * before it (s->is_sealing keeps other records out).  Lock held; 0, or
+ * -1 with errno.
+ */
+static int
+seal_locked(struct audit_sink *s, const char *reason, bool has_count,
+    struct audit_sink_sealed *out)
+{
+	struct auditseal_seal seal = { .reason = reason,
+	    .has_count = has_count, .from = s->since,
+	    .n_records = s->n_since_seal, .head = s->head };
+	struct strbuf sb;
+	int rc, e = 0;
+
+	(void) clock_gettime(CLOCK_REALTIME, &seal.time);
+	(void) memcpy(out->head, s->head, sizeof(out->head));
+	out->n_records = s->n_since_seal;
+	strbuf_init(&sb, AUDIT_RECORD_MAX + AUDITCHAIN_TAIL_LEN);
+	rc = auditseal_format_seal_open(&seal, &sb);
+	if (rc == 0)
+		rc = chain_locked(s, &sb, NULL);
+	if (rc == 0) {
+		(void) memcpy(out->hash, s->head, sizeof(out->hash));
+		s->n_since_seal = 0;
+		s->since = seal.time;
+		rc = flush_locked(s);
+	}
+	if (rc == 0 && s->is_dirty && s->fsync != AUDIT_FSYNC_NONE &&
+	    fdatasync(s->fd) == -1)
+		rc = -1;
+	if (rc == 0)
+		s->is_dirty = false;
+	e = errno;
+	strbuf_free(&sb);
+	errno = e;
+	return rc;
 }
 
 /* sync_locked - fdatasync if written since the last sync (lock held). */

@@ -33,6 +33,7 @@
 
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,15 @@ struct js {
 };
 
 static int	fail(struct auditverify *, const char *);
+static int	failf(struct auditverify *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	failf_keep(struct auditverify *, long long);
+static int	link_line(struct auditverify *, const struct auditchain_tail *,
+		    const char *);
+static int	sealed_line(struct auditverify *, const char *,
+		    const struct auditchain_tail *);
+static int	check_seal(struct auditverify *, const char *,
+		    const struct auditchain_tail *);
 static bool	is_fragment(const char *, size_t, const char *, size_t);
 static bool	js_value(struct js *, int);
 static bool	js_object(struct js *, int);
@@ -68,6 +78,21 @@ auditverify_init(struct auditverify *v, const unsigned char *key,
 	memset(v, 0, sizeof(*v));
 	v->key = key;
 	v->keylen = key != NULL ? keylen : 0;
+	v->epoch = -1;
+	v->first_epoch = -1;
+}
+
+void
+auditverify_set_vk(struct auditverify *v, const struct auditseal_state *vk)
+{
+	v->vk = vk;
+}
+
+void
+auditverify_done(struct auditverify *v)
+{
+	auditseal_wipe(&v->cur);
+	v->has_cur = false;
 }
 
 void
@@ -91,22 +116,125 @@ auditverify_line(struct auditverify *v, const char *line, size_t size,
 		return fail(v, "not JSON");
 	if (auditchain_parse(line, size, &t) == -1 || !t.has_open)
 		return fail(v, NOT_CHAINED);
+	if (t.epoch >= 0)
+		return sealed_line(v, line, &t);
+	if (v->epoch >= 0)
+		return fail(v, "unsealed record after sealed ones (sealing is"
+		    " never turned off: the record was forged or moved)");
 	if (auditchain_line_hash(v->key, v->keylen, line, &t, hash) == -1)
 		return fail(v, "cannot compute the hash (OpenSSL, or out of"
 		    " memory)");
 	if (memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0)
 		return fail(v, "hash mismatch (record changed, or wrong key)");
+	return link_line(v, &t, hash);
+}
+
+/* link_line - a record whose hash is right: check and move the link. */
+static int
+link_line(struct auditverify *v, const struct auditchain_tail *t,
+    const char *hash)
+{
 	if (!v->has_head)
-		memcpy(v->anchor, t.prev, AUDIT_HASH_HEX);
-	else if (memcmp(v->head, t.prev, AUDIT_HASH_HEX) != 0)
+		memcpy(v->anchor, t->prev, AUDIT_HASH_HEX);
+	else if (memcmp(v->head, t->prev, AUDIT_HASH_HEX) != 0)
 		return fail(v, v->n_records == 0 ? "broken link (the first"
 		    " \"prev\" is not the anchor: records before it were"
 		    " removed)" : "broken link (\"prev\" is not the hash of"
 		    " the record before: a record was removed, moved or"
 		    " inserted)");
-	memcpy(v->head, hash, sizeof(v->head));
+	memcpy(v->head, hash, AUDIT_HASH_HEX);
+	v->head[AUDIT_HASH_HEX] = '\0';
 	v->has_head = true;
 	v->n_records++;
+	if (v->expect != NULL && memcmp(v->expect, hash, AUDIT_HASH_HEX) == 0)
+		v->expect_at = v->n_records;
+	return 0;
+}
+
+/*
+ * sealed_line - a record with an epoch: its hash under that epoch's key,
+ * the link, then the epoch rules and, for a seal, its members.
+ */
+static int
+sealed_line(struct auditverify *v, const char *line,
+    const struct auditchain_tail *t)
+{
+	char hash[AUDIT_HASH_HEX + 1];
+	bool is_first = v->n_records == 0;
+
+	if (v->vk == NULL)
+		return failf(v, "epoch %lld: a sealed record: give the"
+		    " verification key (--verification-key)", t->epoch);
+	if (!v->has_cur || v->cur.epoch > t->epoch) {
+		v->cur = *v->vk;	/* K(0) */
+		v->has_cur = true;
+	}
+	if (auditseal_advance(&v->cur, t->epoch) == -1 ||
+	    auditchain_sealed_line_hash(v->cur.key, sizeof(v->cur.key), line,
+	    t, hash) == -1)
+		return fail(v, "cannot compute the hash (OpenSSL, or out of"
+		    " memory)");
+	if (memcmp(hash, t->hash, AUDIT_HASH_HEX) != 0)
+		return failf(v, "epoch %lld: hash mismatch (record changed, or"
+		    " not sealed with this epoch's key)", t->epoch);
+	if (link_line(v, t, hash) == -1)
+		return failf_keep(v, t->epoch);
+	if (v->epoch >= 0 && t->epoch < v->epoch)
+		return failf(v, "epoch %lld: epochs go back (the record before"
+		    " is of epoch %lld)", t->epoch, v->epoch);
+	if (v->epoch >= 0 && t->epoch > v->epoch && !v->is_last_seal)
+		return failf(v, "epoch %lld: a new epoch without a seal of"
+		    " epoch %lld before it (records of that epoch were"
+		    " removed, or replaced with a later key)", t->epoch,
+		    v->epoch);
+	if (is_first)
+		v->first_epoch = t->epoch;
+	v->epoch = t->epoch;
+	v->is_last_seal = t->is_seal;
+	if (!t->is_seal) {
+		v->n_since_seal++;
+		return 0;
+	}
+	return check_seal(v, line, t);
+}
+
+/*
+ * check_seal - a seal's "head" is its "prev", its "records" the count
+ * since the seal before.
+ */
+static int
+check_seal(struct auditverify *v, const char *line,
+    const struct auditchain_tail *t)
+{
+	static const char head[] = ",\"head\":\"";
+	static const char records[] = ",\"records\":";
+	const char *h, *r;
+	unsigned long n = 0;
+
+	h = memmem(line, (size_t)(t->prev - line), head, sizeof(head) - 1);
+	if (h == NULL || memcmp(h + sizeof(head) - 1, t->prev,
+	    AUDIT_HASH_HEX) != 0)
+		return failf(v, "epoch %lld: a seal whose \"head\" is not the"
+		    " hash of the record before it", t->epoch);
+	v->n_seals++;
+	r = memmem(line, (size_t)(t->prev - line), records,
+	    sizeof(records) - 1);
+	if (r != NULL) {
+		for (r += sizeof(records) - 1; *r >= '0' && *r <= '9'; r++)
+			n = n * 10 + (unsigned long)(*r - '0');
+		if (v->is_count_exact ? n != v->n_since_seal :
+		    n < v->n_since_seal)
+			return failf(v, "epoch %lld: the seal counts %lu"
+			    " records since the seal before, the log has %lu"
+			    " there", t->epoch, n, v->n_since_seal);
+		if (!v->has_first_count && !v->is_count_exact) {
+			v->has_first_count = true;
+			v->first_count = n;
+			v->n_before_first = v->n_since_seal;
+		}
+	}
+	v->n_since_seal = 0;
+	v->is_count_exact = true;
 	return 0;
 }
 
@@ -172,6 +300,28 @@ fail(struct auditverify *v, const char *why)
 {
 	(void) snprintf(v->why, sizeof(v->why), "%s", why);
 	return -1;
+}
+
+/* failf - set a formatted reason; -1. */
+static int
+failf(struct auditverify *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void) vsnprintf(v->why, sizeof(v->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* failf_keep - prefix the reason set by link_line with the epoch; -1. */
+static int
+failf_keep(struct auditverify *v, long long epoch)
+{
+	char why[AUDITVERIFY_WHY_MAX];
+
+	(void) memcpy(why, v->why, sizeof(why));
+	return failf(v, "epoch %lld: %s", epoch, why);
 }
 
 /*

@@ -40,6 +40,7 @@ enum conf_key_type {
 	CONF_KEY_PATTERN,	/* one fnmatch pattern */
 	CONF_KEY_USERS,		/* user@domain and @domain list */
 	CONF_KEY_FSYNC,		/* every | interval | none */
+	CONF_KEY_SENDER,	/* none | domain | address */
 	CONF_KEY_TYPE_COUNT
 };
 

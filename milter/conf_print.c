@@ -122,6 +122,11 @@ print_global(const struct conf *conf, const struct conf_key *k, FILE *fp)
 		u = *(const unsigned *)field;
 		fprintf(fp, "%s %s\n", k->name, u < 3 ? fsync_names[u] : "?");
 		break;
+	case CONF_KEY_SENDER:
+		u = *(const unsigned *)field;
+		fprintf(fp, "%s %s\n", k->name, u == CONF_SENDER_NONE ? "none" :
+		    u == CONF_SENDER_ADDRESS ? "address" : "domain");
+		break;
 	default:	/* the string types: socket, path, user, group */
 		str = *(char *const *)field;
 		fprintf(fp, "%s %s\n", k->name, str != NULL ? str :

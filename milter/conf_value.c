@@ -85,6 +85,8 @@ static int	set_pattern(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	set_users(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
+static int	set_sender(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
 static int	set_fsync(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	parse_bool(const char *, bool *);
@@ -102,6 +104,7 @@ const struct conf_type conf_types[CONF_KEY_TYPE_COUNT] = {
 	    "mail, daemon, user, auth, authpriv or local0..local7" },
 	[CONF_KEY_FAILURE] = { set_failure, "tempfail or reject" },
 	[CONF_KEY_FSYNC] = { set_fsync, "every, interval or none" },
+	[CONF_KEY_SENDER] = { set_sender, "none, domain or address" },
 	[CONF_KEY_ACTION] = { set_action, "reject, tempfail or report" },
 	[CONF_KEY_NETWORKS] = { set_networks,
 	    "addresses or CIDR blocks ADDRESS[/PREFIX], or none" },
@@ -361,6 +364,24 @@ set_fsync(struct conf_loader *ld, const struct conf_key *k, const char *v,
 		*mode = CONF_FSYNC_EVERY;
 	else if (strcasecmp(v, "none") == 0)
 		*mode = CONF_FSYNC_NONE;
+	else
+		return conf_bad_value(ld, k, v);
+	return 0;
+}
+
+/* set_sender - CONF_KEY_SENDER: none, domain or address. */
+static int
+set_sender(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	unsigned *mode = field;
+
+	if (strcasecmp(v, "none") == 0)
+		*mode = CONF_SENDER_NONE;
+	else if (strcasecmp(v, "domain") == 0)
+		*mode = CONF_SENDER_DOMAIN;
+	else if (strcasecmp(v, "address") == 0)
+		*mode = CONF_SENDER_ADDRESS;
 	else
 		return conf_bad_value(ld, k, v);
 	return 0;

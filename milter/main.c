@@ -5,6 +5,8 @@
  * SYNOPSIS
  *	tlspolicy-milter [-fnvVh] [-c file] [-p socket]
  *	tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...
+ *	tlspolicy-milter --simulate [-c new.conf] [--json] FILE...
+ *	tlspolicy-milter --setup-keys [--epoch seconds] --state file
  *
  * DESCRIPTION
  *	Loads the configuration (or the built-in policy) after checking that
@@ -21,8 +23,10 @@
  *	process signals, takes them all:
  *
  *	  SIGHUP          reload the config; on error keep the old one
- *	  SIGUSR1         reopen the audit log (log rotation)
- *	  (every second)  fdatasync the audit log (audit-fsync interval)
+ *	  SIGUSR1         reopen the audit log (log rotation); with
+ *	                  sealing, a seal record ends the old file first
+ *	  (every second)  fdatasync the audit log (audit-fsync interval);
+ *	                  with sealing, at an epoch end: seal, evolve
  *	  SIGTERM SIGINT  stop: smfi_stop(), session records of the
  *	                  sessions still open, then exit (pid file removed)
  *	  SIGUSR2         private: milter_thread's "smfi_main returned";
@@ -76,7 +80,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "metricshttp.h"
+#include "sealkeeper.h"
 #include "session.h"
+#include "simulate.h"
 #include "tlsinfo.h"
 #include "verifytool.h"
 
@@ -100,9 +106,11 @@ struct setup {
 	char			*pid_path;	/* owned; removed at exit */
 	unsigned char		 key[AUDIT_KEY_MAX];
 	size_t			 key_size;
+	struct sealkeeper	*keeper;	/* audit-seal-state, or NULL */
 };
 
 static int	parse_args(int, char **, struct options *);
+static int	run(struct options *);
 static void	usage(FILE *);
 static int	absolute_config(struct options *);
 static void	log_more_errors(const struct conf_error *);
@@ -125,10 +133,16 @@ static void	*stopper(void *);
 static int	stop_milter(pthread_t);
 static void	set_thread_stack(void);
 static int	serve(const struct options *, struct conf *);
-static int	run_loop(const struct options *, struct audit_sink *);
-static void	reload(const struct options *);
-static bool	on_signal(const struct options *, struct audit_sink *, int);
+static int	run_loop(const struct options *, struct audit_sink **,
+		    const struct setup *);
+static void	reload(const struct options *, struct audit_sink **,
+		    const struct setup *);
+static int	reload_audit(const struct conf *, struct conf *,
+		    struct audit_sink **, const struct setup *);
+static bool	on_signal(const struct options *, struct audit_sink **,
+		    const struct setup *, int);
 static void	sync_audit(struct audit_sink *);
+static enum audit_fsync fsync_mode(const struct conf *);
 static struct audit_sink *open_audit(const struct conf *,
 		    const struct setup *);
 
@@ -149,35 +163,52 @@ static struct audit_sink *open_audit(const struct conf *,
 
 static volatile int milter_status;	/* smfi_main's result */
 
+/* Audit sealing (sealkeeper.c): set at start-up, then main thread only. */
+static struct sealkeeper *keeper;
+
 int
 main(int argc, char **argv)
 {
 	struct options opt = { 0 };
+	int rc;
+
+	if (argc > 1 && strcmp(argv[1], "--verify-audit") == 0)
+		return verify_audit(argc - 2, argv + 2);
+	if (argc > 1 && strcmp(argv[1], "--simulate") == 0)
+		return simulate_main(argc - 2, argv + 2);
+	if (argc > 1 && strcmp(argv[1], "--setup-keys") == 0)
+		return sealkeeper_setup_command(argc - 2, argv + 2);
+	if ((rc = parse_args(argc, argv, &opt)) == -1)
+		rc = run(&opt);
+	free(opt.config_path);
+	return rc;
+}
+
+/* run - load and check the config, then -n, or serve: the exit status. */
+static int
+run(struct options *opt)
+{
 	struct daemon_error derr;
 	struct conf_error err;
 	struct conf *conf;
 	int rc;
 
-	if (argc > 1 && strcmp(argv[1], "--verify-audit") == 0)
-		return verify_audit(argc - 2, argv + 2);
-	if ((rc = parse_args(argc, argv, &opt)) != -1)
-		return rc;
-	opt.trusted_uid = geteuid();
-	if (absolute_config(&opt) == -1)
+	opt->trusted_uid = geteuid();
+	if (absolute_config(opt) == -1)
 		return EX_OSERR;
-	if (check_config_file(&opt, &derr) == -1) {
+	if (check_config_file(opt, &derr) == -1) {
 		fprintf(stderr, "tlspolicy-milter: %s\n", derr.text);
 		return EX_CONFIG;
 	}
-	if ((conf = load(&opt, &err)) == NULL) {
+	if ((conf = load(opt, &err)) == NULL) {
 		(void) conf_error_print(&err, "tlspolicy-milter: ", stderr);
 		return EX_CONFIG;
 	}
-	if (apply_overrides(conf, &opt) == -1) {
+	if (apply_overrides(conf, opt) == -1) {
 		conf_free(&conf);
 		return EX_OSERR;
 	}
-	if (opt.is_check_only) {
+	if (opt->is_check_only) {
 		rc = conf_print(conf, stdout) == -1 || printf("ok\n") < 0 ||
 		    fflush(stdout) == EOF ? EX_IOERR : EX_OK;
 		if (rc != EX_OK)
@@ -187,13 +218,11 @@ main(int argc, char **argv)
 		conf_free(&conf);
 		return rc;
 	}
-	rc = serve(&opt, conf);	/* owns conf from here */
+	rc = serve(opt, conf);	/* owns conf from here */
 	log_close();
-	free(opt.config_path);
 	return rc;
 }
 
-/* parse_args - fill opt; -1 to go on, else the exit status. */
 /* parse_args - fill opt; -1 to go on, else the exit status. */
 static int
 parse_args(int argc, char **argv, struct options *opt)
@@ -262,7 +291,11 @@ usage(FILE *fp)
 	    "  -V         print the version and exit\n"
 	    "  -h         print this help and exit\n"
 	    "       tlspolicy-milter --verify-audit [--key-file file] [--anchor hash] FILE...\n"
-	    "  check the hash chain of audit files (any order, gzip too)\n");
+	    "  check the hash chain of audit files (any order, gzip too)\n"
+	    "       tlspolicy-milter --simulate [-c new.conf] [--json] FILE...\n"
+	    "  replay the decisions of audit files with their policy or new.conf\n"
+	    "       tlspolicy-milter --setup-keys [--epoch seconds] --state file\n"
+	    "  make the audit sealing state; print the verification key once\n");
 }
 
 /* load - the config file, or the built-in policy without -c. */
@@ -377,6 +410,20 @@ resolve_ids(const struct conf *conf, const struct options *opt,
 		if (keyfile_read(conf->audit_key_file, su->key, &su->key_size) == -1)
 			return EX_CONFIG;
 	}
+	if (conf->audit_seal_state != NULL && conf->audit_key_file != NULL) {
+		fprintf(stderr, "tlspolicy-milter: audit-seal-state and"
+		    " audit-key-file exclude each other (sealing keys the"
+		    " chain itself; see SEALING in tlspolicy-milter(8))\n");
+		return EX_CONFIG;
+	}
+	if (conf->audit_seal_state != NULL && conf->audit_log != NULL) {
+		/* before other files are open: the keeper inherits none */
+		if ((su->keeper = sealkeeper_open(conf->audit_seal_state,
+		    opt->trusted_uid, &err)) == NULL ||
+		    (su->is_dropping &&
+		    sealkeeper_fork(su->keeper, &err) == -1))
+			goto fail;
+	}
 	return 0;
 fail:
 	fprintf(stderr, "tlspolicy-milter: %s\n", err.text);
@@ -476,8 +523,16 @@ become_user(const struct conf *conf, const struct options *opt,
 		}
 		(void) close(fd);
 	}
+	if (conf->log_file != NULL && log_open_file(conf->log_file) == -1) {
+		fprintf(stderr, "tlspolicy-milter: %s: cannot open the log file"
+		    " as uid %ld: %s\n", conf->log_file, (long)geteuid(),
+		    strerror(errno));
+		return EX_CANTCREAT;
+	}
 	if (conf->audit_log != NULL && (*sink = open_audit(conf, su)) == NULL)
 		return EX_CANTCREAT;
+	if (su->keeper != NULL && sealkeeper_start(su->keeper, *sink) == -1)
+		return EX_CONFIG;
 	return 0;
 }
 
@@ -570,6 +625,7 @@ serve(const struct options *opt, struct conf *conf)
 	if (su.pid_fd != -1 && daemon_pid_write(su.pid_fd, conf->pid_file,
 	    &derr) == -1)
 		log_msg(LOG_LEVEL_ERROR, "%s", derr.text);
+	keeper = su.keeper;
 	callbacks_set_sink(sink);
 	set_thread_stack();
 	if (sink != NULL && audit_sink_start(sink) == -1)
@@ -581,11 +637,13 @@ serve(const struct options *opt, struct conf *conf)
 	metrics_config_loaded(conf, false);
 	if (metrics != NULL && metrics_http_start(metrics) == -1)
 		log_msg(LOG_LEVEL_ERROR, "cannot start the metrics endpoint");
+	callbacks_record_policy(conf, "start");
 	session_conf_install(conf);
-	rc = run_loop(opt, sink);
+	rc = run_loop(opt, &sink, &su);	/* a reload may open or move the log */
 	metrics_http_stop(&metrics);
 	callbacks_close_open_sessions();	/* their session records */
 	session_conf_shutdown();
+	sealkeeper_seal(keeper, sink, "stop");
 	/* no free: a worker may still write a record, and now writes it */
 	if (sink != NULL && audit_sink_drain(sink) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot write or sync the audit"
@@ -594,12 +652,14 @@ serve(const struct options *opt, struct conf *conf)
 	if (su.pid_fd != -1)
 		daemon_pid_remove(su.pid_fd, su.pid_path);
 	free(su.pid_path);
+	sealkeeper_close(&keeper);
 	return rc;
 }
 
 /* run_loop - run smfi_main in a thread; handle signals until it stops. */
 static int
-run_loop(const struct options *opt, struct audit_sink *sink)
+run_loop(const struct options *opt, struct audit_sink **sinkp,
+    const struct setup *su)
 {
 	const struct timespec tick = { 1, 0 };
 	struct timespec synced, now;
@@ -627,11 +687,12 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 			continue;
 		}
 		if (sig != -1)
-			running = on_signal(opt, sink, sig);
+			running = on_signal(opt, sinkp, su, sig);
 		/* every second, also when signals keep arriving (SIGHUP storms) */
 		(void) clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - synced.tv_sec >= 1 || sig == -1) {
-			sync_audit(sink);
+			sealkeeper_tick(keeper, *sinkp);
+			sync_audit(*sinkp);
 			synced = now;
 		}
 	}
@@ -646,16 +707,22 @@ run_loop(const struct options *opt, struct audit_sink *sink)
 
 /* on_signal - act on one signal; false to stop. */
 static bool
-on_signal(const struct options *opt, struct audit_sink *sink, int sig)
+on_signal(const struct options *opt, struct audit_sink **sinkp,
+    const struct setup *su, int sig)
 {
+	struct audit_sink *sink = *sinkp;
+
 	switch (sig) {
 	case SIGHUP:
-		reload(opt);
+		reload(opt, sinkp, su);
 		break;
 	case SIGUSR1:
+		if (log_open_file(NULL) == -1)
+			log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
+			    " log file; still writing to the old one");
 		if (sink == NULL)
 			log_msg(LOG_LEVEL_INFO, "SIGUSR1: no audit log to reopen");
-		else if (audit_sink_reopen(sink) == -1)
+		else if (sealkeeper_reopen(keeper, sink) == -1)
 			log_errno(LOG_LEVEL_ERROR, "SIGUSR1: cannot reopen the"
 			    " audit log %s; still writing to the old file",
 			    audit_sink_path(sink));
@@ -687,6 +754,25 @@ sync_audit(struct audit_sink *sink)
 	if ((lost = audit_sink_take_lost(sink)) > 0)
 		log_msg(LOG_LEVEL_ERROR, "%s: %lu queued session records NOT"
 		    " WRITTEN (a write failed)", audit_sink_path(sink), lost);
+}
+
+/*
+ * sigwait - takes the C library's place for libmilter, its only caller:
+ * smfi_main starts a signal thread that sigwait()s for SIGHUP, SIGTERM
+ * and SIGINT and stops the milter on any of them.  It races run_loop's
+ * sigtimedwait for every such signal, and a SIGHUP it wins (while
+ * run_loop is busy with the one before: seen under load and under ASan)
+ * ends the daemon instead of reloading it.  Here that thread never takes
+ * a signal; it sleeps until the process exits, and run_loop alone
+ * handles signals.  Nothing else in the process calls sigwait().
+ */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	(void) set;
+	(void) sig;
+	for (;;)
+		(void) pause();
 }
 
 /* handled_signals - the signals run_loop waits for. */
@@ -808,11 +894,13 @@ milter_thread(void *arg)
 
 /* reload - SIGHUP: a new config beside the old one; keep the old on error. */
 static void
-reload(const struct options *opt)
+reload(const struct options *opt, struct audit_sink **sinkp,
+    const struct setup *su)
 {
+	char applied[512] = "", restart[512] = "";
 	struct daemon_error derr;
 	struct conf_error err;
-	struct conf *conf;
+	struct conf *conf, *old;
 
 	if (check_config_file(opt, &derr) == -1) {
 		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
@@ -827,18 +915,117 @@ reload(const struct options *opt)
 		metrics_config_failed();
 		return;
 	}
-	if (apply_overrides(conf, opt) == -1) {
-		log_msg(LOG_LEVEL_ERROR, "SIGHUP: out of memory; the running"
+	old = session_conf_acquire();
+	if (apply_overrides(conf, opt) == 0)	/* -p, -u: as at start */
+		conf_diff(old, conf, applied, sizeof(applied), restart,
+		    sizeof(restart));
+	if (conf_keep_running(conf, old, NULL) == -1 ||
+	    reload_audit(old, conf, sinkp, su) == -1) {
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
 		    " configuration stays");
+		session_conf_release(&old);
 		conf_free(&conf);
 		metrics_config_failed();
 		return;
 	}
 	metrics_config_loaded(conf, true);
+	if (conf->syslog != old->syslog ||
+	    conf->syslog_facility != old->syslog_facility)
+		start_logging(conf, opt);
 	log_set_debug(opt->is_verbose || conf->log_debug);
+	if (*sinkp != NULL && conf->audit_fsync != old->audit_fsync)
+		audit_sink_set_fsync(*sinkp, fsync_mode(conf));
+	session_conf_release(&old);
+	callbacks_record_policy(conf, "reload");
 	session_conf_install(conf);
-	log_msg(LOG_LEVEL_INFO, "SIGHUP: configuration %s reloaded",
-	    opt->config_path != NULL ? opt->config_path : "built-in");
+	if (restart[0] != '\0')
+		log_msg(LOG_LEVEL_WARNING, "SIGHUP: %s changed in %s but %s a"
+		    " restart; the running value stays until then", restart,
+		    opt->config_path != NULL ? opt->config_path : "built-in",
+		    strchr(restart, ',') != NULL ? "need" : "needs");
+	log_msg(LOG_LEVEL_INFO, "SIGHUP: configuration %s reloaded;"
+	    " applied: %s", opt->config_path != NULL ? opt->config_path :
+	    "built-in", applied[0] != '\0' ? applied : "the listeners'"
+	    " policies (no global key changed)");
+}
+
+/*
+ * reload_audit - a reload that changes audit-log: a log turned on is
+ * opened (as this user, with the key read at start), a new path is
+ * continued from the chain's head (audit_sink_retarget); turning it off
+ * needs a restart (conf keeps the running path, and says so).  -1 after
+ * logging why: then the whole reload is refused, for an audit log that
+ * is not on must never look turned on.
+ */
+static int
+reload_audit(const struct conf *old, struct conf *conf,
+    struct audit_sink **sinkp, const struct setup *su)
+{
+	struct audit_sink *sink;
+	unsigned long n_orphans;
+
+	if (conf->audit_log == NULL && old->audit_log != NULL) {
+		log_msg(LOG_LEVEL_WARNING, "SIGHUP: turning audit-log off needs"
+		    " a restart; still writing %s", old->audit_log);
+		return conf_keep_running(conf, old, "audit-log");
+	}
+	if (conf->audit_log == NULL || (old->audit_log != NULL &&
+	    strcmp(conf->audit_log, old->audit_log) == 0))
+		return 0;
+	if (*sinkp != NULL) {
+		/* with sealing, a seal ends the old file first */
+		if (sealkeeper_retarget(keeper, *sinkp, conf->audit_log) == 0)
+			return 0;
+		log_errno(LOG_LEVEL_ERROR, "SIGHUP: cannot move the audit log"
+		    " to %s (it must be new or empty, with no stage file"
+		    " beside it); still writing %s", conf->audit_log,
+		    old->audit_log);
+		return -1;
+	}
+	if (conf->audit_seal_state != NULL && keeper == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: audit-log with an"
+		    " audit-seal-state the milter did not read at start (root"
+		    " reads it) needs a restart");
+		return -1;
+	}
+	if (conf->audit_key_file != NULL && su->key_size == 0) {
+		log_msg(LOG_LEVEL_ERROR, "SIGHUP: audit-log with an"
+		    " audit-key-file the milter did not read at start (root"
+		    " reads it) needs a restart");
+		return -1;
+	}
+	if ((sink = audit_sink_open(conf->audit_log)) == NULL ||
+	    audit_sink_set_key(sink, su->key, su->key_size) == -1 ||
+	    audit_sink_recover(sink, &n_orphans) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "SIGHUP: cannot open the audit log"
+		    " %s or its stage", conf->audit_log);
+		audit_sink_close(&sink);
+		return -1;
+	}
+	audit_sink_set_fsync(sink, fsync_mode(conf));
+	if (audit_sink_start(sink) == -1)
+		log_errno(LOG_LEVEL_WARNING, "%s: cannot start the audit writer"
+		    " thread; decisions write the log themselves",
+		    audit_sink_path(sink));
+	callbacks_set_sink(sink);
+	*sinkp = sink;
+	log_msg(LOG_LEVEL_INFO, "SIGHUP: audit log %s opened",
+	    conf->audit_log);
+	return 0;
+}
+
+/* fsync_mode - the sink's mode for the config's audit-fsync. */
+static enum audit_fsync
+fsync_mode(const struct conf *conf)
+{
+	static const enum audit_fsync modes[] = {
+		[CONF_FSYNC_INTERVAL] = AUDIT_FSYNC_INTERVAL,
+		[CONF_FSYNC_EVERY] = AUDIT_FSYNC_EVERY,
+		[CONF_FSYNC_NONE] = AUDIT_FSYNC_NONE,
+	};
+
+	return conf->audit_fsync < sizeof(modes) / sizeof(modes[0]) ?
+	    modes[conf->audit_fsync] : AUDIT_FSYNC_INTERVAL;
 }
 
 /*
@@ -849,11 +1036,6 @@ reload(const struct options *opt)
 static struct audit_sink *
 open_audit(const struct conf *conf, const struct setup *su)
 {
-	static const enum audit_fsync modes[] = {
-		[CONF_FSYNC_INTERVAL] = AUDIT_FSYNC_INTERVAL,
-		[CONF_FSYNC_EVERY] = AUDIT_FSYNC_EVERY,
-		[CONF_FSYNC_NONE] = AUDIT_FSYNC_NONE,
-	};
 	unsigned long n_orphans = 0;
 	struct audit_sink *sink;
 	long n;
@@ -867,8 +1049,11 @@ open_audit(const struct conf *conf, const struct setup *su)
 		return NULL;
 	}
 	(void) audit_sink_set_key(sink, su->key, su->key_size);
-	audit_sink_set_fsync(sink, conf->audit_fsync < 3 ?
-	    modes[conf->audit_fsync] : AUDIT_FSYNC_INTERVAL);
+	if (su->keeper != NULL && sealkeeper_arm(su->keeper, sink) == -1) {
+		audit_sink_close(&sink);
+		return NULL;
+	}
+	audit_sink_set_fsync(sink, fsync_mode(conf));
 	if ((n = audit_sink_recover(sink, &n_orphans)) == -1) {
 		fprintf(stderr, "tlspolicy-milter: %s: cannot append the records"
 		    " staged in %s: %s (they stay there)\n", conf->audit_log,

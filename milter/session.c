@@ -18,7 +18,10 @@
  *	on a list of open sessions (its own mutex), so that the stop can
  *	write a session record for each session the MTA has not closed;
  *	session_claim_close() lets exactly one of the close callback and the
- *	stop write it.  Session ids are the process
+ *	stop write it.  A session's mutex is held by its callbacks and by
+ *	the stop, so the stop never reads a session a callback is changing
+ *	(libmilter's workers may still run when smfi_main has returned).
+ *	Lock order: the list's mutex, then a session's.  Session ids are the process
  *	start time in hex and a counter, unique for the life of the process
  *	and across restarts one second apart.
  *
@@ -141,12 +144,20 @@ session_new(void)
 	strbuf_init(&s->out, AUDIT_RECORD_MAX);
 	s->conf = session_conf_acquire();
 	atomic_flag_clear(&s->is_closed);
+	(void) pthread_mutex_init(&s->lock, NULL);
 	(void) pthread_mutex_lock(&open_lock);
 	if ((s->open_next = open_sessions) != NULL)
 		open_sessions->open_prev = s;
 	open_sessions = s;
 	(void) pthread_mutex_unlock(&open_lock);
 	return s;
+}
+
+void
+session_trim(struct session *s)
+{
+	strbuf_free(&s->out);
+	strbuf_init(&s->out, AUDIT_RECORD_MAX);
 }
 
 void
@@ -164,11 +175,27 @@ session_free(struct session **sp)
 	if (s->open_next != NULL)
 		s->open_next->open_prev = s->open_prev;
 	(void) pthread_mutex_unlock(&open_lock);
+	(void) pthread_mutex_destroy(&s->lock);
 	facts_clear(&s->facts);
+	free(s->helo);
 	strbuf_free(&s->out);
 	session_conf_release(&s->conf);
 	free(s);
 	*sp = NULL;
+}
+
+void
+session_lock(struct session *s)
+{
+	if (s != NULL)
+		(void) pthread_mutex_lock(&s->lock);
+}
+
+void
+session_unlock(struct session *s)
+{
+	if (s != NULL)
+		(void) pthread_mutex_unlock(&s->lock);
 }
 
 bool
@@ -183,8 +210,11 @@ session_foreach_open(void (*fn)(struct session *, void *), void *arg)
 	struct session *s;
 
 	(void) pthread_mutex_lock(&open_lock);
-	for (s = open_sessions; s != NULL; s = s->open_next)
+	for (s = open_sessions; s != NULL; s = s->open_next) {
+		(void) pthread_mutex_lock(&s->lock);
 		fn(s, arg);
+		(void) pthread_mutex_unlock(&s->lock);
+	}
 	(void) pthread_mutex_unlock(&open_lock);
 }
 

@@ -6,7 +6,7 @@
  *	#include "verifytool.h"
  *
  *	tlspolicy-milter --verify-audit [--key-file FILE] [--anchor HASH]
- *	    FILE...
+ *	    [--verification-key KEY] [--expect-head HASH] FILE...
  *
  * DESCRIPTION
  *	Checks each file on its own with auditverify.c (every line, its
@@ -21,6 +21,13 @@
  *	(a log just rotated) carry no records and fit anywhere; the
  *	milter's stage file, which such a glob also matches, is recognised
  *	by its first bytes and skipped with a warning.
+ *
+ *	Sealed logs (auditseal.h): with --verification-key each sealed
+ *	record is checked under its epoch's key and the sealing rules are
+ *	checked in each file (auditverify.c) and where files join
+ *	(seal_junction); --expect-head names a hash (a seal's, from the
+ *	syslog copy) that must be in the chain, which shows that no record
+ *	up to it was cut off the end.
  *
  *	Files are read through zlib, which reads gzip-compressed files (as
  *	logrotate's compress makes them) and plain files alike.
@@ -57,10 +64,33 @@
 #include <zlib.h>
 
 #include "auditchain.h"
+#include "auditfields.h"
+#include "auditseal.h"
 #include "auditstage.h"
 #include "auditverify.h"
 #include "keyfile.h"
+#include "policyrec.h"
 #include "verifytool.h"
+
+/* What sealing needs of a file to check where it joins the one before. */
+struct vseal {
+	long long	 first_epoch;	/* -1: unsealed (or empty) */
+	long long	 last_epoch;
+	bool		 is_last_seal;
+	bool		 has_first_count;
+	unsigned long	 first_count;	/* its first seal's "records" */
+	unsigned long	 n_before_first; /* sealed records before that seal */
+	unsigned long	 n_seals;
+	unsigned long	 expect_at;	/* line of the expected head, 0: none */
+};
+
+/* The sealing options of one run (--verification-key, --expect-head). */
+struct vopts {
+	struct auditseal_state	 vk;
+	bool			 has_vk;
+	char			 expect[AUDIT_HASH_HEX + 1];
+	bool			 has_expect;
+};
 
 /* One file given, after its own check. */
 struct vfile {
@@ -69,10 +99,16 @@ struct vfile {
 	char		 first_prev[AUDIT_HASH_HEX + 1];
 	char		 last[AUDIT_HASH_HEX + 1];
 	bool		 is_placed;	/* in the chain order */
+	struct vseal	 seal;		/* sealing facts, for the junctions */
 };
 
 static int	parse_anchor(const char *, char *);
-static int	verify_one(struct vfile *, const unsigned char *, size_t);
+static int	verify_one(struct vfile *, const unsigned char *, size_t,
+		    const struct vopts *);
+static int	seal_option(const char *, const char *, struct vopts *);
+static int	seal_junction(const struct vfile *, const struct vfile *);
+static int	seal_report(const struct vfile *, int, const struct vopts *,
+		    const char *);
 static int	order_files(struct vfile *, int, const char *, char *,
 		    unsigned long *);
 static int	report_unplaced(struct vfile *, int, const char *,
@@ -84,6 +120,11 @@ static bool	is_stage(const char *);
 static FILE	*open_any(const char *);
 static ssize_t	gz_read(void *, char *, size_t);
 static int	gz_close(void *);
+static int	check_policies(const struct vfile *, int, const char *);
+static int	check_policy_file(const struct vfile *, char ***, size_t *,
+		    bool);
+static int	remember(char ***, size_t *, const char *);
+static int	scan_one(struct vfile *);
 
 int
 verify_audit(int argc, char **argv)
@@ -92,6 +133,7 @@ verify_audit(int argc, char **argv)
 	char anchor[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR;
 	char last[AUDIT_HASH_HEX + 1];
 	struct vfile *files;
+	struct vopts vo = { .has_vk = false };
 	unsigned long n_records = 0;
 	size_t keylen = 0;
 	int i = 0, n, rc = 0;
@@ -103,12 +145,18 @@ verify_audit(int argc, char **argv)
 		} else if (strcmp(argv[i], "--anchor") == 0) {
 			if (parse_anchor(argv[i + 1], anchor) == -1)
 				return EX_USAGE;
+		} else if ((rc = seal_option(argv[i], argv[i + 1], &vo)) != 0) {
+			if (rc == -1)
+				return EX_USAGE;
+			rc = 0;
 		} else
 			break;
 	}
 	if (i >= argc || strncmp(argv[i], "--", 2) == 0) {
 		fprintf(stderr, "usage: tlspolicy-milter --verify-audit"
-		    " [--key-file file] [--anchor hash] FILE...\n");
+		    " [--key-file file] [--anchor hash]\n"
+		    "    [--verification-key key] [--expect-head hash]"
+		    " FILE...\n");
 		return EX_USAGE;
 	}
 	n = argc - i;
@@ -118,13 +166,19 @@ verify_audit(int argc, char **argv)
 	}
 	for (int k = 0; rc == 0 && k < n; k++) {
 		files[k].path = argv[i + k];
-		rc = verify_one(&files[k], keylen > 0 ? key : NULL, keylen);
+		rc = verify_one(&files[k], keylen > 0 ? key : NULL, keylen,
+		    &vo);
 	}
 	if (rc == 0)
 		rc = order_files(files, n, anchor, last, &n_records);
 	if (rc == 0)
+		rc = check_policies(files, n, anchor);
+	if (rc == 0)
+		rc = seal_report(files, n, &vo, last);
+	if (rc == 0)
 		printf("OK: %lu records, anchor %s, last %s\n", n_records,
 		    anchor, last);
+	auditseal_wipe(&vo.vk);
 	free(files);
 	return rc == 0 ? 0 : 1;
 }
@@ -153,7 +207,8 @@ parse_anchor(const char *arg, char *anchor)
  * first "prev" and last "hash".  -1 after printing FILE:LINE: why.
  */
 static int
-verify_one(struct vfile *f, const unsigned char *key, size_t keylen)
+verify_one(struct vfile *f, const unsigned char *key, size_t keylen,
+    const struct vopts *vo)
 {
 	struct auditverify v;
 	unsigned long line;
@@ -171,9 +226,14 @@ verify_one(struct vfile *f, const unsigned char *key, size_t keylen)
 		return -1;
 	}
 	auditverify_init(&v, key, keylen);
+	if (vo->has_vk)
+		auditverify_set_vk(&v, &vo->vk);
+	if (vo->has_expect)
+		v.expect = vo->expect;
 	v.warn = warn_line;
 	v.warn_arg = (void *)f->path;
 	rc = auditverify_file(&v, fp, &line);
+	auditverify_done(&v);
 	(void) fclose(fp);
 	if (rc == -1) {
 		printf("%s:%lu: %s\n", f->path, line, v.why);
@@ -182,6 +242,11 @@ verify_one(struct vfile *f, const unsigned char *key, size_t keylen)
 	f->n_records = v.n_records;
 	(void) memcpy(f->first_prev, v.anchor, sizeof(f->first_prev));
 	(void) memcpy(f->last, v.head, sizeof(f->last));
+	f->seal = (struct vseal){ .first_epoch = v.first_epoch,
+	    .last_epoch = v.epoch, .is_last_seal = v.is_last_seal,
+	    .has_first_count = v.has_first_count,
+	    .first_count = v.first_count, .n_before_first = v.n_before_first,
+	    .n_seals = v.n_seals, .expect_at = v.expect_at };
 	return 0;
 }
 
@@ -213,6 +278,8 @@ order_files(struct vfile *files, int n, const char *anchor, char *last,
 	}
 	(void) memcpy(last, anchor, AUDIT_HASH_HEX + 1);
 	while ((f = follower(files, n, last)) != NULL) {
+		if (prev != NULL && seal_junction(prev, f) == -1)
+			return -1;
 		f->is_placed = true;
 		*n_records += f->n_records;
 		(void) memcpy(last, f->last, AUDIT_HASH_HEX + 1);
@@ -345,4 +412,305 @@ static int
 gz_close(void *cookie)
 {
 	return gzclose(cookie) == Z_OK ? 0 : -1;
+}
+
+/*
+ * The policy in the evidence: every decision's "policy" fingerprint must
+ * name a "policy" record earlier in the chain (over the files in chain
+ * order), and a policy record's text must have its fingerprint.
+ */
+
+/* check_policies - walk the files in chain order; -1 after FILE:LINE: why. */
+static int
+check_policies(const struct vfile *files, int n, const char *anchor)
+{
+	const char *cur = anchor;
+	char **known = NULL;
+	size_t n_known = 0;
+	int rc = 0, i;
+
+	for (;;) {
+		for (i = 0; i < n; i++)
+			if (files[i].n_records > 0 &&
+			    strcmp(files[i].first_prev, cur) == 0)
+				break;
+		if (i == n || (rc = check_policy_file(&files[i], &known,
+		    &n_known, strcmp(anchor, AUDIT_CHAIN_ANCHOR) == 0)) == -1)
+			break;
+		cur = files[i].last;
+	}
+	for (size_t k = 0; k < n_known; k++)
+		free(known[k]);
+	free(known);
+	return rc;
+}
+
+/* remember - add fp to the known fingerprints; 0, or -1 (no memory). */
+static int
+remember(char ***known, size_t *n_known, const char *fp)
+{
+	char **grown;
+
+	if ((grown = realloc(*known, (*n_known + 1) * sizeof(*grown))) == NULL)
+		return -1;
+	*known = grown;
+	if ((grown[*n_known] = strdup(fp)) == NULL)
+		return -1;
+	(*n_known)++;
+	return 0;
+}
+
+/*
+ * seal_option - --verification-key KEY or --expect-head HASH into vo: 1
+ * when taken, 0 when opt is neither, -1 after a message (usage).
+ */
+static int
+seal_option(const char *opt, const char *arg, struct vopts *vo)
+{
+	if (strcmp(opt, "--verification-key") == 0) {
+		if (auditseal_parse_vk(arg, &vo->vk) == -1) {
+			fprintf(stderr, "tlspolicy-milter: --verification-key:"
+			    " not a verification key (64 hex digits/start/"
+			    "period, as --setup-keys printed it)\n");
+			return -1;
+		}
+		vo->has_vk = true;
+		return 1;
+	}
+	if (strcmp(opt, "--expect-head") == 0) {
+		if (parse_anchor(arg, vo->expect) == -1)
+			return -1;
+		vo->has_expect = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * check_policy_file - one file's records against the policies known.
+ * is_whole: the chain starts at the zero anchor, so every policy record
+ * is in the files given.
+ */
+static int
+check_policy_file(const struct vfile *f, char ***known, size_t *n_known,
+    bool is_whole)
+{
+	struct auditfields af;
+	const char *type, *fp, *text;
+	const struct auditfield *t;
+	char *line = NULL, hex[AUDIT_HASH_HEX + 1];
+	unsigned long lineno = 0;
+	size_t cap = 0, k;
+	ssize_t len;
+	FILE *in;
+	int rc = 0;
+
+	if ((in = open_any(f->path)) == NULL) {
+		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	auditfields_init(&af);
+	while (rc == 0 && (len = getline(&line, &cap, in)) > 0) {
+		lineno++;
+		if (line[len - 1] == '\n')
+			len--;
+		if (auditfields_parse(&af, line, (size_t)len) == -1 ||
+		    (type = auditfields_str(&af, "type")) == NULL ||
+		    (fp = auditfields_str(&af, "policy")) == NULL)
+			continue;	/* a torn fragment, or no policy named */
+		if (strcmp(type, "policy") == 0) {
+			t = auditfields_get(&af, "text");
+			text = t != NULL && t->kind == AUDITFIELD_STRING ?
+			    t->value : NULL;
+			if (text == NULL || policyrec_fingerprint(text, t->len,
+			    hex) == -1 || strcmp(hex, fp) != 0) {
+				printf("%s:%lu: policy record: its text does"
+				    " not have its fingerprint %s\n", f->path,
+				    lineno, fp);
+				rc = -1;
+			} else if ((rc = remember(known, n_known, fp)) == -1)
+				printf("%s:%lu: out of memory\n", f->path, lineno);
+			continue;
+		}
+		for (k = *n_known; k > 0; k--)
+			if (strcmp((*known)[k - 1], fp) == 0)
+				break;
+		if (k == 0 && is_whole) {
+			printf("%s:%lu: unknown policy fingerprint %s (no"
+			    " policy record before it in the chain)\n",
+			    f->path, lineno, fp);
+			rc = -1;
+		} else if (k == 0) {
+			/* its record may lie in the files before the anchor */
+			printf("%s:%lu: warning: policy fingerprint %s: no policy"
+			    " record after the anchor (it may be in the files"
+			    " before it)\n", f->path, lineno, fp);
+			rc = remember(known, n_known, fp);
+		}
+	}
+	free(line);
+	auditfields_free(&af);
+	(void) fclose(in);
+	return rc;
+}
+
+FILE *
+verifytool_open(const char *path)
+{
+	return open_any(path);
+}
+
+int
+verifytool_order(char *const *paths, int n, int *order, int *n_order)
+{
+	char last[AUDIT_HASH_HEX + 1], anchor[AUDIT_HASH_HEX + 1] = "";
+	unsigned long n_records = 0;
+	struct vfile *files;
+	bool *is_stage_file;
+	const char *cur;
+	int rc = 0, i;
+
+	*n_order = 0;
+	if (n == 1 && !is_stage(paths[0])) {	/* one file: nothing to order */
+		order[(*n_order)++] = 0;
+		return 0;
+	}
+	files = calloc((size_t)n, sizeof(*files));
+	is_stage_file = calloc((size_t)n, sizeof(*is_stage_file));
+	if (files == NULL || is_stage_file == NULL) {
+		free(files);
+		free(is_stage_file);
+		printf("-:0: out of memory\n");
+		return -1;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		files[i].path = paths[i];
+		if ((is_stage_file[i] = is_stage(paths[i])))
+			printf("%s:0: warning: the milter's stage file, not a"
+			    " log; skipped\n", paths[i]);
+		else
+			rc = scan_one(&files[i]);
+	}
+	for (i = 0; rc == 0 && i < n && anchor[0] == '\0'; i++)
+		if (files[i].n_records > 0 && !is_follower(files, n, &files[i]))
+			(void) memcpy(anchor, files[i].first_prev, sizeof(anchor));
+	if (rc == 0 && anchor[0] != '\0')
+		rc = order_files(files, n, anchor, last, &n_records);
+	for (cur = anchor; rc == 0 && cur[0] != '\0'; ) {
+		for (i = 0; i < n; i++)
+			if (files[i].n_records > 0 &&
+			    strcmp(files[i].first_prev, cur) == 0)
+				break;
+		if (i == n)
+			break;
+		order[(*n_order)++] = i;
+		cur = files[i].last;
+	}
+	for (i = 0; rc == 0 && i < n; i++)
+		if (files[i].n_records == 0 && !is_stage_file[i])
+			order[(*n_order)++] = i;
+	free(files);
+	free(is_stage_file);
+	return rc;
+}
+
+/*
+ * scan_one - a file's first "prev", last "hash" and number of chained
+ * lines, without checking hashes (no key).  -1 after FILE:0: why.
+ */
+static int
+scan_one(struct vfile *f)
+{
+	struct auditchain_tail t;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *in;
+
+	if ((in = open_any(f->path)) == NULL) {
+		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, in)) > 0) {
+		if (line[len - 1] == '\n')
+			len--;
+		if (auditchain_parse(line, (size_t)len, &t) == -1 ||
+		    !t.has_open)
+			continue;
+		if (f->n_records++ == 0)
+			(void) memcpy(f->first_prev, t.prev, AUDIT_HASH_HEX);
+		(void) memcpy(f->last, t.hash, AUDIT_HASH_HEX);
+	}
+	free(line);
+	(void) fclose(in);
+	return 0;
+}
+
+/*
+ * seal_junction - next continues prev's chain: the sealing rules across
+ * the file boundary (epochs do not go back, a new epoch only after a
+ * seal, nothing unsealed after a sealed record, and next's first seal
+ * counts exactly when prev ended with a seal).  -1 after naming it.
+ */
+static int
+seal_junction(const struct vfile *prev, const struct vfile *next)
+{
+	const struct vseal *p = &prev->seal, *q = &next->seal;
+
+	if (prev->n_records == 0 || next->n_records == 0 || p->last_epoch < 0)
+		return 0;
+	if (q->first_epoch < 0)
+		printf("%s:1: unsealed record after the sealed ones of %s"
+		    " (sealing is never turned off: forged or moved)\n",
+		    next->path, prev->path);
+	else if (q->first_epoch < p->last_epoch)
+		printf("%s:1: epoch %lld: epochs go back (%s ends in epoch"
+		    " %lld)\n", next->path, q->first_epoch, prev->path,
+		    p->last_epoch);
+	else if (q->first_epoch > p->last_epoch && !p->is_last_seal)
+		printf("%s:1: epoch %lld: a new epoch without a seal of epoch"
+		    " %lld before it (%s does not end in one)\n", next->path,
+		    q->first_epoch, p->last_epoch, prev->path);
+	else if (p->is_last_seal && q->has_first_count &&
+	    q->first_count != q->n_before_first)
+		printf("%s: epoch %lld: its first seal counts %lu records, the"
+		    " file has %lu before it\n", next->path, q->first_epoch,
+		    q->first_count, q->n_before_first);
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * seal_report - with --expect-head: the hash must be some record's of
+ * the chain; with --verification-key: a line on the seals.  0, or -1
+ * after the reason.
+ */
+static int
+seal_report(const struct vfile *files, int n, const struct vopts *vo,
+    const char *last)
+{
+	unsigned long n_seals = 0;
+	const struct vfile *at = NULL;
+	long long epoch = -1;
+
+	for (int i = 0; i < n; i++) {
+		n_seals += files[i].seal.n_seals;
+		if (files[i].seal.expect_at > 0)
+			at = &files[i];
+		if (files[i].seal.last_epoch > epoch)
+			epoch = files[i].seal.last_epoch;
+	}
+	if (vo->has_expect && at == NULL) {
+		printf("expected head %s is not in the chain (it ends at %s):"
+		    " records after the last one kept were cut off, or the"
+		    " head is another log's\n", vo->expect, last);
+		return -1;
+	}
+	if (vo->has_expect)
+		printf("expected head: record %lu of %s\n", at->seal.expect_at,
+		    at->path);
+	if (vo->has_vk)
+		printf("sealed: %lu seals, last epoch %lld\n", n_seals, epoch);
+	return 0;
 }

@@ -102,12 +102,15 @@ done
 n_gz=$(ls "$R"/audit.jsonl.*.gz | wc -l)
 verify "$R"/audit.jsonl*
 all=$(for f in "$R"/audit.jsonl "$R"/audit.jsonl.[0-9]*; do gzip -dc -f "$f"; done | wc -l)
+# the start writes a policy record besides the decisions and sessions
+pol=$(for f in "$R"/audit.jsonl "$R"/audit.jsonl.[0-9]*; do gzip -dc -f "$f"; done | grep -c '"type":"policy"')
 last=$(last_of "$out")
 echo "   glob order: $(cd "$R" && echo audit.jsonl* | tr -s ' ' ' ')"
 if [ $rc -eq 0 ] && [ -n "$last" ] &&
     [ "$out" = "$R/audit.jsonl.stage:0: warning: the milter's stage file, not a log (what it holds reaches the log at the next start); skipped
 OK: $all records, anchor 0000000000000000000000000000000000000000000000000000000000000000, last $last" ] &&
-    [ "$n_gz" -eq $((n_files - 2)) ] && [ "$all" -eq $((n_files * 8)) ]; then
+    [ "$n_gz" -eq $((n_files - 2)) ] && [ "$pol" -eq 1 ] &&
+    [ "$all" -eq $((n_files * 8 + pol)) ]; then
 	ok "$n_files rotated files ($n_gz gzip-compressed) in shell order verify: $out"
 else
 	ko "rotated files in shell order: rc $rc: $out ($all lines, $n_gz compressed)"
@@ -240,7 +243,7 @@ for mode in interval every; do
 	    awk '{ s += $1 } END { print s + 0 }')
 	nw_dec=$(grep -c ': audit record NOT WRITTEN to ' "$W/full-$mode.err")
 	nw_ses=$(grep -c ': session record NOT WRITTEN to ' "$W/full-$mode.err")
-	decisions=$(grep -vc '"type":"session"' "$mnt/audit.jsonl")
+	decisions=$(grep -v '"type":"policy"' "$mnt/audit.jsonl" | grep -vc '"type":"session"')
 	srecs=$(grep -c '"type":"session"' "$mnt/audit.jsonl")
 	verify "$mnt/audit.jsonl"
 	json=$(python3 -m json.tool --json-lines "$mnt/audit.jsonl" >/dev/null 2>"$W/json.err" && echo ok)

@@ -31,8 +31,10 @@
 # 8. an upgrade (the same package with a higher version, then a restart)
 #    keeps the changed config, the user, the directories and the audit
 #    log, and the chain goes on;
-# 9. SIGTERM ends the daemon with status 0, its pid file removed; apt-get
-#    purge: every file of the package and every directory its
+# 9. SIGTERM ends the daemon with status 0, its pid file removed; every
+#    system call the daemon makes (start, sessions, SIGHUP, SIGUSR1,
+#    SIGTERM; seen with strace) is one the unit's SystemCallFilter allows;
+#    apt-get purge: every file of the package and every directory its
 #    scripts made is gone (listed), the user stays.
 #
 # The machine is restored even on failure or interrupt (trap): the daemon
@@ -70,6 +72,7 @@ MILTER_ERR="$WORK/milter.err"
 MILTER_PID=""
 INSTALLED_BY_US=""
 START_WHY=""
+STRACE_PID=""
 stop_why=""
 out=""
 uid=""
@@ -183,12 +186,97 @@ daemon_stop() {
 	MILTER_PID=""
 }
 
+# expand_set NAME... - system call names, @groups expanded (systemd's
+# tables), ":errno" suffixes dropped.
+expand_set() {
+	for _n in "$@"; do
+		case "$_n" in
+		@*) systemd-analyze syscall-filter "$_n" 2>/dev/null | sed 's/^ *//' |
+		    grep -v -e '^#' -e "^$_n\$" | grep . |
+		    while read -r _x; do expand_set "$_x"; done ;;
+		*) echo "${_n%%:*}" ;;
+		esac
+	done
+}
+
+# syscall_check - systemd is not PID 1 here, so the unit's
+# SystemCallFilter= cannot act; instead the daemon runs once more as
+# ExecStart says, under strace, through a start, a session, SIGHUP,
+# SIGUSR1 and SIGTERM, and every system call it made must be one the
+# unit's filter allows (one outside it would kill the daemon with SIGSYS
+# under systemd).
+syscall_check() {
+	: >"$WORK/sc.allowed"
+	sed -n 's/^SystemCallFilter=//p' "$UNIT" >"$WORK/sc.lines"
+	while IFS= read -r _line; do
+		case "$_line" in
+		"~"*)	# shellcheck disable=SC2086
+			expand_set ${_line#\~} | sort -u >"$WORK/sc.del"
+			comm -23 "$WORK/sc.allowed" "$WORK/sc.del" >"$WORK/sc.tmp" ;;
+		*)	# shellcheck disable=SC2086
+			{ cat "$WORK/sc.allowed"; expand_set $_line; } | sort -u >"$WORK/sc.tmp" ;;
+		esac
+		mv "$WORK/sc.tmp" "$WORK/sc.allowed"
+	done <"$WORK/sc.lines"
+	if [ ! -s "$WORK/sc.allowed" ]; then
+		fail "SystemCallFilter" "the unit allows no system call at all (or has no filter)"
+		return
+	fi
+	_start=$(unit_line ExecStart)
+	_umask=$(sed -n 's/^UMask=//p' "$UNIT")
+	echo "--- under strace: $_start" >>"$MILTER_ERR"
+	# shellcheck disable=SC2086
+	(set -f; umask "${_umask:-022}"; exec strace -f -qq -o "$WORK/strace.out" $_start) \
+	    >>"$MILTER_ERR" 2>&1 </dev/null &
+	STRACE_PID=$!
+	_i=0
+	until MILTER_PID=$(ss -xlpH 2>/dev/null | grep -F "$SOCK " |
+	    sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -1) && [ -n "$MILTER_PID" ]; do
+		_i=$((_i + 1))
+		if ! kill -0 "$STRACE_PID" 2>/dev/null || [ $_i -gt 100 ]; then
+			fail "SystemCallFilter" "the daemon under strace did not listen: $(tail -n 3 "$MILTER_ERR")"
+			kill -TERM "$STRACE_PID" 2>/dev/null
+			STRACE_PID=""
+			return
+		fi
+		sleep 0.1
+	done
+	_row=$(grep '^names.conf|submission, STARTTLS + AUTH PLAIN' "$top/tests/scenarios/matrix" | head -1)
+	run_scenario "$_row"
+	kill -HUP "$MILTER_PID"
+	run_scenario "$_row"
+	kill -USR1 "$MILTER_PID"
+	run_scenario "$(cat "$WORK/row.mx")"
+	kill -TERM "$MILTER_PID"
+	_i=0
+	while kill -0 "$STRACE_PID" 2>/dev/null && [ $_i -lt 100 ]; do
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	kill -TERM "$STRACE_PID" 2>/dev/null
+	wait "$STRACE_PID" 2>/dev/null
+	STRACE_PID=""
+	MILTER_PID=""
+	sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*/\1/p; s/^[0-9]* *<\.\.\. \([a-z_0-9]*\) resumed>.*/\1/p' \
+	    "$WORK/strace.out" | sort -u >"$WORK/sc.used"
+	_out=$(comm -23 "$WORK/sc.used" "$WORK/sc.allowed" | tr '\n' ' ')
+	_n=$(grep -c . "$WORK/sc.used")
+	grep -q 'SIGUSR1: audit log reopened' "$MILTER_ERR" || _out="$_out (no 'SIGUSR1: audit log reopened' line)"
+	check "SystemCallFilter of the unit allows all $_n system calls the daemon made (start, sessions, SIGHUP, SIGUSR1, SIGTERM; $(grep -c . "$WORK/sc.allowed") allowed)" \
+	    "SystemCallFilter" "${_out:+outside the filter: $_out}"
+}
+
 pkg_installed() {
 	dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'install ok installed\|config-files'
 }
 
 cleanup() {
 	daemon_stop >/dev/null
+	if [ -n "$STRACE_PID" ]; then
+		kill -TERM "$STRACE_PID" 2>/dev/null
+		wait "$STRACE_PID" 2>/dev/null
+		STRACE_PID=""
+	fi
 	(lab_stop "$LAB") >/dev/null 2>&1 || true
 	if [ -n "$MOUNTED" ]; then
 		umount "$MOUNTED" 2>/dev/null || umount -l "$MOUNTED" 2>/dev/null
@@ -237,7 +325,7 @@ stat_is() {
 
 echo "tlspolicy-milter Debian package suite: work directory $WORK"
 [ "$(id -u)" = 0 ] || { fail "setup" "run as root (installs and purges the package)"; exit 1; }
-for _t in git dpkg-buildpackage dh lintian apt-get postfix swaks jq ss logrotate systemd-analyze; do
+for _t in git dpkg-buildpackage dh lintian apt-get postfix swaks jq ss logrotate systemd-analyze strace; do
 	command -v "$_t" >/dev/null || fail "setup" "$_t is not installed (sh tests/deps.sh)"
 done
 pkg_installed && fail "setup" "$PKG is installed already; this suite installs and purges it (apt-get purge $PKG first)"
@@ -281,9 +369,9 @@ version=$(cd "$CLONE" && sed -n 's/^PACKAGE_VERSION=.\([^'\'']*\).*/\1/p' config
 DEB="$CLONE/${PKG}_${version}_$(dpkg --print-architecture).deb"
 check "make deb made $(basename "$DEB") (dpkg-buildpackage -us -uc -b from the dist tarball)" \
     "the .deb" "$([ -f "$DEB" ] || echo "no $DEB: $(ls "$CLONE"/*.deb 2>&1)")"
-pkg_installed && [ "$(dpkg-query -W -f='${Version}' "$PKG")" = "$version" ]
+inst=$(dpkg-query -W -f='${Status} ${Version}' "$PKG" 2>&1)
 check "apt-get install ./$(basename "$DEB"): $PKG $version installed" "apt-get install" \
-    "$(pkg_installed || echo "$PKG is not installed")"
+    "$([ "$inst" = "install ok installed $version" ] || echo "dpkg-query says: $inst")"
 
 # 2. lintian #################################################################
 lintian --fail-on error,warning "$DEB" >"$WORK/lintian.out" 2>"$WORK/lintian.err"
@@ -350,15 +438,16 @@ done
 check "Postfix and Sendmail snippets, audit format, man pages installed" "docs" "${why:+missing:$why}"
 
 # 4. the config and the unit ################################################
-/usr/sbin/tlspolicy-milter -n -c "$CONF" >"$WORK/n.conf" 2>&1
+/usr/sbin/tlspolicy-milter -n -c "$CONF" >"$WORK/n.conf" 2>"$WORK/n.conf.err"
 rc=$?
-/usr/sbin/tlspolicy-milter -n >"$WORK/n.builtin" 2>&1
+/usr/sbin/tlspolicy-milter -n >"$WORK/n.builtin" 2>/dev/null
 # the policy part, from "rule order:" on, without the "(built in)" and
 # "(line N)" origins
 policy() { sed -n '/^rule order:/,$p' "$1" | sed 's/ (built in)//; s/ (line [0-9]*)//'; }
 why=""
 [ $rc -eq 0 ] || why="exit status $rc: $(tail -n 3 "$WORK/n.conf")"
 [ -n "$why" ] || [ "$(tail -n 1 "$WORK/n.conf")" = ok ] || why="does not end with ok"
+[ -n "$why" ] || [ ! -s "$WORK/n.conf.err" ] || why="warnings: $(cat "$WORK/n.conf.err")"
 [ -n "$why" ] || grep -q '^listener submission' "$WORK/n.builtin" || why="-n without -c printed no policy"
 policy "$WORK/n.builtin" >"$WORK/n.builtin.policy"
 if [ -z "$why" ] && ! policy "$WORK/n.conf" | diff -u "$WORK/n.builtin.policy" - >"$WORK/n.diff"; then
@@ -368,7 +457,7 @@ for line in "socket unix:$SOCK" "pid-file $PIDFILE" "audit-log $AUDIT"; do
 	[ -n "$why" ] || grep -q "^$line\$" "$WORK/n.conf" || why="-n does not show '$line'"
 done
 [ -n "$why" ] || grep -q "^userid $SVC_USER" "$WORK/n.conf" || why="-n does not show userid $SVC_USER"
-check "tlspolicy-milter -n -c $CONF: the built-in policy ($(policy "$WORK/n.conf" | grep -c .) lines), socket, userid, pid file, audit log as packaged" \
+check "tlspolicy-milter -n -c $CONF: no warning, the built-in policy ($(policy "$WORK/n.conf" | grep -c .) lines), socket, userid, pid file, audit log as packaged" \
     "tlspolicy-milter -n" "$why"
 
 sec=$(systemd-analyze security --offline=true "$UNIT" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: //p')
@@ -524,9 +613,10 @@ check "upgrade $version -> $up_version, restart: changed config, user and direct
 # 9. purge ###################################################################
 daemon_stop >"$WORK/stop.out"
 why=$(cat "$WORK/stop.out")
+check "SIGTERM: the daemon exits with status 0 and removes its pid file" "daemon stop" "$why"
+syscall_check
 (lab_stop "$LAB") >/dev/null 2>&1
 umount "$MOUNTED" && MOUNTED=""
-check "SIGTERM: the daemon exits with status 0 and removes its pid file" "daemon stop" "$why"
 # every path of the package, and what its scripts and the daemon made
 dpkg -L "$PKG" | grep tlspolicy >"$WORK/files"
 cat >>"$WORK/files" <<EOF

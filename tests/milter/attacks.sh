@@ -60,6 +60,7 @@ fresh() {
 start() {
 	_conf=$1
 	shift
+	rm -f "$w/out"	# so the wait below never reads the last run's lines
 	"$MILTER" -f -c "$_conf" "$@" >"$w/out" 2>&1 &
 	mpid=$!
 	pids="$pids $mpid"
@@ -71,7 +72,7 @@ start() {
 			mrc=$?
 			break
 		fi
-		grep -q 'starting: socket' "$w/out" && break
+		grep -q 'starting: socket' "$w/out" 2>/dev/null && break
 		_i=$((_i + 1))
 		sleep 0.1
 	done
@@ -186,7 +187,7 @@ if [ -s "$w/src-a/audit.jsonl" ] && unchanged "$v" "$before" "$(snap "$v")" &&
     refused_naming x "$w/log/audit.jsonl"; then
 	ok "1c. orphan file linked to a root file: refused; the file unchanged"
 else
-	ko "1c. orphan link (source log: $(wc -l <"$w/src-a/audit.jsonl" 2>&1) lines)"
+	ko "1c. orphan link (source log: $(wc -l <"$w/src-a/audit.jsonl" 2>&1) lines; exit '${mrc:-running}': $mout)"
 fi
 
 # 1d. a stage line with a chain tail that links and a hash that matches

@@ -72,6 +72,9 @@ milter_start() {
 	  scenario_config "$1"; } >"$WORK/milter.conf"
 	echo "--- milter start: $1 ${2:-}" >>"$MILTER_ERR"
 	_n=$(grep -c 'starting: socket' "$MILTER_ERR")
+	# the config of the K-th start's policy record, for tests/simulate-replay.sh
+	MILTER_STARTS=$((${MILTER_STARTS:-0} + 1))
+	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$MILTER_STARTS.conf"
 	"$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" \
 	    </dev/null 2>>"$MILTER_ERR" &
 	MILTER_PID=$!
@@ -296,4 +299,6 @@ else
 	fail "two transactions" "milter did not start"
 fi
 default_macros
+# the whole run's log, for tests/simulate-replay.sh (configs: AUDIT_OUT.startK.conf)
+[ -z "${AUDIT_OUT:-}" ] || cp "$AUDIT" "$AUDIT_OUT.all"
 finish

@@ -137,6 +137,9 @@ milter_start() {
 	{ printf 'audit-log %s\nsyslog no\nuserid nobody\nsocket-group root\n%s\n' "$AUDIT" "${2:-}"
 	  scenario_config "$1"; } >"$WORK/milter.conf"
 	_n=$(grep -c 'starting: socket' "$MILTER_ERR" 2>/dev/null)
+	# the config of the K-th start's policy record, for tests/simulate-replay.sh
+	MILTER_STARTS=$((${MILTER_STARTS:-0} + 1))
+	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$MILTER_STARTS.conf"
 	"$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" \
 	    2>>"$MILTER_ERR" &
 	MILTER_PID=$!
@@ -223,7 +226,7 @@ step() {
 
 # decisions_since N - the decision records (not session summaries) after line N.
 decisions_since() {
-	records_since "$1" | jq -c 'select(.type != "session")'
+	records_since "$1" | jq -c 'select(.type != "session" and .type != "policy")'
 }
 
 # wait_decisions BEFORE K - until K decision records follow line BEFORE
@@ -433,6 +436,8 @@ if lab_stop "$LAB" 2>"$WORK/lab-stop.err"; then
 else
 	fail "cleanup" "$(cat "$WORK/lab-stop.err")"
 fi
+# the whole run's log, for tests/simulate-replay.sh (configs: AUDIT_OUT.startK.conf)
+[ -z "${AUDIT_OUT:-}" ] || [ ! -f "$AUDIT" ] || cp "$AUDIT" "$AUDIT_OUT.all"
 summary
 if [ "$failed" -eq 0 ]; then
 	trap - EXIT

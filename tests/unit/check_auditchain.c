@@ -5,7 +5,12 @@
  * a hasher and through the sink, is what the verifier's parser reads
  * back (round trip); the split hash (fields first, tail later) equals
  * the one-call hash; a copied key hashes as the original; tails that are
- * not exactly the chain's are refused.
+ * not exactly the chain's are refused.  Sealing: the key schedule
+ * against a known answer (computed independently), the state and the
+ * verification key in text, the epoch member read back only where the
+ * chain puts it, and a sealed sink across an epoch step read back by the
+ * verifier with the verification key (and refused without it, or with
+ * another).
  */
 
 #include "config.h"
@@ -18,6 +23,7 @@
 
 #include "audit.h"
 #include "auditchain.h"
+#include "auditseal.h"
 #include "auditsink.h"
 #include "auditverify.h"
 #include "facts.h"
@@ -274,6 +280,160 @@ START_TEST(test_parse_refuses)
 }
 END_TEST
 
+/* K(3) from K(0) = 32 zero bytes, computed with Python's hmac module. */
+#define K3_OF_ZERO \
+	"e27d756bbbd397d09869bbf69c586a563d82cecb6b57b0855c870f93569b69cd"
+
+START_TEST(test_seal_schedule)
+{
+	struct auditseal_state st = { .start = 100, .period = 900 }, back;
+	char hex[AUDIT_HASH_HEX + 1], text[AUDITSEAL_STATE_MAX];
+	char why[AUDITSEAL_WHY_MAX], vk[AUDITSEAL_VK_MAX];
+	int n;
+
+	ck_assert_int_eq(auditseal_format_vk(&st, vk, sizeof(vk)), 64 + 8);
+	ck_assert_int_eq(auditseal_advance(&st, 3), 0);
+	ck_assert_int_eq(auditchain_hex(st.key, 32, hex), 0);
+	ck_assert_str_eq(hex, K3_OF_ZERO);
+	ck_assert_int_eq(auditseal_format_vk(&st, vk, sizeof(vk)), -1);
+	ck_assert_int_eq(auditseal_epoch_at(&st, 99), 0);
+	ck_assert_int_eq(auditseal_epoch_at(&st, 100 + 900 * 7 + 899), 7);
+	/* the state, and its head, in text and back */
+	(void) memcpy(st.head, K3_OF_ZERO, sizeof(st.head));
+	st.has_head = true;
+	ck_assert_int_gt(n = auditseal_format_state(&st, text, sizeof(text)), 0);
+	ck_assert_int_eq(auditseal_parse_state(text, (size_t)n, &back, why), 0);
+	ck_assert_int_eq(back.epoch, 3);
+	ck_assert_int_eq(back.period, 900);
+	ck_assert_mem_eq(back.key, st.key, 32);
+	ck_assert_str_eq(back.head, K3_OF_ZERO);
+	ck_assert_int_eq(auditseal_parse_state("tlspolicy-milter-seal-state 1\n"
+	    "start 1\nperiod 0\nepoch 0\nkey " K3_OF_ZERO "\n", 100, &back,
+	    why), -1);	/* period 0 */
+	ck_assert_int_eq(auditseal_parse_state("tlspolicy-milter-seal-state 1\n"
+	    "start 1\nperiod 9\nkey " K3_OF_ZERO "\n", 78, &back, why), -1);
+	ck_assert_int_eq(auditseal_parse_vk(K3_OF_ZERO "/5/60", &back), 0);
+	ck_assert_int_eq(back.start, 5);
+	ck_assert_int_eq(back.period, 60);
+	ck_assert_int_eq(auditseal_parse_vk(K3_OF_ZERO "/5", &back), -1);
+	ck_assert_int_eq(auditseal_parse_vk(K3_OF_ZERO "/5/0", &back), -1);
+	ck_assert_int_eq(auditseal_parse_vk("abc/5/60", &back), -1);
+}
+END_TEST
+
+/* The epoch is read only from a member that ends where "prev" begins. */
+static const struct {
+	const char	*label;
+	const char	*fields;
+	long long	 epoch;
+	bool		 is_seal;
+} epoch_cases[] = {
+	{ "none", "{\"v\":2,\"n\":5", -1, false },
+	{ "epoch 12", "{\"v\":2,\"epoch\":12", 12, false },
+	{ "not last", "{\"v\":2,\"epoch\":12,\"n\":1", -1, false },
+	{ "leading zero", "{\"v\":2,\"x\":1,\"epoch\":012", -1, false },
+	{ "in a string", "{\"v\":2,\"x\":\"\\\",\\\"epoch\\\":7\"", -1, false },
+	{ "seal", "{\"v\":2,\"type\":\"seal\",\"epoch\":0", 0, true },
+	{ "seal in a string", "{\"v\":2,\"x\":\",\\\"type\\\":\\\"seal\\\",\","
+	    "\"epoch\":1", 1, false },
+};
+
+START_TEST(test_epoch_parse)
+{
+	struct auditchain_tail t;
+	char line[512];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s,\"prev\":\"%s\",\"hash\":\"%s\"}",
+	    epoch_cases[_i].fields, AUDIT_CHAIN_ANCHOR, AUDIT_CHAIN_ANCHOR);
+	ck_assert_int_eq(auditchain_parse(line, (size_t)n, &t), 0);
+	ck_assert_msg(t.epoch == epoch_cases[_i].epoch, "%s: epoch %lld",
+	    epoch_cases[_i].label, t.epoch);
+	ck_assert_msg(t.is_seal == epoch_cases[_i].is_seal, "%s: seal",
+	    epoch_cases[_i].label);
+}
+END_TEST
+
+/* evolve_to_4 - audit_sink_seal's evolve: K(4) from the state in arg. */
+static int
+evolve_to_4(void *arg, long long *epoch, unsigned char *k)
+{
+	struct auditseal_state *st = arg;
+
+	ck_assert_int_eq(auditseal_advance(st, 4), 0);
+	*epoch = 4;
+	(void) memcpy(k, st->key, 32);
+	return 0;
+}
+
+/* A sealed sink across an epoch step, read back with the verification key. */
+START_TEST(test_sealed_sink)
+{
+	char dir[] = "/tmp/check_auditchain.XXXXXX", path[64], stage[72];
+	struct auditseal_state vk = { .start = 0, .period = 60 }, st, other;
+	struct audit_sink_sealed out = { 0 };
+	struct audit_sink *sink;
+	struct auditverify v;
+	struct strbuf sb;
+	unsigned long line;
+	FILE *fp;
+
+	memset(vk.key, 7, sizeof(vk.key));
+	st = vk;
+	ck_assert_int_eq(auditseal_advance(&st, 3), 0);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	(void) snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	(void) snprintf(stage, sizeof(stage), "%s.stage", path);
+	ck_assert_ptr_nonnull(sink = audit_sink_open(path));
+	ck_assert_int_eq(audit_sink_set_seal(sink, st.epoch, st.key, 32), 0);
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	for (int k = 0; k < 2 * N_KIND; k++) {
+		if (k == N_KIND)
+			ck_assert_int_eq(audit_sink_seal(sink, "epoch-end", true,
+			    evolve_to_4, &st, &out), 0);
+		strbuf_reset(&sb);
+		open_record((enum kind)(k % N_KIND), &sb);
+		ck_assert_int_eq(audit_sink_write_chained(sink, &sb), 0);
+	}
+	ck_assert_int_eq(out.epoch, 3);
+	ck_assert_int_eq(out.new_epoch, 4);
+	ck_assert_uint_eq(out.n_records, N_KIND);
+	ck_assert_int_eq(audit_sink_seal(sink, "stop", true, NULL, NULL,
+	    &out), 0);
+	audit_sink_close(&sink);
+	strbuf_free(&sb);
+	auditverify_init(&v, NULL, 0);
+	auditverify_set_vk(&v, &vk);
+	ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+	ck_assert_msg(auditverify_file(&v, fp, &line) == 0, "%lu: %s", line,
+	    v.why);
+	ck_assert_uint_eq(v.n_records, 2 * N_KIND + 2);
+	ck_assert_uint_eq(v.n_seals, 2);
+	ck_assert_int_eq(v.epoch, 4);
+	ck_assert_str_eq(v.head, out.hash);
+	auditverify_done(&v);
+	/* without the verification key, and with another one */
+	rewind(fp);
+	auditverify_init(&v, NULL, 0);
+	ck_assert_int_eq(auditverify_file(&v, fp, &line), -1);
+	ck_assert_uint_eq(line, 1);
+	ck_assert_ptr_nonnull(strstr(v.why, "verification key"));
+	other = vk;
+	other.key[0] ^= 1;
+	rewind(fp);
+	auditverify_init(&v, NULL, 0);
+	auditverify_set_vk(&v, &other);
+	ck_assert_int_eq(auditverify_file(&v, fp, &line), -1);
+	ck_assert_msg(strstr(v.why, "epoch 3: hash mismatch") != NULL, "%s",
+	    v.why);
+	auditverify_done(&v);
+	(void) fclose(fp);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(unlink(stage), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -287,6 +447,10 @@ main(void)
 	tcase_add_test(tc, test_sink_round_trip);
 	tcase_add_test(tc, test_hasher);
 	tcase_add_test(tc, test_parse_refuses);
+	tcase_add_test(tc, test_seal_schedule);
+	tcase_add_loop_test(tc, test_epoch_parse, 0,
+	    sizeof(epoch_cases) / sizeof(epoch_cases[0]));
+	tcase_add_test(tc, test_sealed_sink);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -156,6 +156,12 @@ static const struct {
 	{ "bad facility", "syslog-facility kern\n",
 	    "t.conf:1: syslog-facility: found 'kern', expected mail, daemon,"
 	    " user, auth, authpriv or local0..local7" },
+	{ "bad record-sender", "record-sender user\n",
+	    "t.conf:1: record-sender: found 'user', expected none, domain or"
+	    " address" },
+	{ "record-sender in a section", LISTENER_A "record-sender none\n",
+	    "t.conf:3: key 'record-sender' is only allowed before the first"
+	    " section" },
 	{ "bad userid", "userid mil ter\n",
 	    "t.conf:1: userid: found 'mil ter', expected user or user:group" },
 	{ "userid with empty group", "userid milter:\n",
@@ -268,6 +274,9 @@ static const struct {
 	    "syslog yes\nsyslog-facility local3\n" },
 	{ "audit-log", "audit-log /var/log/a.jsonl\n", "audit-log /var/log/a.jsonl\n" },
 	{ "failure-action", "failure-action reject\n", "failure-action reject\n" },
+	{ "record-sender none", "record-sender none\n", "record-sender none\n" },
+	{ "record-sender address", "record-sender ADDRESS\n",
+	    "record-sender address\n" },
 	{ "request-macros", "request-macros off\n", "request-macros no\n" },
 	{ "log-debug", "log-debug 1\n", "log-debug yes\n" },
 	{ "bool spellings", "syslog TRUE\nrequest-macros On\nlog-debug false\n",
@@ -583,9 +592,12 @@ static const char builtin_print[] =
     "syslog yes\n"
     "syslog-facility mail\n"
     "audit-log none\n"
+    "log-file none\n"
     "failure-action tempfail\n"
     "audit-key-file none\n"
+    "audit-seal-state none\n"
     "audit-fsync interval\n"
+    "record-sender domain\n"
     "audit-failure-action tempfail\n"
     "request-macros yes\n"
     "log-debug no\n"
