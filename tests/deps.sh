@@ -10,7 +10,7 @@
 TLSPOLICY_PACKAGES="gcc make autoconf automake libtool pkg-config m4 \
 libmilter-dev libssl-dev check miltertest openssl \
 postfix swaks libnet-ssleay-perl sasl2-bin libsasl2-modules \
-jq python3 mandoc iproute2 procps valgrind systemd logrotate clang libclang-rt-14-dev chromium"
+jq python3 mandoc iproute2 procps valgrind systemd logrotate clang libclang-rt-14-dev chromium poppler-utils"
 
 deps_install() {
 	missing=""
