@@ -4,7 +4,8 @@
 # says a malformed line was found, --html is one self-contained, well-formed
 # page with every section of the text report (cipher section included) and
 # its SVG charts, --json carries the same counts; then the hostile-input
-# corpus and the bounded property test (tests/report/).  Rendering in
+# corpus, the bounded property test and the rotated, compressed, shuffled
+# file set checked with the real verifier (tests/report/).  Rendering in
 # headless Chromium is tests/report-html.sh.
 #
 # SPDX-License-Identifier: BSD-2-Clause
@@ -119,8 +120,13 @@ python3 "$report" --no-verify --from 2026-13-01 "$log" >/dev/null 2>&1
 python3 "$report" --help | grep -q "^  2  usage error" && ok "--help documents the exit status" ||
     ko "--help exit status"
 
-for t in hostile fuzz; do
-	python3 "$top/tests/report/$t.py" "$report" >"$w/$t.out" 2>&1
+# The integrity tests run the real verifier (make check exports MILTER).
+milter=${MILTER:-$top/build/normal/milter/tlspolicy-milter}
+[ -x "$milter" ] || ko "no tlspolicy-milter to verify with (set MILTER)"
+for t in hostile fuzz chain; do
+	set -- "$report"
+	[ "$t" = chain ] && set -- "$report" "$milter"
+	python3 "$top/tests/report/$t.py" "$@" >"$w/$t.out" 2>&1
 	rc=$?
 	line=$(tail -1 "$w/$t.out")
 	if [ "$rc" -eq 0 ]; then ok "tests/report/$t.py: $line"; else
