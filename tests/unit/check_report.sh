@@ -4,8 +4,10 @@
 # says a malformed line was found, --html is one self-contained, well-formed
 # page with every section of the text report (cipher section included) and
 # its SVG charts, --json carries the same counts; then the hostile-input
-# corpus, the bounded property test and the rotated, compressed, shuffled
-# file set checked with the real verifier (tests/report/).  Rendering in
+# corpus, the bounded property test, the rotated, compressed, shuffled
+# file set checked with the real verifier, and the month acceptance test
+# (statement, exceptions, buckets, filters, tampered log), all in
+# tests/report/.  Rendering in
 # headless Chromium is tests/report-html.sh.
 #
 # SPDX-License-Identifier: BSD-2-Clause
@@ -123,9 +125,9 @@ python3 "$report" --help | grep -q "^  2  usage error" && ok "--help documents t
 # The integrity tests run the real verifier (make check exports MILTER).
 milter=${MILTER:-$top/build/normal/milter/tlspolicy-milter}
 [ -x "$milter" ] || ko "no tlspolicy-milter to verify with (set MILTER)"
-for t in hostile fuzz chain; do
+for t in hostile fuzz chain month; do
 	set -- "$report"
-	[ "$t" = chain ] && set -- "$report" "$milter"
+	case $t in chain | month) set -- "$report" "$milter" ;; esac
 	python3 "$top/tests/report/$t.py" "$@" >"$w/$t.out" 2>&1
 	rc=$?
 	line=$(tail -1 "$w/$t.out")
