@@ -134,29 +134,41 @@ def month(year=2026, mon=11, per_day=40, seed=11):
     return recs
 
 
-def scale(path, n, seed=5):
-    """n chained records written to path quickly (the bench)."""
-    rnd = random.Random(seed)
+def scale(path, n):
+    """n chained records written to path (the bench): sessions of three
+    listeners spread over November, two of three with one decision, the
+    lines formatted from templates of gen.session_records' output."""
     t0 = datetime.datetime(2026, 11, 1)
+    step = 30 * 86400.0 / max(n, 1)
+    templates = []
+    for k in range(15):
+        listener, port = LISTENERS[k % 3]
+        v = ("TLSv1.3", "TLSv1.2", "TLSv1.3", None, "TLSv1.1")[k % 5]
+        recs = session_records("SID", t0, listener, port, "192.0.2.%d" % k, v,
+                               "u%d@example.test" % k if listener != "mx" else None,
+                               [("none", "accept", "enforce")] if k % 3 else [])
+        forms = []
+        for r in recs:
+            r["time"] = "TIME"
+            if "started" in r:
+                r["started"] = "TIME"
+            body = json.dumps(r, separators=(",", ":"))
+            forms.append(body[:-1].replace("%", "%%").replace(
+                '"TIME"', '"%s"').replace('"SID"', '"%s"') + ',"prev":"')
+        templates.append(forms)
     prev = ZERO
     sha = hashlib.sha256
-    written = 0
-    step = 30 * 86400.0 / max(n, 1)
+    written = k = 0
     with open(path, "wb", buffering=1 << 20) as fp:
-        k = 0
         while written < n:
-            t = t0 + datetime.timedelta(seconds=written * step)
-            listener, port = LISTENERS[k % 3]
-            v = ("TLSv1.3", "TLSv1.2", "TLSv1.3", None, "TLSv1.1")[k % 5]
-            recs = session_records("%x.%d" % (written, k), t, listener, port,
-                                   "192.0.2.%d" % (k % 250), v,
-                                   "u%d@example.test" % (k % 97) if listener != "mx"
-                                   else None, [("none", "accept", "enforce")]
-                                   if k % 3 else [])
+            forms = templates[k % 15]
+            base = t0 + datetime.timedelta(seconds=written * step)
+            when = base.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (base.microsecond // 1000)
+            sid = "%x.%d" % (written, k)
             k += 1
-            for r in recs[:n - written]:
-                body = json.dumps(r, separators=(",", ":"))
-                m = (body[:-1] + ',"prev":"' + prev + '"}').encode()
+            for form in forms[:n - written]:
+                m = ((form % ((when, sid, when) if form.count("%s") == 3
+                              else (when, sid))) + prev + '"}').encode()
                 prev = sha(m).hexdigest()
                 fp.write(m[:-1] + b',"hash":"' + prev.encode() + b'"}\n')
                 written += 1
