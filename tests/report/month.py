@@ -79,6 +79,8 @@ def expected(records, lo="", hi="~", unit=10):
             e["outcomes"][r["outcome"]] += 1
             if r["outcome"] in ("reject", "tempfail"):
                 b["refused"] += 1
+            if r["outcome"] == "would-reject":
+                b["would"] += 1
             if r["exposure"]:
                 b["exposure"] += 1
             if r["exposure"] or r["outcome"] == "would-reject":

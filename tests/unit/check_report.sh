@@ -82,9 +82,9 @@ p.feed(text)
 assert not p.stack, f"unclosed {p.stack}"
 # 2 trend charts (one per listener) + encrypted share, versions, ciphers, rules
 assert p.svgs == 6, f"{p.svgs} charts"
-# trend: mx 1+1, submission 1+1+1 + refused + exposure = 7; share 2,
+# trend: mx 1+1 + would, submission 1+1+1 + refused + exposure = 8; share 2,
 # versions 3, ciphers 3, rules 3
-assert p.bars == 7 + 2 + 3 + 3 + 3, f"{p.bars} bars"
+assert p.bars == 8 + 2 + 3 + 3 + 3, f"{p.bars} bars"
 assert not p.bad and "url(" not in text and "@import" not in text, p.bad
 want = ["Integrity of the evidence", "Compliance statement", "Trends per hour",
         "Encrypted sessions per listener", "TLS versions", "Ciphers",
@@ -94,7 +94,7 @@ assert p.h2 == want, p.h2
 assert "audit-sample.jsonl:10: not JSON" in text
 PY
 then
-	ok "--html: one self-contained page, every text section, 6 SVG charts, 18 bars"
+	ok "--html: one self-contained page, every text section, 6 SVG charts, 19 bars"
 else
 	ko "--html page"
 fi
