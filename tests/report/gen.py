@@ -136,17 +136,20 @@ def month(year=2026, mon=11, per_day=40, seed=11):
 
 def scale(path, n):
     """n chained records written to path (the bench): sessions of three
-    listeners spread over November, two of three with one decision, the
-    lines formatted from templates of gen.session_records' output."""
+    listeners spread over November, two of three with one decision
+    (plaintext refused on the submission listeners), the lines formatted
+    from templates of session_records' output."""
     t0 = datetime.datetime(2026, 11, 1)
     step = 30 * 86400.0 / max(n, 1)
     templates = []
     for k in range(15):
         listener, port = LISTENERS[k % 3]
         v = ("TLSv1.3", "TLSv1.2", "TLSv1.3", None, "TLSv1.1")[k % 5]
+        user = "u%d@example.test" % k if listener != "mx" and v else None
+        decision = ("require-tls", "reject", "enforce") if listener != "mx" \
+            and not v else ("none", "accept", "enforce")
         recs = session_records("SID", t0, listener, port, "192.0.2.%d" % k, v,
-                               "u%d@example.test" % k if listener != "mx" else None,
-                               [("none", "accept", "enforce")] if k % 3 else [])
+                               user, [decision] if k % 3 else [])
         forms = []
         for r in recs:
             r["time"] = "TIME"
