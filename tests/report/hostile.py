@@ -104,6 +104,31 @@ def main():
         rc, out, err = run(report, ["--html", big])
         ok(rc == 0 and out.count("class=\"chart\"") >= 3000,
            "3000 listeners: a trend chart each, exit 0")
+        # a file larger than one worker's range: the same report from one
+        # process and from several, malformed lines numbered in the file
+        sys.path.insert(0, HERE)
+        sys.dont_write_bytecode = True
+        import gen
+        big = os.path.join(w, "big.jsonl")
+        gen.scale(big, 50000)
+        with open(big, "rb") as fp:
+            lines = fp.readlines()
+        for k in (4, 20000, 49998):
+            lines[k] = b'{"v":2,"time":5}\n'
+        with open(big, "wb") as fp:
+            fp.writelines(lines)
+        outs = []
+        for jobs in ("1", "2", "3"):
+            rc, out, err = run(report, ["--json", "--jobs", jobs, big])
+            outs.append((rc, out))
+        doc = json.loads(outs[0][1])
+        ok(os.path.getsize(big) > 16 << 20 and outs[0] == outs[1] == outs[2] and
+           doc["malformed"]["lines"] == ["%s:%d: member time is number, expected"
+                                         " string" % (big, k + 1)
+                                         for k in (4, 20000, 49998)] and
+           doc["records"] == 50000 - 3 and outs[0][0] == 1,
+           "%d MB in 1, 2 and 3 processes: the same report, malformed lines"
+           " 5, 20001, 49999 named" % (os.path.getsize(big) >> 20))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
