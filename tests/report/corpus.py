@@ -95,6 +95,10 @@ def cases():
         b"alice", b"al\xff\xfe\xc3ice"), 1, []))
     c.append(("huge-line", good() + b'{"v":2,"time":"2026-11-24T09:00:00.000Z",'
               b'"reason":"' + b"A" * (3 << 20) + b'"}\n' + good(), 1, []))
+    c.append(("huge-line-over-blocks", good() + b'{"v":2,"reason":"' +
+              b"B" * (9 << 20) + b'"}\n' + good(), 1, []))
+    c.append(("huge-last-line-torn", good() + b'{"v":2,"reason":"' +
+              b"C" * (5 << 20), 1, []))
     c.append(("long-value-under-limit", good() + with_member(
         SESSION, "listener", "L" * 500000), 0, []))
     esc = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\x9b1m\r\n\x00\x7f\u202e\u2028"
