@@ -86,7 +86,7 @@ assert p.svgs == 6, f"{p.svgs} charts"
 # versions 3, ciphers 3, rules 3
 assert p.bars == 8 + 2 + 3 + 3 + 3, f"{p.bars} bars"
 assert not p.bad and "url(" not in text and "@import" not in text, p.bad
-want = ["Integrity of the evidence", "Compliance statement", "Trends per hour",
+want = ["Compliance statement", "Integrity of the evidence", "Trends per hour",
         "Encrypted sessions per listener", "TLS versions", "Ciphers",
         "Decisions by rule", "Credential exposures",
         "Would have been refused (report mode)", "Malformed lines"]
