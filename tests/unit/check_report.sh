@@ -44,7 +44,7 @@ done
 python3 "$report" --no-verify --html "$log" >"$w/out.html"
 rc=$?
 [ "$rc" -eq 1 ] && ok "--html: exit 1" || ko "--html exit $rc"
-if python3 - "$w/out.html" <<'PY'
+if python3 - "$w/out.html" "$w/out.txt" <<'PY'
 import sys
 from html.parser import HTMLParser
 void = {"meta", "br", "img", "input", "link", "hr"}
@@ -91,10 +91,16 @@ want = ["Compliance statement", "Integrity of the evidence", "Trends per hour",
         "Decisions by rule", "Credential exposures",
         "Would have been refused (report mode)", "Malformed lines"]
 assert p.h2 == want, p.h2
+# the same sections as the text report, in the same order
+import re
+heads = [re.split(r" \(|:", line)[0] for line in
+         open(sys.argv[2], encoding="utf-8").read().splitlines()[3:]
+         if line[:1].isalpha()]
+assert heads == [re.split(r" \(|:", h)[0] for h in want], heads
 assert "audit-sample.jsonl:10: not JSON" in text
 PY
 then
-	ok "--html: one self-contained page, every text section, 6 SVG charts, 19 bars"
+	ok "--html: one self-contained page, the text report's sections in its order, 6 SVG charts, 19 bars"
 else
 	ko "--html page"
 fi
