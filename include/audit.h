@@ -12,20 +12,23 @@
  * output is always valid UTF-8).
  *
  * Record keys, in this order (absent facts are omitted; JSON adds "v":1):
- *   time session type queue_id client_addr client_port listener
+ *   time session type queue_id client_addr client_port helo listener
  *   daemon_name daemon_port daemon_addr tls tls_version cipher cipher_bits
- *   cert_subject cert_issuer verify auth auth_type auth_authen rule action
- *   outcome reply mode exposure trusted reason mta_version facts_problem
+ *   cert_subject cert_issuer verify auth auth_type auth_authen
+ *   auth_before_tls sender sender_domain rule action outcome reply mode
+ *   exposure trusted reason policy mta_version facts_problem
+ * (the session record: time session type started, the connection's facts,
+ * helo, helos mails closed_by mta_version facts_problem).  helo is the
+ * last HELO/EHLO name; sender and sender_domain as record-sender says;
+ * policy the fingerprint of the config that decided (policyrec.h).
  *
  * The audit file and its writer: auditsink.h.
  *
  * The hash chain (format version 2, docs/audit-format.md): the file
- * records are {"v":2,<fields>,"prev":"P","hash":"H"} and a newline, where
- * H = hex SHA-256 (or HMAC-SHA256 with the key) of the line without
- * ,"hash":"H" and without the newline, and P = H of the record before it
- * in the chain (across rotated files), or AUDIT_CHAIN_ANCHOR for the
- * first record ever.  The sink (auditsink.h) adds P and H; the chain
- * order is the file order.
+ * records are {"v":2,<fields>,"prev":"P","hash":"H"} and a newline; the
+ * chained line, its members and its hash are defined in auditchain.h,
+ * and the sink (auditsink.h) adds P and H; the chain order is the file
+ * order.
  */
 #ifndef TLSPOLICY_AUDIT_H
 #define TLSPOLICY_AUDIT_H
@@ -33,6 +36,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "auditchain.h"
 #include "facts.h"
 #include "policy.h"
 #include "strbuf.h"
@@ -44,14 +48,8 @@ enum audit_type {
 	AUDIT_TYPE_DECISION = 0,	/* "decision" */
 	AUDIT_TYPE_EXPOSURE,		/* "credential-exposure": a decision where AUTH was plaintext */
 	AUDIT_TYPE_SESSION,		/* "session": connect to close */
+	AUDIT_TYPE_POLICY,		/* "policy": the policy in force */
 };
-
-/* Hex digits of a chain hash, and the "prev" of the first record ever. */
-#define AUDIT_HASH_HEX		64
-#define AUDIT_CHAIN_ANCHOR \
-	"0000000000000000000000000000000000000000000000000000000000000000"
-/* The longest key read from audit-key-file. */
-#define AUDIT_KEY_MAX		1024
 
 /* One session, connect to close: the "session" record. */
 struct audit_session {
@@ -60,8 +58,11 @@ struct audit_session {
 	const char		*session_id;	/* borrowed */
 	const char		*listener;	/* matched section label */
 	const struct facts	*facts;		/* borrowed: the last facts seen */
+	const char		*helo;		/* last HELO/EHLO name, or NULL */
 	unsigned		 n_helo;	/* HELO/EHLO seen */
 	unsigned		 n_mail;	/* MAIL FROM decided */
+	bool			 is_shutdown;	/* still open at the milter's stop:
+						 * "closed_by":"shutdown" */
 };
 
 struct audit_record {
@@ -72,6 +73,20 @@ struct audit_record {
 	const struct facts		*facts;		/* borrowed */
 	const struct policy_verdict	*verdict;	/* borrowed */
 	enum policy_action		 action;	/* action of the deciding rule (or the listener's) */
+	const char			*helo;		/* last HELO/EHLO name, or NULL */
+	const char			*sender;	/* envelope sender (record-sender
+							 * address), or NULL */
+	const char			*sender_domain;	/* its domain ("" for none), or NULL */
+	const char			*policy;	/* fingerprint, or NULL */
+};
+
+/* The policy in force: the "policy" record, at start and every reload. */
+struct audit_policy {
+	struct timespec		 time;
+	const char		*event;		/* "start" or "reload" */
+	const char		*fingerprint;	/* hex SHA-256 of text */
+	const char		*text;		/* conf_print's text */
+	size_t			 size;		/* of text */
 };
 
 /* audit_record_type - EXPOSURE when the verdict flags one, else DECISION. */
@@ -103,17 +118,10 @@ int	audit_format_session_open(const struct audit_session *,
 	    struct strbuf *);
 
 /*
- * audit_chain_hash - hex SHA-256 of data (HMAC-SHA256 when keylen > 0)
- * into hex (AUDIT_HASH_HEX + 1 bytes).  0, or -1 (OpenSSL failure).
+ * audit_format_policy_open - the policy record, open, as above:
+ * time type event policy text.
  */
-int	audit_chain_hash(const unsigned char *key, size_t keylen,
-	    const char *data, size_t size, char *hex);
-
-/*
- * audit_hash_hex - a SHA-256 digest (size 32) as 64 lowercase hex digits
- * and a NUL into hex; 0, or -1 when size is not that of SHA-256.
- */
-int	audit_hash_hex(const unsigned char *md, unsigned int size, char *hex);
+int	audit_format_policy_open(const struct audit_policy *, struct strbuf *);
 
 /* audit_escape_kv - append value double-quoted and escaped as above. */
 int	audit_escape_kv(struct strbuf *, const char *, size_t size);

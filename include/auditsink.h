@@ -5,7 +5,8 @@
  * (auditstage.h).  A record (an open JSON object from
  * audit_format_json_open() or audit_format_session_open()) is chained
  * under the sink's lock (the "prev" and "hash" members, audit.h) and
- * staged, which makes it survive a crash of the process; writers append
+ * staged (the line format: auditchain.h), which makes it survive a crash
+ * of the process; writers append
  * the stage to the file in chain order, whole lines, one writev(2) for
  * all that is staged, outside the lock, so lines never interleave and
  * the file order is the chain order.  audit_sink_reopen() reopens by
@@ -15,8 +16,10 @@
 #ifndef TLSPOLICY_AUDITSINK_H
 #define TLSPOLICY_AUDITSINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "auditchain.h"
 #include "strbuf.h"
 
 /* When the sink calls fdatasync(2). */
@@ -33,8 +36,10 @@ struct audit_sink;
  * needed) and the stage path.stage (created with AUDIT_STAGE_SIZE bytes
  * on disk, locked: EBUSY when another process has it).  The chain
  * continues from the "hash" of the file's last complete line, else
- * starts at AUDIT_CHAIN_ANCHOR; a file that ends in a torn line gets a
- * newline before the next record.  Call audit_sink_recover() before the
+ * starts at AUDIT_CHAIN_ANCHOR; a file that ends in a torn line (a crash
+ * of the machine) gets a newline before the next record.  A write that
+ * fails part-way is cut off the file again, so the sink leaves no torn
+ * line.  Call audit_sink_recover() before the
  * first record.  Returns a new sink, or NULL with errno.
  */
 struct audit_sink *audit_sink_open(const char *path);
@@ -103,6 +108,70 @@ unsigned long audit_sink_take_lost(struct audit_sink *);
 int	audit_sink_set_key(struct audit_sink *, const unsigned char *,
 	    size_t size);
 
+/*
+ * Forward-secure sealing (auditseal.h).  audit_sink_set_seal() turns it
+ * on before audit_sink_recover(): from then on every record carries the
+ * sink's epoch and its hash is keyed with that epoch's key (which only
+ * the sink's one sealer context holds; threads hash unkeyed, the key
+ * finishes the hash under the lock).  Not with audit_sink_set_key().
+ */
+
+/* audit_sink_set_seal - seal with epoch and its key (copied); 0 or -1. */
+int	audit_sink_set_seal(struct audit_sink *, long long epoch,
+	    const unsigned char *key, size_t size);
+
+/* What the file's last complete line was, at open or after recovery. */
+struct audit_sink_tail {
+	bool		 is_empty;	/* no complete line */
+	long long	 epoch;		/* its epoch, -1: not sealed */
+	bool		 is_seal;	/* a seal record */
+	bool		 is_key_wrong;	/* of the sealing epoch, and its hash is
+					 * not made by the sealing key */
+};
+
+/*
+ * audit_sink_set_head - continue the chain from hex (64 digits) when the
+ * file is empty and nothing was chained yet (a log rotated while the
+ * milter was stopped); 0, or -1 (EEXIST) when not.
+ */
+int	audit_sink_set_head(struct audit_sink *, const char *hex);
+
+/* audit_sink_tail - as above. */
+void	audit_sink_tail(struct audit_sink *, struct audit_sink_tail *);
+
+/*
+ * The new epoch's key, for audit_sink_seal: called once the seal and all
+ * before it are written and synced; fills *epoch and key (32 bytes) and
+ * returns 0, or -1 to stay in the current epoch; 0 with *epoch -1 keeps
+ * the key (the step was something else that must follow the seal before
+ * any record, such as audit_sink_reopen).  Decisions wait for it (it
+ * stores the state: a rename and an fsync).
+ */
+typedef int	(*audit_sink_evolve_fn)(void *arg, long long *epoch,
+		    unsigned char *key);
+
+/* What audit_sink_seal wrote. */
+struct audit_sink_sealed {
+	long long	 epoch;		/* the epoch sealed */
+	unsigned long	 n_records;	/* records since the last seal */
+	char		 head[AUDIT_HASH_HEX + 1];	/* the head it closes */
+	char		 hash[AUDIT_HASH_HEX + 1];	/* the seal's */
+	long long	 new_epoch;	/* after evolve (else epoch) */
+};
+
+/*
+ * audit_sink_seal - with sealing on: chain a seal record (reason; with
+ * has_count false "records" and "from" are left out: the span began in
+ * an earlier process), write and sync everything up to it; then, with
+ * evolve, switch to the key evolve gives.  reason NULL writes no seal
+ * (evolve only).  Records wait meanwhile, so none lands between the seal
+ * and the switch.  0, or -1 with errno (the write, or evolve's failure:
+ * then the epoch stays).
+ */
+int	audit_sink_seal(struct audit_sink *, const char *reason, bool has_count,
+	    audit_sink_evolve_fn evolve, void *arg,
+	    struct audit_sink_sealed *out);
+
 /* audit_sink_set_fsync - when to fdatasync(2). */
 void	audit_sink_set_fsync(struct audit_sink *, enum audit_fsync);
 
@@ -127,6 +196,17 @@ void	audit_sink_last_hash(struct audit_sink *, char *hex);
  * reopen the same path; on failure the old fd stays.  0 or -1.
  */
 int	audit_sink_reopen(struct audit_sink *);
+
+/*
+ * audit_sink_retarget - move the sink to another log file (a reload that
+ * changes audit-log): write what is staged to the old file and sync it,
+ * then go on in path, whose first record continues the chain.  path must
+ * be empty or new (ENOTEMPTY), and no stage file may exist beside it
+ * (EEXIST: only a start recovers one); if the old file refuses the staged
+ * records, nothing moves (EIO).  0, or -1 with errno and the old file
+ * still in use.  The stage and the log are opened by the caller's user.
+ */
+int	audit_sink_retarget(struct audit_sink *, const char *path);
 
 /*
  * audit_sink_close - write, sync, close and free (what cannot be written

@@ -25,6 +25,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A stage file's first bytes (16, no NUL): tells it from a log. */
+#define AUDIT_STAGE_MAGIC	"tlspolicy-stage\n"
+
 /* The ring's size in a new stage file (bytes, after a 4 KiB header). */
 #define AUDIT_STAGE_SIZE	(1024 * 1024)
 #define AUDIT_STAGE_MIN		(64 * 1024)

@@ -33,6 +33,11 @@
 #define CONF_FSYNC_EVERY	1	/* every record */
 #define CONF_FSYNC_NONE		2	/* never */
 
+/* record-sender values: what decision records keep of the envelope sender. */
+#define CONF_SENDER_NONE	0	/* nothing */
+#define CONF_SENDER_DOMAIN	1	/* its domain (default) */
+#define CONF_SENDER_ADDRESS	2	/* the whole address */
+
 enum conf_match {
 	CONF_MATCH_ANY = 0,	/* port or name matches */
 	CONF_MATCH_ALL,		/* every given criterion matches */
@@ -56,27 +61,42 @@ struct conf {
 	bool			 syslog;	/* decision lines to syslog */
 	int			 syslog_facility; /* LOG_MAIL ... */
 	char			*audit_log;	/* JSON Lines file; NULL: none */
+	char			*log_file;	/* every log line too; NULL: none */
 	char			*audit_key_file; /* HMAC key for the chain; NULL: none */
+	char			*audit_seal_state; /* sealing state, or NULL */
 	unsigned		 audit_fsync;	/* CONF_FSYNC_* */
+	unsigned		 record_sender;	/* CONF_SENDER_* */
 	enum policy_action	 audit_failure_action; /* record not written: tempfail|reject */
 	enum policy_action	 failure_action; /* internal failure: tempfail|reject */
 	bool			 request_macros; /* ask the MTA for macros (smfi_setsymlist) */
 	bool			 log_debug;	/* debug lines */
 	char			*userid;	/* "user[:group]" to run as; NULL: none */
 	bool			 allow_root;	/* may keep running as root */
-	unsigned		 socket_mode;	/* unix socket mode; 0: libmilter's */
+	unsigned		 socket_mode;	/* unix socket mode (default 0660) */
+	char			*socket_group;	/* unix socket group; NULL: userid's */
 	struct conf_listener	*listeners;	/* owned, file order */
 	size_t			 n_listeners;
 	struct conf_listener	 fallback;	/* [default] */
+	char			 fingerprint[65]; /* SHA-256 (hex) of conf_print's
+						 * text, set by the daemon before
+						 * the config is installed (policyrec.h);
+						 * "" when not set */
 };
 
+/* At most this many errors are reported per file; then the load stops. */
+#define CONF_ERRORS_MAX		20
+
 struct conf_error {
-	char	text[CONF_ERROR_MAX];	/* "file:line: ..." */
+	char		text[CONF_ERROR_MAX];	/* the first: "file:line: ..." */
+	char		more[CONF_ERROR_MAX * 4]; /* the others, one per line */
+	unsigned	n_errors;		/* 0 or more; 1: only text */
 };
 
 /*
  * conf_load - read and validate path.  Returns a new config owned by the
- * caller (free with conf_free), or NULL with err filled.
+ * caller (free with conf_free), or NULL with err filled: every error in
+ * the file up to CONF_ERRORS_MAX, the first in err->text, the others in
+ * err->more (see conf_error_print).
  */
 struct conf *conf_load(const char *path, struct conf_error *err);
 
@@ -99,6 +119,37 @@ struct conf *conf_load_string(const char *text, size_t size, const char *name,
  */
 struct conf *conf_builtin(void);
 
+/*
+ * conf_error_print - every error of err, one per line, each line starting
+ * with prefix.  0, or -1 when a write failed.
+ */
+int	conf_error_print(const struct conf_error *err, const char *prefix,
+	    FILE *fp);
+
+/*
+ * conf_key_is_reloadable - a reload (SIGHUP) applies this global key;
+ * otherwise its running value stays until a restart.
+ */
+bool	conf_key_is_reloadable(const char *name);
+
+/*
+ * conf_diff - the global keys whose values differ between the running
+ * config a and the reloaded b, names joined by ", ": those a reload
+ * applies into applied, those that need a restart into restart (cut to
+ * the sizes given).
+ */
+void	conf_diff(const struct conf *a, const struct conf *b, char *applied,
+	    size_t applied_size, char *restart, size_t restart_size);
+
+/*
+ * conf_keep_running - before a reloaded config b replaces the running a:
+ * b takes a's value of the global key name, or with name NULL of every
+ * global key a reload does not apply, so b says what is in force.  Only
+ * for a config not yet shared.  0, or -1 when out of memory.
+ */
+int	conf_keep_running(struct conf *b, const struct conf *a,
+	    const char *name);
+
 /* conf_free - free a config and set the pointer to NULL; NULL is fine. */
 void	conf_free(struct conf **);
 
@@ -118,7 +169,11 @@ const struct conf_listener *conf_match(const struct conf *,
 /* conf_uses_ports - some listener matches by port. */
 bool	conf_uses_ports(const struct conf *);
 
-/* conf_print - the effective policy per listener, as "-n" shows it. */
-void	conf_print(const struct conf *, FILE *);
+/*
+ * conf_print - every global key with its effective value and the
+ * effective policy per listener, as "-n" shows it.  0, or -1 when a
+ * write failed (a full disk, a closed pipe).
+ */
+int	conf_print(const struct conf *, FILE *);
 
 #endif /* TLSPOLICY_CONF_H */

@@ -70,9 +70,10 @@ struct facts {
 	struct fact		f[FACT_COUNT];
 	struct netaddr		client_addr;	/* valid when FACT_CLIENT_ADDR is OK */
 	enum tls_version	tls_version;	/* NONE when FACT_TLS_VERSION is ABSENT */
-	bool			is_auth_before_tls; /* set by the session: AUTH seen
-						 * at the first HELO after TLS
-						 * began, i.e. AUTH in plaintext */
+	bool			saw_plain_helo;	/* a HELO before TLS (facts_greeted) */
+	bool			is_auth_before_tls; /* AUTH seen at the first HELO
+						 * after TLS began, i.e. AUTH
+						 * in plaintext (facts_greeted) */
 };
 
 /*
@@ -108,6 +109,15 @@ int	facts_update(struct facts *, enum facts_group, facts_lookup_fn,
  * parsing it by the fact's type.  0, or -1 on allocation failure.
  */
 int	facts_set(struct facts *, enum fact_id, const char *value);
+
+/*
+ * facts_greeted - after a HELO's TLS and AUTH facts were read (was_tls:
+ * the session was encrypted before they were): note a greeting in
+ * plaintext, and mark AUTH that is already there at the first greeting
+ * over TLS after one.  That is an AUTH done in plaintext that the MTA
+ * carried across STARTTLS (Sendmail does): a credential exposure.
+ */
+void	facts_greeted(struct facts *, bool was_tls);
 
 /* facts_is_tls - the session is encrypted (a TLS version or cipher is known). */
 bool	facts_is_tls(const struct facts *);

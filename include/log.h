@@ -14,9 +14,15 @@
 
 struct strbuf;
 
+/*
+ * The levels, with their syslog priorities: error (LOG_ERR), warning
+ * (LOG_WARNING: credential exposures among them), notice (LOG_NOTICE:
+ * refusals), info (LOG_INFO: accepts), debug (LOG_DEBUG).
+ */
 enum log_level {
 	LOG_LEVEL_ERROR = 0,
 	LOG_LEVEL_WARNING,
+	LOG_LEVEL_NOTICE,
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_DEBUG,
 };
@@ -27,6 +33,15 @@ enum log_level {
  */
 void	log_open(const char *ident, int facility, bool use_syslog,
 	    bool use_stderr);
+
+/*
+ * log_open_file - also write every line to path (log-file), each with a
+ * UTC time stamp, appended; with path NULL reopen the file opened before
+ * (rotation), a no-op when there is none.  The file is opened without
+ * following a link, by the calling user (after the privilege drop).
+ * 0, or -1 with errno (the old file, if any, stays in use).
+ */
+int	log_open_file(const char *path);
 
 /* log_set_debug - emit debug lines or not. */
 void	log_set_debug(bool);

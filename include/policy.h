@@ -106,6 +106,7 @@ struct policy_rules {
 
 struct policy_verdict {
 	enum policy_outcome	outcome;
+	enum policy_action	action;		/* of the failing rule; else the section's */
 	enum policy_rule	rule;		/* NONE when nothing failed */
 	bool			is_trusted;	/* exempt by trusted networks or user */
 	bool			is_exposure;	/* AUTH on a plaintext session */

@@ -12,6 +12,8 @@
 #ifndef TLSPOLICY_SESSION_H
 #define TLSPOLICY_SESSION_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -26,12 +28,17 @@ struct session {
 	struct conf	*conf;			/* reference held until free */
 	struct facts	 facts;
 	struct timespec	 started;		/* wall clock at negotiate */
+	char		*helo;			/* last HELO/EHLO name (owned), NULL
+						 * when none or longer than
+						 * FACTS_VALUE_MAX bytes */
 	unsigned	 n_helo;		/* HELO callbacks seen */
 	unsigned	 n_mail;		/* MAIL FROM decided */
-	bool		 saw_plain_helo;	/* a HELO before TLS */
-	bool		 is_auth_before_tls;	/* AUTH already present at the first TLS HELO */
 	bool		 has_noreply;		/* MTA takes no reply at connect/HELO */
 	bool		 has_failed;		/* an earlier stage ran out of memory */
+	atomic_flag	 is_closed;		/* its session record is claimed */
+	pthread_mutex_t	 lock;			/* held by its callback, or the stop */
+	struct session	*open_prev;		/* the open sessions (session.c) */
+	struct session	*open_next;
 	struct strbuf	 out;			/* record text, reused by every
 						 * record of the session */
 };
@@ -57,7 +64,41 @@ void	session_conf_shutdown(void);
  */
 struct session *session_new(void);
 
-/* session_free - release config reference and facts; sets pointer to NULL. */
+/*
+ * session_trim - after a MAIL decision, before the message transfer where
+ * a session spends its time: free the record text buffer, so an open
+ * session holds only what its session record will say (the record at
+ * close allocates the buffer again).
+ */
+void	session_trim(struct session *);
+
+/*
+ * session_free - release config reference and facts, forget the session
+ * as open; sets pointer to NULL.
+ */
 void	session_free(struct session **);
+
+/*
+ * session_lock, session_unlock - hold the session while a callback (or
+ * the stop) reads or changes it; NULL is fine.  Never hold it while
+ * calling session_new() or session_free().
+ */
+void	session_lock(struct session *);
+void	session_unlock(struct session *);
+
+/*
+ * session_claim_close - true exactly once per session: for the one caller
+ * (the close callback, or the stop) that writes its session record.
+ * Thread-safe.
+ */
+bool	session_claim_close(struct session *);
+
+/*
+ * session_foreach_open - call fn(s, arg) for every session not yet freed,
+ * holding the lock of the list of open sessions (so none is freed
+ * meanwhile; fn must not free one) and the session's own (so no callback
+ * runs on it meanwhile).  For the stop.
+ */
+void	session_foreach_open(void (*fn)(struct session *, void *), void *arg);
 
 #endif /* TLSPOLICY_SESSION_H */

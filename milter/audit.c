@@ -4,6 +4,7 @@
  *
  * SYNOPSIS
  *	#include "audit.h"
+#include "auditchain.h"
  *
  * DESCRIPTION
  *	audit_format_kv() and audit_format_json() turn one decision into one
@@ -18,9 +19,9 @@
  *	  JSON  RFC 8259 strings; invalid UTF-8 bytes become \u00NN (the
  *	        byte as U+0080..U+00FF), so the file is always valid UTF-8.
  *
- *	audit_chain_hash() is the chain hash of format version 2 (SHA-256,
- *	or HMAC-SHA256 with a key, through EVP), as the verifier checks it;
- *	the sink (auditsink.c) writes the chained lines.  See
+ *	audit_format_json_open() and audit_format_session_open() leave the
+ *	record open for the chain members, which auditchain.c adds (the
+ *	sink, auditsink.c, writes the chained lines).  See
  *	docs/audit-format.md.
  *
  * DIAGNOSTICS
@@ -28,7 +29,7 @@
  *	strbuf).  Nothing is logged here; callers log.
  *
  * SEE ALSO
- *	auditsink.c, facts.c, policy.c, strbuf.c; RFC 8259, RFC 3339
+ *	auditchain.c, auditsink.c, facts.c, policy.c, strbuf.c; RFC 8259, RFC 3339
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -43,8 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <openssl/evp.h>
 
 #include "audit.h"
 #include "facts.h"
@@ -88,6 +87,8 @@ static int	put_uint(struct strbuf *, const struct form *, const char *,
 		    unsigned long);
 static int	put_bool(struct strbuf *, const struct form *, const char *,
 		    bool);
+static int	put_opt(struct strbuf *, const struct form *, const char *,
+		    const char *);
 static int	put_fact(struct strbuf *, const struct form *,
 		    const struct facts *, enum fact_id);
 static int	put_facts(struct strbuf *, const struct form *,
@@ -95,6 +96,8 @@ static int	put_facts(struct strbuf *, const struct form *,
 static int	put_problems(struct strbuf *, const struct form *,
 		    const struct facts *);
 static int	format(const struct audit_record *, struct strbuf *,
+		    const struct form *);
+static int	put_verdict(const struct audit_record *, struct strbuf *,
 		    const struct form *);
 static int	format_session(const struct audit_session *, struct strbuf *,
 		    const struct form *);
@@ -118,6 +121,8 @@ audit_type_name(enum audit_type t)
 {
 	if (t == AUDIT_TYPE_SESSION)
 		return "session";
+	if (t == AUDIT_TYPE_POLICY)
+		return "policy";
 	return t == AUDIT_TYPE_EXPOSURE ? "credential-exposure" : "decision";
 }
 
@@ -144,7 +149,7 @@ audit_format_json_open(const struct audit_record *r, struct strbuf *out)
 {
 	const struct form js = { .is_json = true };
 
-	if (strbuf_puts(out, "{\"v\":2") == -1)
+	if (strbuf_puts(out, AUDITCHAIN_OPEN) == -1)
 		return -1;
 	return format(r, out, &js);
 }
@@ -162,43 +167,29 @@ audit_format_session_open(const struct audit_session *as, struct strbuf *out)
 {
 	const struct form js = { .is_json = true };
 
-	if (strbuf_puts(out, "{\"v\":2") == -1)
+	if (strbuf_puts(out, AUDITCHAIN_OPEN) == -1)
 		return -1;
 	return format_session(as, out, &js);
 }
 
 int
-audit_chain_hash(const unsigned char *key, size_t keylen, const char *data,
-    size_t size, char *hex)
+audit_format_policy_open(const struct audit_policy *p, struct strbuf *out)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	size_t mlen = 0;
+	const struct form js = { .is_json = true };
+	char when[40];
+	int rc = 0;
 
-	if (keylen > 0) {
-		if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen,
-		    (const unsigned char *)data, size, md, sizeof(md),
-		    &mlen) == NULL)
-			return -1;
-		n = (unsigned int)mlen;
-	} else if (EVP_Digest(data, size, md, &n, EVP_sha256(), NULL) != 1)
+	if (strbuf_puts(out, AUDITCHAIN_OPEN) == -1)
 		return -1;
-	return audit_hash_hex(md, n, hex);
-}
-
-int
-audit_hash_hex(const unsigned char *md, unsigned int size, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	if (size * 2 != AUDIT_HASH_HEX)
-		return -1;
-	for (unsigned int i = 0; i < size; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	hex[AUDIT_HASH_HEX] = '\0';
-	return 0;
+	rc |= put_str(out, &js, "time", audit_format_time(&p->time, when,
+	    sizeof(when)));
+	rc |= put_str(out, &js, "type", audit_type_name(AUDIT_TYPE_POLICY));
+	rc |= put_str(out, &js, "event", p->event);
+	rc |= put_str(out, &js, "policy", p->fingerprint);
+	if (put_key(out, &js, "text") == -1 ||
+	    audit_escape_json(out, p->text, p->size) == -1)
+		rc = -1;
+	return rc != 0 ? -1 : 0;
 }
 
 /* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: what four digits hold. */
@@ -355,16 +346,23 @@ escape_at(const unsigned char *p, size_t avail, bool is_json, char *o,
 static int
 format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
 {
-	const struct policy_verdict *v = r->verdict;
-	char when[40], reply[POLICY_TEXT_MAX + 32];
+	char when[40];
 	int rc = 0;
 
 	rc |= put_str(sb, f, "time", audit_format_time(&r->time, when,
 	    sizeof(when)));
 	rc |= put_str(sb, f, "session", r->session_id);
 	rc |= put_str(sb, f, "type", audit_type_name(audit_record_type(r)));
+	/*
+	 * The kv line (syslog) puts the verdict before every value the
+	 * network supplied, so a line cut at its limit never loses the
+	 * rule, the outcome or the reply.
+	 */
+	if (!f->is_json)
+		rc |= put_verdict(r, sb, f);
 	rc |= put_fact(sb, f, r->facts, FACT_QUEUE_ID);
 	rc |= put_facts(sb, f, r->facts, FACT_CLIENT_ADDR, FACT_CLIENT_PORT);
+	rc |= put_opt(sb, f, "helo", r->helo);
 	rc |= put_str(sb, f, "listener", r->listener);
 	rc |= put_fact(sb, f, r->facts, FACT_DAEMON_NAME);
 	rc |= put_fact(sb, f, r->facts, FACT_DAEMON_PORT);
@@ -373,8 +371,33 @@ format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
 	rc |= put_facts(sb, f, r->facts, FACT_TLS_VERSION, FACT_VERIFY);
 	rc |= put_bool(sb, f, "auth", facts_has_auth(r->facts));
 	rc |= put_facts(sb, f, r->facts, FACT_AUTH_TYPE, FACT_AUTH_AUTHEN);
+	rc |= put_bool(sb, f, "auth_before_tls", r->facts->is_auth_before_tls);
+	rc |= put_opt(sb, f, "sender", r->sender);
+	rc |= put_opt(sb, f, "sender_domain", r->sender_domain);
+	if (f->is_json)
+		rc |= put_verdict(r, sb, f);
+	rc |= put_opt(sb, f, "policy", r->policy);
+	rc |= put_fact(sb, f, r->facts, FACT_MTA_VERSION);
+	rc |= put_problems(sb, f, r->facts);
+	return rc != 0 ? -1 : 0;
+}
+
+/*
+ * put_verdict - rule, action, outcome, reply, mode, exposure, trusted,
+ * reason.  The kv line leaves out the action of an accept (it is the
+ * listener's action for failing rules, which did not apply).
+ */
+static int
+put_verdict(const struct audit_record *r, struct strbuf *sb,
+    const struct form *f)
+{
+	const struct policy_verdict *v = r->verdict;
+	char reply[POLICY_TEXT_MAX + 32];
+	int rc = 0;
+
 	rc |= put_str(sb, f, "rule", policy_rule_name(v->rule));
-	rc |= put_str(sb, f, "action", policy_action_name(r->action));
+	if (f->is_json || v->outcome != POLICY_OUTCOME_ACCEPT)
+		rc |= put_str(sb, f, "action", policy_action_name(r->action));
 	rc |= put_str(sb, f, "outcome", policy_outcome_name(v->outcome));
 	if (v->reply.code != 0) {
 		(void) snprintf(reply, sizeof(reply), "%u %s %s", v->reply.code,
@@ -385,9 +408,7 @@ format(const struct audit_record *r, struct strbuf *sb, const struct form *f)
 	rc |= put_bool(sb, f, "exposure", v->is_exposure);
 	rc |= put_bool(sb, f, "trusted", v->is_trusted);
 	rc |= put_str(sb, f, "reason", v->reason);
-	rc |= put_fact(sb, f, r->facts, FACT_MTA_VERSION);
-	rc |= put_problems(sb, f, r->facts);
-	return rc != 0 ? -1 : 0;
+	return rc;
 }
 
 /* format_session - the session record's fields in the documented order. */
@@ -405,6 +426,7 @@ format_session(const struct audit_session *as, struct strbuf *sb,
 	rc |= put_str(sb, f, "started", audit_format_time(&as->started, start,
 	    sizeof(start)));
 	rc |= put_facts(sb, f, as->facts, FACT_CLIENT_ADDR, FACT_CLIENT_PORT);
+	rc |= put_opt(sb, f, "helo", as->helo);
 	rc |= put_str(sb, f, "listener", as->listener);
 	rc |= put_fact(sb, f, as->facts, FACT_DAEMON_NAME);
 	rc |= put_fact(sb, f, as->facts, FACT_DAEMON_PORT);
@@ -415,6 +437,8 @@ format_session(const struct audit_session *as, struct strbuf *sb,
 	rc |= put_facts(sb, f, as->facts, FACT_AUTH_TYPE, FACT_AUTH_AUTHEN);
 	rc |= put_uint(sb, f, "helos", as->n_helo);
 	rc |= put_uint(sb, f, "mails", as->n_mail);
+	if (as->is_shutdown)
+		rc |= put_str(sb, f, "closed_by", "shutdown");
 	rc |= put_fact(sb, f, as->facts, FACT_MTA_VERSION);
 	rc |= put_problems(sb, f, as->facts);
 	return rc != 0 ? -1 : 0;
@@ -467,6 +491,14 @@ put_str(struct strbuf *sb, const struct form *f, const char *key,
 		return -1;
 	return f->is_json ? audit_escape_json(sb, value, strlen(value)) :
 	    audit_escape_kv(sb, value, strlen(value));
+}
+
+/* put_opt - key and escaped string value, nothing when value is NULL. */
+static int
+put_opt(struct strbuf *sb, const struct form *f, const char *key,
+    const char *value)
+{
+	return value == NULL ? 0 : put_str(sb, f, key, value);
 }
 
 /* put_bool - key and yes/no (kv) or true/false (JSON). */

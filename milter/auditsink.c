@@ -8,12 +8,11 @@
  * DESCRIPTION
  *	The sink appends whole records to an O_APPEND file and reopens the
  *	file by path for rotation.  Records are hash-chained (format
- *	version 2, docs/audit-format.md): under the sink's mutex a record
- *	gets "prev" (the chain head) and "hash" (SHA-256, or HMAC-SHA256 with
- *	a key, over the line without its "hash" member and newline) and joins
- *	the queue of lines chained but not yet written, in chain order.  The
- *	hash is begun before the mutex is taken, over the record's fields,
- *	with EVP contexts of the calling thread's own (made at its first
+ *	version 2, docs/audit-format.md, defined in auditchain.c): under the
+ *	sink's mutex a record gets "prev" (the chain head) and "hash" and
+ *	joins the queue of lines chained but not yet written, in chain order.
+ *	The hash is begun before the mutex is taken, over the record's
+ *	fields, with a hasher of the calling thread's own (made at its first
  *	record, freed at its exit); under the mutex only the "prev" member
  *	and the end are hashed, so the mutex covers a short tail of the hash
  *	and a copy, and a thread preempted while holding it stalls few.  The
@@ -40,7 +39,7 @@
  *	when no write is in progress and a batch is due; audit_sink_sync()
  *	(the daemon: every second), reopen and close write what is left.  At
  *	start, audit_sink_recover() appends to the log what an earlier
- *	process staged and did not write.
+ *	process staged and did not write (auditrecover.c).
  *
  *	With fsync every, a caller waits until its line is written and
  *	fdatasync'd (group commit): the first waiter writes everything
@@ -54,8 +53,10 @@
  *	sticks: until a write succeeds again (retried by the next decision,
  *	by the writer thread every RETRY_NS and by audit_sink_sync), a
  *	decision record is refused (-1, so the MTA gets
- *	audit-failure-action) and not chained.  Either way a partly written
- *	line is ended with a newline before the next write.
+ *	audit-failure-action) and not chained.  Either way the log keeps no
+ *	part of a line: a short write is cut off again (ftruncate to the end
+ *	of the last whole line written; with fsync every, of the batch), and
+ *	only if that fails does the next write begin with a newline.
  *
  *	fdatasync(2): with fsync every, by the caller that writes, after its
  *	write and before its waiters return; with interval, only in
@@ -71,7 +72,9 @@
  *	callers log.
  *
  * SEE ALSO
- *	audit.c (the records), auditverify.c (the chain check), main.c
+ *	audit.c (the records), auditchain.c (the line and its hash),
+ *	auditrecover.c (the stage at start), auditverify.c (the chain
+ *	check), main.c
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -95,10 +98,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
 #include "audit.h"
+#include "auditchain.h"
+#include "auditrecover.h"
+#include "auditseal.h"
 #include "auditsink.h"
 #include "auditstage.h"
 #include "strbuf.h"
@@ -113,38 +118,16 @@
 /* The stage file's name: the log's with this suffix. */
 #define STAGE_SUFFIX	".stage"
 
-/* The tail of a chained line: ,"hash":"<64 hex>"} */
-#define HASH_MEMBER	",\"hash\":\""
-#define HASH_TAIL_LEN	(sizeof(HASH_MEMBER) - 1 + AUDIT_HASH_HEX + 2)
-
-/* The "prev" member before the hash member: ,"prev":"<64 hex>" */
-#define PREV_MEMBER	",\"prev\":\""
-#define PREV_LEN	(sizeof(PREV_MEMBER) - 1 + AUDIT_HASH_HEX + 1)
-
-/* A recovery at start: the stage's lines against the log's chain. */
-struct recovery {
-	struct audit_sink	*s;
-	char			 expected[AUDIT_HASH_HEX + 1];	/* to link to */
-	char			*buf;		/* a line to hash */
-	bool			 is_linked;	/* the log's head was found */
-	unsigned long		 n_replayed;
-	unsigned long		 n_valid;	/* well-formed lines seen */
-	int			 error;		/* of a write */
-	int			 orphan_fd;
-};
-
 /*
- * A hashing context: the sink keeps one (recovery, and records when a
- * thread has none), and each thread that writes records keeps its own,
- * so the record's fields are hashed before the lock is taken and under
- * it only the "prev" member and the end are.  gen says which sink and
- * key its MAC context was made for.
+ * A hashing context (auditchain.h): the sink keeps one (recovery, and
+ * records when a thread has none), and each thread that writes records
+ * keeps its own, so the record's fields are hashed before the lock is
+ * taken and under it only the "prev" member and the end are.  gen says
+ * which sink and key its key state was copied from.
  */
 struct hasher {
-	EVP_MD_CTX	*md;
-	EVP_MAC_CTX	*mac;		/* HMAC-SHA256 keyed, when keylen > 0 */
-	size_t		 keylen;	/* 0: plain SHA-256 */
-	unsigned long	 gen;
+	struct auditchain_hasher *ch;
+	unsigned long		 gen;
 };
 
 /* A caller waiting for its line: on its own stack, linked while it waits. */
@@ -179,9 +162,16 @@ struct audit_sink {
 	bool			 is_dirty;	/* written since the last fdatasync */
 	bool			 needs_newline;	/* the file ends in a torn line */
 	enum audit_fsync	 fsync;
-	EVP_MD			*md;		/* SHA-256, fetched once */
-	struct hasher		 own;		/* its MAC context: the key's */
+	struct hasher		 own;		/* keyed with the sink's key */
 	_Atomic unsigned long	 gen;		/* of this sink and key */
+	/* sealing (auditseal.h): own and the threads' hashers stay unkeyed */
+	struct auditchain_hasher *sealer;	/* K(epoch), or NULL */
+	long long		 epoch;
+	bool			 is_sealing;	/* a seal is being written */
+	pthread_cond_t		 sealed;	/* it is done */
+	unsigned long		 n_since_seal;	/* records chained since */
+	struct timespec		 since;		/* the last seal, or open */
+	struct audit_sink_tail	 tail;		/* the file's last line */
 };
 
 /* The threads' own hashers (thread_hasher), and the generations. */
@@ -202,21 +192,18 @@ static void	stop_writer(struct audit_sink *);
 static long long now_ns(void);
 static void	write_batch(struct audit_sink *);
 static int	writev_all(int, struct iovec *, int, size_t *);
-static void	keep_batch(struct audit_sink *, struct iovec *, int, size_t,
-		    unsigned long);
+static void	keep_batch(struct audit_sink *, int, struct iovec *, int,
+		    size_t, unsigned long);
 static void	finish_batch(struct audit_sink *, unsigned long, const char *,
 		    unsigned long, int);
-static int	sink_hash(struct audit_sink *, const char *, size_t, char *);
 static struct hasher *thread_hasher(struct audit_sink *);
 static void	hasher_key_init(void);
 static void	hasher_free(void *);
-static int	hash_begin(struct audit_sink *, struct hasher *, const char *,
-		    size_t);
-static int	hash_end(struct hasher *, const char *, size_t, char *);
-static bool	recover_line(void *, const char *, size_t);
-static bool	orphan_line(void *, const char *, size_t);
+static void	cut_torn(struct audit_sink *, int, size_t);
 static void	read_head(struct audit_sink *);
 static void	sync_locked(struct audit_sink *);
+static int	seal_locked(struct audit_sink *, const char *, bool,
+		    struct audit_sink_sealed *);
 
 struct audit_sink *
 audit_sink_open(const char *path)
@@ -243,11 +230,9 @@ audit_sink_open(const char *path)
 		e = errno;
 	free(stage_path);
 	if (s->fd == -1 || s->stage == NULL ||
-	    (s->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-	    (s->own.md = EVP_MD_CTX_new()) == NULL) {
+	    (s->own.ch = auditchain_hasher_new()) == NULL) {
 		if (s->fd != -1 && s->stage != NULL)
 			e = ENOMEM;
-		EVP_MD_free(s->md);
 		audit_stage_close(&s->stage);
 		if (s->fd != -1)
 			(void) close(s->fd);
@@ -258,6 +243,9 @@ audit_sink_open(const char *path)
 	}
 	(void) pthread_mutex_init(&s->lock, NULL);
 	(void) pthread_cond_init(&s->written, NULL);
+	(void) pthread_cond_init(&s->sealed, NULL);
+	s->epoch = -1;
+	(void) clock_gettime(CLOCK_REALTIME, &s->since);
 	(void) pthread_condattr_init(&attr);
 	(void) pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	(void) pthread_cond_init(&s->wake, &attr);
@@ -387,35 +375,23 @@ audit_sink_take_lost(struct audit_sink *s)
 int
 audit_sink_set_key(struct audit_sink *s, const unsigned char *key, size_t size)
 {
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-		    (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC_CTX *ctx = NULL, *old;
-	EVP_MAC *mac = NULL;
+	struct auditchain_hasher *h, *old;
 
-	if (size > AUDIT_KEY_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (size > 0 && ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
-	    (ctx = EVP_MAC_CTX_new(mac)) == NULL ||
-	    EVP_MAC_init(ctx, key, size, params) != 1)) {
-		EVP_MAC_CTX_free(ctx);
-		EVP_MAC_free(mac);
+	if ((h = auditchain_hasher_new()) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	EVP_MAC_free(mac);	/* the context keeps its own reference */
+	if (auditchain_hasher_set_key(h, key, size) == -1) {
+		auditchain_hasher_free(&h);
+		return -1;
+	}
 	(void) pthread_mutex_lock(&s->lock);
-	old = s->own.mac;
-	s->own.mac = ctx;
-	s->own.keylen = size;
+	old = s->own.ch;
+	s->own.ch = h;
 	s->own.gen = atomic_fetch_add(&next_gen, 1) + 1;
-	atomic_store(&s->gen, s->own.gen);	/* threads make theirs anew */
+	atomic_store(&s->gen, s->own.gen);	/* threads copy it anew */
 	(void) pthread_mutex_unlock(&s->lock);
-	EVP_MAC_CTX_free(old);
+	auditchain_hasher_free(&old);
 	return 0;
 }
 
@@ -425,6 +401,98 @@ audit_sink_set_fsync(struct audit_sink *s, enum audit_fsync mode)
 	(void) pthread_mutex_lock(&s->lock);
 	s->fsync = mode;
 	(void) pthread_mutex_unlock(&s->lock);
+}
+
+int
+audit_sink_set_seal(struct audit_sink *s, long long epoch,
+    const unsigned char *key, size_t size)
+{
+	struct auditchain_hasher *h;
+
+	if ((h = auditchain_hasher_new()) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (auditchain_hasher_set_key(h, key, size) == -1) {
+		auditchain_hasher_free(&h);
+		return -1;
+	}
+	(void) pthread_mutex_lock(&s->lock);
+	auditchain_hasher_free(&s->sealer);
+	s->sealer = h;
+	s->epoch = epoch;
+	(void) pthread_mutex_unlock(&s->lock);
+	read_head(s);	/* before any record: the tail, checked with the key */
+	return 0;
+}
+
+int
+audit_sink_set_head(struct audit_sink *s, const char *hex)
+{
+	int rc = -1;
+
+	(void) pthread_mutex_lock(&s->lock);
+	if (s->tail.is_empty && s->n_chained == 0 &&
+	    lseek(s->fd, 0, SEEK_END) == 0) {
+		(void) memcpy(s->head, hex, AUDIT_HASH_HEX);
+		(void) memcpy(s->on_file, hex, AUDIT_HASH_HEX);
+		rc = 0;
+	}
+	(void) pthread_mutex_unlock(&s->lock);
+	if (rc == -1)
+		errno = EEXIST;
+	return rc;
+}
+
+void
+audit_sink_tail(struct audit_sink *s, struct audit_sink_tail *t)
+{
+	(void) pthread_mutex_lock(&s->lock);
+	*t = s->tail;
+	(void) pthread_mutex_unlock(&s->lock);
+}
+
+int
+audit_sink_seal(struct audit_sink *s, const char *reason, bool has_count,
+    audit_sink_evolve_fn evolve, void *arg, struct audit_sink_sealed *out)
+{
+	unsigned char key[32];
+	long long epoch = -1;
+	int rc = 0, e = 0;
+
+	(void) pthread_mutex_lock(&s->lock);
+	while (s->is_sealing)
+		(void) pthread_cond_wait(&s->sealed, &s->lock);
+	if (s->sealer == NULL) {
+		(void) pthread_mutex_unlock(&s->lock);
+		errno = EINVAL;
+		return -1;
+	}
+	s->is_sealing = true;
+	out->epoch = out->new_epoch = s->epoch;
+	if (reason != NULL)
+		rc = seal_locked(s, reason, has_count, out);
+	if (rc == 0 && evolve != NULL) {
+		(void) pthread_mutex_unlock(&s->lock);
+		rc = evolve(arg, &epoch, key);
+		(void) pthread_mutex_lock(&s->lock);
+		if (rc == 0 && epoch < 0) {
+			/* no new key: evolve did its own step (a reopen) */
+		} else if (rc == 0 && auditchain_hasher_set_key(s->sealer, key,
+		    sizeof(key)) == 0) {
+			s->epoch = out->new_epoch = epoch;
+		} else if (rc == 0) {
+			errno = ENOMEM;
+			rc = -1;
+		}
+		OPENSSL_cleanse(key, sizeof(key));
+	}
+	e = errno;
+	s->is_sealing = false;
+	(void) pthread_cond_broadcast(&s->sealed);
+	(void) pthread_mutex_unlock(&s->lock);
+	errno = e;
+	return rc;
 }
 
 const char *
@@ -442,48 +510,30 @@ audit_sink_stage_path(const struct audit_sink *s)
 long
 audit_sink_recover(struct audit_sink *s, unsigned long *n_orphans)
 {
-	struct recovery r = { .s = s, .orphan_fd = -1 };
-	char *orphan_path;
+	struct auditrecover r = { .fd = s->fd, .stage = s->stage };
 	int e = 0;
 
-	*n_orphans = 0;
-	if ((r.buf = malloc(AUDIT_RECORD_MAX + 2 * HASH_TAIL_LEN)) == NULL)
-		return -1;
 	(void) pthread_mutex_lock(&s->lock);
-	(void) memcpy(r.expected, s->head, sizeof(r.expected));
-	/* a new log: the stage's first line starts it (a rotated log's end) */
-	r.is_linked = lseek(s->fd, 0, SEEK_END) == 0;
-	(void) audit_stage_scan(s->stage, recover_line, &r);
-	if (r.error == 0 && !r.is_linked && r.n_valid > 0) {
-		/* lines the log does not continue: kept aside, never dropped */
-		orphan_path = malloc(strlen(audit_stage_path(s->stage)) + 8);
-		if (orphan_path == NULL)
-			r.error = ENOMEM;
-		else {
-			(void) strcpy(stpcpy(orphan_path,
-			    audit_stage_path(s->stage)), ".orphan");
-			if ((r.orphan_fd = open(orphan_path, O_WRONLY |
-			    O_APPEND | O_CREAT | O_CLOEXEC, 0640)) == -1)
-				r.error = errno;
-			free(orphan_path);
-		}
-		if (r.orphan_fd != -1)
-			*n_orphans = audit_stage_scan(s->stage, orphan_line, &r);
-		if (r.orphan_fd != -1 && (fsync(r.orphan_fd) == -1 ||
-		    close(r.orphan_fd) == -1) && r.error == 0)
-			r.error = errno;
-	}
-	if (r.error == 0 && r.n_replayed > 0 && s->fsync != AUDIT_FSYNC_NONE &&
+	r.hasher = s->own.ch;
+	r.sealer = s->sealer;
+	(void) memcpy(r.head, s->head, sizeof(r.head));
+	r.is_new_log = lseek(s->fd, 0, SEEK_END) == 0;
+	r.needs_newline = s->needs_newline;
+	if (auditrecover_run(&r) == -1)
+		e = errno;
+	s->needs_newline = r.needs_newline;
+	if (e == 0 && r.n_replayed > 0 && s->fsync != AUDIT_FSYNC_NONE &&
 	    fdatasync(s->fd) == -1)
-		r.error = errno;
-	if (r.error == 0) {
+		e = errno;
+	if (e == 0) {
 		audit_stage_drop(s->stage);
-		(void) memcpy(s->head, r.expected, sizeof(s->head));
-		(void) memcpy(s->on_file, r.expected, sizeof(s->on_file));
+		(void) memcpy(s->head, r.head, sizeof(s->head));
+		(void) memcpy(s->on_file, r.head, sizeof(s->on_file));
 	}
-	e = r.error;
 	(void) pthread_mutex_unlock(&s->lock);
-	free(r.buf);
+	if (e == 0 && r.n_replayed > 0)
+		read_head(s);	/* the tail is a replayed line now */
+	*n_orphans = r.n_orphans;
 	errno = e;
 	return e == 0 ? (long)r.n_replayed : -1;
 }
@@ -521,6 +571,73 @@ audit_sink_reopen(struct audit_sink *s)
 	return 0;
 }
 
+int
+audit_sink_retarget(struct audit_sink *s, const char *path)
+{
+	struct audit_stage *stage, *old_stage;
+	char *new_path, *stage_path;
+	struct stat st;
+	int fd, old, e;
+
+	if ((new_path = strdup(path)) == NULL ||
+	    (stage_path = malloc(strlen(path) + sizeof(STAGE_SUFFIX))) == NULL) {
+		free(new_path);
+		errno = ENOMEM;
+		return -1;
+	}
+	(void) strcpy(stpcpy(stage_path, path), STAGE_SUFFIX);
+	/* a stage there may hold records only a start recovers */
+	e = lstat(stage_path, &st) == 0 ? EEXIST : errno != ENOENT ? errno : 0;
+	if (e != 0)
+		goto fail;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0640)) == -1) {
+		e = errno;
+		goto fail;
+	}
+	if (fstat(fd, &st) == -1)
+		e = errno;
+	else if (st.st_size != 0)
+		e = ENOTEMPTY;
+	else if ((stage = audit_stage_open(stage_path,
+	    AUDIT_STAGE_SIZE)) == NULL)
+		e = errno;
+	if (e != 0) {
+		(void) close(fd);
+		goto fail;
+	}
+	free(stage_path);
+	(void) pthread_mutex_lock(&s->lock);
+	if (s->n_queued > 0)
+		(void) flush_locked(s);
+	while (s->is_writing)
+		(void) pthread_cond_wait(&s->written, &s->lock);
+	sync_locked(s);
+	if (s->n_queued > 0) {	/* the old file refuses: keep everything */
+		(void) pthread_mutex_unlock(&s->lock);
+		audit_stage_close(&stage);
+		(void) close(fd);
+		free(new_path);
+		errno = EIO;
+		return -1;
+	}
+	old = s->fd;
+	old_stage = s->stage;
+	s->fd = fd;
+	s->stage = stage;
+	s->path = new_path;	/* the old string stays: other threads log it */
+	s->needs_newline = false;
+	(void) pthread_mutex_unlock(&s->lock);
+	(void) close(old);
+	audit_stage_close(&old_stage);
+	return 0;
+fail:
+	free(new_path);
+	free(stage_path);
+	errno = e;
+	return -1;
+}
+
 void
 audit_sink_close(struct audit_sink **sp)
 {
@@ -538,11 +655,11 @@ audit_sink_close(struct audit_sink **sp)
 	(void) pthread_mutex_unlock(&s->lock);
 	(void) close(s->fd);
 	(void) pthread_cond_destroy(&s->written);
+	(void) pthread_cond_destroy(&s->sealed);
 	(void) pthread_cond_destroy(&s->wake);
+	auditchain_hasher_free(&s->sealer);
 	(void) pthread_mutex_destroy(&s->lock);
-	EVP_MAC_CTX_free(s->own.mac);
-	EVP_MD_CTX_free(s->own.md);
-	EVP_MD_free(s->md);
+	auditchain_hasher_free(&s->own.ch);
 	audit_stage_close(&s->stage);	/* lines not written stay for the next start */
 	free(s->path);
 	free(s);
@@ -563,9 +680,11 @@ put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
 	int rc = 0, e;
 
 	/* the fields, outside the lock: under it only "prev" and the end */
-	if (h != NULL && hash_begin(s, h, sb->data, sb->len) == -1)
+	if (h != NULL && auditchain_begin(h->ch, sb->data, sb->len) == -1)
 		h = NULL;
 	(void) pthread_mutex_lock(&s->lock);
+	while (s->is_sealing)	/* no record between a seal and the new key */
+		(void) pthread_cond_wait(&s->sealed, &s->lock);
 	if (is_waited && !is_every && s->error != 0 && !s->is_writing)
 		write_batch(s);		/* retry: the disk may have room again */
 	if (is_waited && !is_every && s->error != 0) {
@@ -679,43 +798,33 @@ now_ns(void)
 /*
  * chain_locked - close the open record in sb with "prev" and "hash" and
  * queue the line (waiting first while the queue is full).  h has hashed
- * sb's fields (hash_begin), or is NULL: then the sink's own hasher hashes
+ * sb's fields (auditchain_begin), or is NULL: then the sink's own hasher hashes
  * them here.  The line's number is s->n_chained.  Lock held; 0, or -1
  * with errno.
  */
 static int
 chain_locked(struct audit_sink *s, struct strbuf *sb, struct hasher *h)
 {
-	char hash[AUDIT_HASH_HEX + 1], *o;
-	size_t n = sizeof(PREV_MEMBER) - 1, fields = sb->len;
+	char hash[AUDIT_HASH_HEX + 1];
 
-	while (!audit_stage_fits(s->stage, sb->len + 2 * HASH_TAIL_LEN) &&
+	while (!audit_stage_fits(s->stage, sb->len + AUDITCHAIN_TAIL_LEN) &&
 	    (s->n_queued > 0 || s->is_writing))
 		if (flush_locked(s) == -1)
 			return -1;
-	if (h == NULL && hash_begin(s, h = &s->own, sb->data, sb->len) == -1) {
+	if (h == NULL && auditchain_begin((h = &s->own)->ch, sb->data,
+	    sb->len) == -1) {
 		errno = EIO;
 		return -1;
 	}
-	if ((o = strbuf_space(sb, n + AUDIT_HASH_HEX + 2)) == NULL)
-		return -1;
-	(void) memcpy(o, PREV_MEMBER, n);
-	(void) memcpy(o + n, s->head, AUDIT_HASH_HEX);
-	(void) memcpy(o + n + AUDIT_HASH_HEX, "\"}", 2);
-	strbuf_commit(sb, n + AUDIT_HASH_HEX + 2);
-	if (hash_end(h, sb->data + fields, sb->len - fields, hash) == -1) {
-		errno = EIO;
-		return -1;
-	}
-	sb->len--;		/* reopen the object after the hashed "}" */
-	if (strbuf_append(sb, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) == -1 ||
-	    strbuf_append(sb, hash, AUDIT_HASH_HEX) == -1 ||
-	    strbuf_append(sb, "\"}\n", 3) == -1 ||
+	if ((s->sealer != NULL ? auditchain_close_sealed(h->ch, s->sealer, sb,
+	    s->epoch, s->head, hash) : auditchain_close(h->ch, sb, s->head,
+	    hash)) == -1 ||
 	    audit_stage_put(s->stage, sb->data, sb->len) == -1)
 		return -1;
 	(void) memcpy(s->head, hash, sizeof(s->head));
 	s->n_queued++;
 	s->n_chained++;
+	s->n_since_seal++;
 	return 0;
 }
 
@@ -792,11 +901,16 @@ write_batch(struct audit_sink *s)
 		s->error = 0;
 		finish_batch(s, last, head, 0, 0);
 	} else if (is_every) {
-		s->needs_newline = s->needs_newline || done > 0;
+		/* every line of the batch fails: none of it stays on file */
+		if (had_newline && done > 0)
+			s->needs_newline = false;
+		cut_torn(s, fd, done - (had_newline && done > 0));
 		finish_batch(s, s->n_chained, NULL, n_lines + s->n_queued, e);
 	} else {
 		s->error = e;
-		keep_batch(s, batch + had_newline, iovcnt - had_newline,
+		if (had_newline && done > 0)
+			s->needs_newline = false;
+		keep_batch(s, fd, batch + had_newline, iovcnt - had_newline,
 		    done > (size_t)had_newline ? done - had_newline : 0, n_lines);
 		finish_batch(s, last, NULL, 0, e);
 	}
@@ -806,13 +920,13 @@ write_batch(struct audit_sink *s)
 }
 
 /*
- * keep_batch - a write of the n_lines staged in iov failed after done
- * bytes: consume the whole lines written, keep the rest staged for the
- * next write (after a newline, when a line was torn).  Lock held.
+ * keep_batch - a write of the n_lines staged in iov to fd failed after
+ * done bytes: consume the whole lines written, cut a torn one off the
+ * file, keep the rest staged for the next write.  Lock held.
  */
 static void
-keep_batch(struct audit_sink *s, struct iovec *iov, int iovcnt, size_t done,
-    unsigned long n_lines)
+keep_batch(struct audit_sink *s, int fd, struct iovec *iov, int iovcnt,
+    size_t done, unsigned long n_lines)
 {
 	size_t whole = 0, at = 0, n;
 	unsigned long n_written = 0;
@@ -830,8 +944,27 @@ keep_batch(struct audit_sink *s, struct iovec *iov, int iovcnt, size_t done,
 		at += n;
 	}
 	audit_stage_consume(s->stage, whole);
-	s->needs_newline = s->needs_newline || done > whole;
+	cut_torn(s, fd, done - whole);
 	s->n_queued += n_lines - n_written;
+}
+
+/*
+ * cut_torn - the last size bytes of fd are part of a line a failed write
+ * tore: truncate the file back to the end of the last whole line, so no
+ * fragment stays in the log (the line is written whole by the retry).
+ * When the file cannot be cut, the next write starts with a newline.
+ * Only the writer appends to fd (is_writing was held).  Lock held.
+ */
+static void
+cut_torn(struct audit_sink *s, int fd, size_t size)
+{
+	struct stat st;
+
+	if (size == 0)
+		return;
+	if (fstat(fd, &st) == -1 || st.st_size < (off_t)size ||
+	    ftruncate(fd, st.st_size - (off_t)size) == -1)
+		s->needs_newline = true;
 }
 
 /*
@@ -868,6 +1001,8 @@ finish_batch(struct audit_sink *s, unsigned long last, const char *head,
 	audit_stage_drop(s->stage);
 	s->n_queued = 0;
 	s->n_lost += n_dropped > n_waited ? n_dropped - n_waited : 0;
+	s->n_since_seal -= n_dropped < s->n_since_seal ? n_dropped :
+	    s->n_since_seal;
 }
 
 /* writev_all - all of iov, more calls only if short; bytes out in *done. */
@@ -900,18 +1035,6 @@ writev_all(int fd, struct iovec *iov, int iovcnt, size_t *done)
 }
 
 /*
- * sink_hash - the chain hash of data as hex, as audit_chain_hash() makes
- * it, with the sink's own hasher (lock held).  0, or -1.
- */
-static int
-sink_hash(struct audit_sink *s, const char *data, size_t size, char *hex)
-{
-	if (hash_begin(s, &s->own, data, size) == -1)
-		return -1;
-	return hash_end(&s->own, NULL, 0, hex);
-}
-
-/*
  * thread_hasher - the calling thread's hasher for s: made on the first
  * record of a thread, its MAC context copied from the sink's again when
  * the sink or its key is another.  NULL when it cannot be had (then the
@@ -921,7 +1044,7 @@ static struct hasher *
 thread_hasher(struct audit_sink *s)
 {
 	struct hasher *h;
-	EVP_MAC_CTX *mac = NULL;
+	int rc;
 
 	(void) pthread_once(&hasher_once, hasher_key_init);
 	if (!has_hasher_key)
@@ -929,7 +1052,7 @@ thread_hasher(struct audit_sink *s)
 	if ((h = pthread_getspecific(hasher_key)) == NULL) {
 		if ((h = calloc(1, sizeof(*h))) == NULL)
 			return NULL;
-		if ((h->md = EVP_MD_CTX_new()) == NULL ||
+		if ((h->ch = auditchain_hasher_new()) == NULL ||
 		    pthread_setspecific(hasher_key, h) != 0) {
 			hasher_free(h);
 			return NULL;
@@ -938,16 +1061,10 @@ thread_hasher(struct audit_sink *s)
 	if (h->gen == atomic_load(&s->gen))
 		return h;
 	(void) pthread_mutex_lock(&s->lock);
-	if (s->own.keylen > 0 && (mac = EVP_MAC_CTX_dup(s->own.mac)) == NULL) {
-		(void) pthread_mutex_unlock(&s->lock);
-		return NULL;
-	}
-	EVP_MAC_CTX_free(h->mac);
-	h->mac = mac;
-	h->keylen = s->own.keylen;
-	h->gen = s->own.gen;
+	if ((rc = auditchain_hasher_copy_key(h->ch, s->own.ch)) == 0)
+		h->gen = s->own.gen;
 	(void) pthread_mutex_unlock(&s->lock);
-	return h;
+	return rc == 0 ? h : NULL;
 }
 
 static void
@@ -962,42 +1079,8 @@ hasher_free(void *p)
 {
 	struct hasher *h = p;
 
-	EVP_MAC_CTX_free(h->mac);
-	EVP_MD_CTX_free(h->md);
+	auditchain_hasher_free(&h->ch);
 	free(h);
-}
-
-/* hash_begin - start the chain hash in h with size bytes; 0, or -1. */
-static int
-hash_begin(struct audit_sink *s, struct hasher *h, const char *data,
-    size_t size)
-{
-	if (h->keylen > 0)
-		return EVP_MAC_init(h->mac, NULL, 0, NULL) == 1 &&
-		    EVP_MAC_update(h->mac, (const unsigned char *)data,
-		    size) == 1 ? 0 : -1;
-	return EVP_DigestInit_ex2(h->md, s->md, NULL) == 1 &&
-	    EVP_DigestUpdate(h->md, data, size) == 1 ? 0 : -1;
-}
-
-/* hash_end - hash size more bytes and finish: the hex in hex; 0, or -1. */
-static int
-hash_end(struct hasher *h, const char *data, size_t size, char *hex)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	size_t mlen = 0;
-
-	if (h->keylen > 0) {
-		if ((size > 0 && EVP_MAC_update(h->mac,
-		    (const unsigned char *)data, size) != 1) ||
-		    EVP_MAC_final(h->mac, md, &mlen, sizeof(md)) != 1)
-			return -1;
-		n = (unsigned int)mlen;
-	} else if ((size > 0 && EVP_DigestUpdate(h->md, data, size) != 1) ||
-	    EVP_DigestFinal_ex(h->md, md, &n) != 1)
-		return -1;
-	return audit_hash_hex(md, n, hex);
 }
 
 /*
@@ -1007,12 +1090,15 @@ hash_end(struct hasher *h, const char *data, size_t size, char *hex)
 static void
 read_head(struct audit_sink *s)
 {
-	char buf[AUDIT_RECORD_MAX + 2], *end, *nl;
+	char buf[AUDIT_RECORD_MAX + AUDITCHAIN_TAIL_LEN], *end, *nl;
+	char hash[AUDIT_HASH_HEX + 1];
+	struct auditchain_tail t;
 	struct stat st;
 	ssize_t n;
 	off_t at;
 	int fd;
 
+	s->tail = (struct audit_sink_tail){ .is_empty = true, .epoch = -1 };
 	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
 	if (fstat(fd, &st) == -1 || st.st_size == 0) {
@@ -1027,83 +1113,60 @@ read_head(struct audit_sink *s)
 	s->needs_newline = buf[n - 1] != '\n';
 	if ((end = memrchr(buf, '\n', (size_t)n)) == NULL)
 		return;
-	*end = '\0';
 	nl = memrchr(buf, '\n', (size_t)(end - buf));
 	nl = nl != NULL ? nl + 1 : buf;
-	if ((size_t)(end - nl) > HASH_TAIL_LEN &&
-	    strncmp(end - HASH_TAIL_LEN, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) == 0 &&
-	    strcmp(end - 2, "\"}") == 0)
-		(void) memcpy(s->head, end - HASH_TAIL_LEN + sizeof(HASH_MEMBER) - 1,
-		    AUDIT_HASH_HEX);
+	if (auditchain_parse(nl, (size_t)(end - nl), &t) == 0 && t.has_open) {
+		(void) memcpy(s->head, t.hash, AUDIT_HASH_HEX);
+		s->tail = (struct audit_sink_tail){ .epoch = t.epoch,
+		    .is_seal = t.is_seal };
+		/* sealing: does the epoch's key we hold make its hash? */
+		if (s->sealer != NULL && t.epoch == s->epoch)
+			s->tail.is_key_wrong =
+			    auditchain_begin(s->own.ch, nl, t.hashed) == -1 ||
+			    auditchain_finish_sealed(s->own.ch, s->sealer, "}",
+			    1, hash) == -1 ||
+			    memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0;
+	} else
+		s->tail.is_empty = false;
 }
 
 /*
- * recover_line - one line the stage held at start: skip it when the log
- * has it, append it when it links to the log's head (and its hash is
- * right), stop at the first that does not once linked.  Lock held.
+ * seal_locked - chain the seal record, then write and sync it with all
+ * before it (s->is_sealing keeps other records out).  Lock held; 0, or
+ * -1 with errno.
  */
-static bool
-recover_line(void *arg, const char *line, size_t len)
+static int
+seal_locked(struct audit_sink *s, const char *reason, bool has_count,
+    struct audit_sink_sealed *out)
 {
-	struct recovery *r = arg;
-	struct iovec iov[2];
-	char hash[AUDIT_HASH_HEX + 1];
-	const char *tail, *prev;
-	size_t n, done = 0;
-	int iovcnt = 0;
+	struct auditseal_seal seal = { .reason = reason,
+	    .has_count = has_count, .from = s->since,
+	    .n_records = s->n_since_seal, .head = s->head };
+	struct strbuf sb;
+	int rc, e = 0;
 
-	if (len < PREV_LEN + HASH_TAIL_LEN + 2 ||
-	    len > AUDIT_RECORD_MAX + HASH_TAIL_LEN)
-		return !r->is_linked;
-	tail = line + len - 1 - HASH_TAIL_LEN;
-	prev = tail - PREV_LEN;
-	n = (size_t)(tail - line);
-	if (strncmp(tail, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) != 0 ||
-	    strncmp(line + len - 3, "\"}\n", 3) != 0 ||
-	    strncmp(prev, PREV_MEMBER, sizeof(PREV_MEMBER) - 1) != 0)
-		return !r->is_linked;
-	(void) memcpy(r->buf, line, n);
-	r->buf[n] = '}';
-	if (sink_hash(r->s, r->buf, n + 1, hash) == -1 ||
-	    memcmp(hash, tail + sizeof(HASH_MEMBER) - 1, AUDIT_HASH_HEX) != 0)
-		return !r->is_linked;	/* torn, or not ours */
-	r->n_valid++;
-	prev += sizeof(PREV_MEMBER) - 1;
-	if (!r->is_linked && memcmp(hash, r->expected, AUDIT_HASH_HEX) == 0) {
-		r->is_linked = true;	/* the log has it and all before it */
-		return true;
+	(void) clock_gettime(CLOCK_REALTIME, &seal.time);
+	(void) memcpy(out->head, s->head, sizeof(out->head));
+	out->n_records = s->n_since_seal;
+	strbuf_init(&sb, AUDIT_RECORD_MAX + AUDITCHAIN_TAIL_LEN);
+	rc = auditseal_format_seal_open(&seal, &sb);
+	if (rc == 0)
+		rc = chain_locked(s, &sb, NULL);
+	if (rc == 0) {
+		(void) memcpy(out->hash, s->head, sizeof(out->hash));
+		s->n_since_seal = 0;
+		s->since = seal.time;
+		rc = flush_locked(s);
 	}
-	if (r->is_linked && r->n_replayed == 0 && r->n_valid == 1)
-		(void) memcpy(r->expected, prev, AUDIT_HASH_HEX);	/* new log */
-	if (memcmp(prev, r->expected, AUDIT_HASH_HEX) != 0)
-		return !r->is_linked;
-	r->is_linked = true;
-	if (r->s->needs_newline)
-		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
-	iov[iovcnt++] = (struct iovec){ (void *)line, len };
-	if (writev_all(r->s->fd, iov, iovcnt, &done) == -1) {
-		r->error = errno;
-		return false;
-	}
-	r->s->needs_newline = false;
-	(void) memcpy(r->expected, hash, AUDIT_HASH_HEX);
-	r->n_replayed++;
-	return true;
-}
-
-/* orphan_line - copy a stage line the log does not continue aside. */
-static bool
-orphan_line(void *arg, const char *line, size_t len)
-{
-	struct recovery *r = arg;
-	struct iovec iov = { (void *)line, len };
-	size_t done = 0;
-
-	if (writev_all(r->orphan_fd, &iov, 1, &done) == -1) {
-		r->error = errno;
-		return false;
-	}
-	return true;
+	if (rc == 0 && s->is_dirty && s->fsync != AUDIT_FSYNC_NONE &&
+	    fdatasync(s->fd) == -1)
+		rc = -1;
+	if (rc == 0)
+		s->is_dirty = false;
+	e = errno;
+	strbuf_free(&sb);
+	errno = e;
+	return rc;
 }
 
 /* sync_locked - fdatasync if written since the last sync (lock held). */

@@ -51,7 +51,7 @@
 
 #include "auditstage.h"
 
-#define STAGE_MAGIC	"tlspolicy-stage\n"	/* 16 bytes, no NUL */
+#define STAGE_MAGIC	AUDIT_STAGE_MAGIC
 #define STAGE_VERSION	1
 #define STAGE_HEADER	4096
 #define MARK_END	'\0'	/* the data ends here */

@@ -7,18 +7,24 @@
  *
  * DESCRIPTION
  *	Recomputes each record's hash exactly as the sink made it (the line
- *	without ,"hash":"H" and its newline, through audit_chain_hash()) and
- *	checks each record's "prev" against the hash of the record before.
- *	Lines are checked in this order, so the reason names the first
- *	problem: whole line, JSON, chain members, hash, link.  A small JSON
- *	checker (RFC 8259 grammar, nesting depth capped) tells a damaged
- *	line from a changed one.
+ *	parsed and hashed by auditchain.c, the module the writer uses too)
+ *	and checks each record's "prev" against the hash of the record
+ *	before, or against the anchor for the first.  Lines are checked in
+ *	this order, so the reason names the first problem: whole line, JSON,
+ *	chain members, hash, link.  A small JSON checker (RFC 8259 grammar,
+ *	nesting depth capped) tells a damaged line from a changed one.
+ *
+ *	A line that fails but is a proper prefix of the line after it is
+ *	the fragment an older version left after a failed write (it wrote
+ *	the whole line again after a newline): it carries nothing the next
+ *	line does not, so it is reported through the warn callback, counted
+ *	and skipped, and the check goes on.
  *
  * DIAGNOSTICS
  *	-1 with a reason in v->why; the caller adds file and line.
  *
  * SEE ALSO
- *	audit.c, main.c (--verify-audit); docs/audit-format.md
+ *	auditchain.c, verifytool.c (--verify-audit); docs/audit-format.md
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -27,19 +33,16 @@
 
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "auditchain.h"
 #include "auditverify.h"
 
 #define DEPTH_MAX	32
-#define PREV_MEMBER	",\"prev\":\""
-#define HASH_MEMBER	",\"hash\":\""
-/* ,"prev":"<hex>","hash":"<hex>"} */
-#define TAIL_LEN	(2 * (sizeof(HASH_MEMBER) - 1 + AUDIT_HASH_HEX + 1) + 1)
 #define NOT_CHAINED	"not a chained record (no \"v\":2, \"prev\" and" \
 			" \"hash\" at the end)"
 
@@ -50,8 +53,16 @@ struct js {
 };
 
 static int	fail(struct auditverify *, const char *);
-static int	recompute(struct auditverify *, const char *, size_t, char *);
-static bool	is_hex(const char *, size_t);
+static int	failf(struct auditverify *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	failf_keep(struct auditverify *, long long);
+static int	link_line(struct auditverify *, const struct auditchain_tail *,
+		    const char *);
+static int	sealed_line(struct auditverify *, const char *,
+		    const struct auditchain_tail *);
+static int	check_seal(struct auditverify *, const char *,
+		    const struct auditchain_tail *);
+static bool	is_fragment(const char *, size_t, const char *, size_t);
 static bool	js_value(struct js *, int);
 static bool	js_object(struct js *, int);
 static bool	js_array(struct js *, int);
@@ -67,63 +78,204 @@ auditverify_init(struct auditverify *v, const unsigned char *key,
 	memset(v, 0, sizeof(*v));
 	v->key = key;
 	v->keylen = key != NULL ? keylen : 0;
+	v->epoch = -1;
+	v->first_epoch = -1;
+}
+
+void
+auditverify_set_vk(struct auditverify *v, const struct auditseal_state *vk)
+{
+	v->vk = vk;
+}
+
+void
+auditverify_done(struct auditverify *v)
+{
+	auditseal_wipe(&v->cur);
+	v->has_cur = false;
+}
+
+void
+auditverify_set_anchor(struct auditverify *v, const char *anchor)
+{
+	memcpy(v->anchor, anchor, AUDIT_HASH_HEX);
+	memcpy(v->head, anchor, AUDIT_HASH_HEX);
+	v->has_head = true;
 }
 
 int
 auditverify_line(struct auditverify *v, const char *line, size_t size,
     bool is_whole)
 {
+	struct auditchain_tail t;
 	char hash[AUDIT_HASH_HEX + 1];
-	const char *prev, *h;
 
 	if (!is_whole)
 		return fail(v, "truncated line (no newline at end of file)");
 	if (!auditverify_is_json(line, size))
 		return fail(v, "not JSON");
-	if (size < TAIL_LEN + 7 || strncmp(line, "{\"v\":2,", 7) != 0)
+	if (auditchain_parse(line, size, &t) == -1 || !t.has_open)
 		return fail(v, NOT_CHAINED);
-	prev = line + size - TAIL_LEN;
-	h = prev + sizeof(PREV_MEMBER) - 1 + AUDIT_HASH_HEX + 1;
-	if (strncmp(prev, PREV_MEMBER, sizeof(PREV_MEMBER) - 1) != 0 ||
-	    strncmp(h, HASH_MEMBER, sizeof(HASH_MEMBER) - 1) != 0 ||
-	    !is_hex(prev + sizeof(PREV_MEMBER) - 1, AUDIT_HASH_HEX) ||
-	    !is_hex(h + sizeof(HASH_MEMBER) - 1, AUDIT_HASH_HEX))
-		return fail(v, NOT_CHAINED);
-	prev += sizeof(PREV_MEMBER) - 1;
-	h += sizeof(HASH_MEMBER) - 1;
-	if (recompute(v, line, (size_t)(prev - line) + AUDIT_HASH_HEX + 1,
-	    hash) == -1)
-		return -1;
-	if (memcmp(hash, h, AUDIT_HASH_HEX) != 0)
+	if (t.epoch >= 0)
+		return sealed_line(v, line, &t);
+	if (v->epoch >= 0)
+		return fail(v, "unsealed record after sealed ones (sealing is"
+		    " never turned off: the record was forged or moved)");
+	if (auditchain_line_hash(v->key, v->keylen, line, &t, hash) == -1)
+		return fail(v, "cannot compute the hash (OpenSSL, or out of"
+		    " memory)");
+	if (memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0)
 		return fail(v, "hash mismatch (record changed, or wrong key)");
+	return link_line(v, &t, hash);
+}
+
+/* link_line - a record whose hash is right: check and move the link. */
+static int
+link_line(struct auditverify *v, const struct auditchain_tail *t,
+    const char *hash)
+{
 	if (!v->has_head)
-		memcpy(v->anchor, prev, AUDIT_HASH_HEX);
-	else if (memcmp(v->head, prev, AUDIT_HASH_HEX) != 0)
-		return fail(v, "broken link (\"prev\" is not the hash of the"
-		    " record before: a record was removed, moved or inserted)");
-	memcpy(v->head, hash, sizeof(v->head));
+		memcpy(v->anchor, t->prev, AUDIT_HASH_HEX);
+	else if (memcmp(v->head, t->prev, AUDIT_HASH_HEX) != 0)
+		return fail(v, v->n_records == 0 ? "broken link (the first"
+		    " \"prev\" is not the anchor: records before it were"
+		    " removed)" : "broken link (\"prev\" is not the hash of"
+		    " the record before: a record was removed, moved or"
+		    " inserted)");
+	memcpy(v->head, hash, AUDIT_HASH_HEX);
+	v->head[AUDIT_HASH_HEX] = '\0';
 	v->has_head = true;
 	v->n_records++;
+	if (v->expect != NULL && memcmp(v->expect, hash, AUDIT_HASH_HEX) == 0)
+		v->expect_at = v->n_records;
+	return 0;
+}
+
+/*
+ * sealed_line - a record with an epoch: its hash under that epoch's key,
+ * the link, then the epoch rules and, for a seal, its members.
+ */
+static int
+sealed_line(struct auditverify *v, const char *line,
+    const struct auditchain_tail *t)
+{
+	char hash[AUDIT_HASH_HEX + 1];
+	bool is_first = v->n_records == 0;
+
+	if (v->vk == NULL)
+		return failf(v, "epoch %lld: a sealed record: give the"
+		    " verification key (--verification-key)", t->epoch);
+	if (!v->has_cur || v->cur.epoch > t->epoch) {
+		v->cur = *v->vk;	/* K(0) */
+		v->has_cur = true;
+	}
+	if (auditseal_advance(&v->cur, t->epoch) == -1 ||
+	    auditchain_sealed_line_hash(v->cur.key, sizeof(v->cur.key), line,
+	    t, hash) == -1)
+		return fail(v, "cannot compute the hash (OpenSSL, or out of"
+		    " memory)");
+	if (memcmp(hash, t->hash, AUDIT_HASH_HEX) != 0)
+		return failf(v, "epoch %lld: hash mismatch (record changed, or"
+		    " not sealed with this epoch's key)", t->epoch);
+	if (link_line(v, t, hash) == -1)
+		return failf_keep(v, t->epoch);
+	if (v->epoch >= 0 && t->epoch < v->epoch)
+		return failf(v, "epoch %lld: epochs go back (the record before"
+		    " is of epoch %lld)", t->epoch, v->epoch);
+	if (v->epoch >= 0 && t->epoch > v->epoch && !v->is_last_seal)
+		return failf(v, "epoch %lld: a new epoch without a seal of"
+		    " epoch %lld before it (records of that epoch were"
+		    " removed, or replaced with a later key)", t->epoch,
+		    v->epoch);
+	if (is_first)
+		v->first_epoch = t->epoch;
+	v->epoch = t->epoch;
+	v->is_last_seal = t->is_seal;
+	if (!t->is_seal) {
+		v->n_since_seal++;
+		return 0;
+	}
+	return check_seal(v, line, t);
+}
+
+/*
+ * check_seal - a seal's "head" is its "prev", its "records" the count
+ * since the seal before.
+ */
+static int
+check_seal(struct auditverify *v, const char *line,
+    const struct auditchain_tail *t)
+{
+	static const char head[] = ",\"head\":\"";
+	static const char records[] = ",\"records\":";
+	const char *h, *r;
+	unsigned long n = 0;
+
+	h = memmem(line, (size_t)(t->prev - line), head, sizeof(head) - 1);
+	if (h == NULL || memcmp(h + sizeof(head) - 1, t->prev,
+	    AUDIT_HASH_HEX) != 0)
+		return failf(v, "epoch %lld: a seal whose \"head\" is not the"
+		    " hash of the record before it", t->epoch);
+	v->n_seals++;
+	r = memmem(line, (size_t)(t->prev - line), records,
+	    sizeof(records) - 1);
+	if (r != NULL) {
+		for (r += sizeof(records) - 1; *r >= '0' && *r <= '9'; r++)
+			n = n * 10 + (unsigned long)(*r - '0');
+		if (v->is_count_exact ? n != v->n_since_seal :
+		    n < v->n_since_seal)
+			return failf(v, "epoch %lld: the seal counts %lu"
+			    " records since the seal before, the log has %lu"
+			    " there", t->epoch, n, v->n_since_seal);
+		if (!v->has_first_count && !v->is_count_exact) {
+			v->has_first_count = true;
+			v->first_count = n;
+			v->n_before_first = v->n_since_seal;
+		}
+	}
+	v->n_since_seal = 0;
+	v->is_count_exact = true;
 	return 0;
 }
 
 int
 auditverify_file(struct auditverify *v, FILE *fp, unsigned long *lineno)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char *line = NULL, *next = NULL, *t;
+	size_t cap = 0, ncap = 0, tcap;
+	ssize_t n, nn = 0;
 	int rc = 0;
 
 	*lineno = 0;
-	while (rc == 0 && (n = getline(&line, &cap, fp)) != -1) {
+	if ((n = getline(&line, &cap, fp)) != -1)
+		nn = getline(&next, &ncap, fp);
+	while (rc == 0 && n != -1) {
 		bool is_whole = n > 0 && line[n - 1] == '\n';
 
 		++*lineno;
 		rc = auditverify_line(v, line, (size_t)n - (is_whole ? 1 : 0),
 		    is_whole);
+		if (rc == -1 && nn != -1 && is_whole &&
+		    is_fragment(line, (size_t)n - 1, next, (size_t)nn)) {
+			v->n_fragments++;
+			if (v->warn != NULL)
+				v->warn(v->warn_arg, *lineno, "torn fragment"
+				    " of the next line (an older version's"
+				    " failed write), skipped");
+			rc = 0;
+		}
+		t = line;		/* the next line becomes this one */
+		line = next;
+		next = t;
+		tcap = cap;
+		cap = ncap;
+		ncap = tcap;
+		n = nn;
+		if (n != -1)
+			nn = getline(&next, &ncap, fp);
 	}
 	free(line);
+	free(next);
 	if (rc == 0 && ferror(fp)) {
 		++*lineno;
 		return fail(v, "read error");
@@ -150,30 +302,38 @@ fail(struct auditverify *v, const char *why)
 	return -1;
 }
 
-/* recompute - the hash of line[0..n) followed by "}". */
+/* failf - set a formatted reason; -1. */
 static int
-recompute(struct auditverify *v, const char *line, size_t n, char *hash)
+failf(struct auditverify *v, const char *fmt, ...)
 {
-	char *text;
-	int rc;
+	va_list ap;
 
-	if ((text = malloc(n + 1)) == NULL)
-		return fail(v, "out of memory");
-	memcpy(text, line, n);
-	text[n] = '}';
-	rc = audit_chain_hash(v->key, v->keylen, text, n + 1, hash);
-	free(text);
-	return rc == -1 ? fail(v, "cannot compute the hash (OpenSSL)") : 0;
+	va_start(ap, fmt);
+	(void) vsnprintf(v->why, sizeof(v->why), fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
-/* is_hex - size lowercase hex digits. */
-static bool
-is_hex(const char *s, size_t size)
+/* failf_keep - prefix the reason set by link_line with the epoch; -1. */
+static int
+failf_keep(struct auditverify *v, long long epoch)
 {
-	for (size_t i = 0; i < size; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+	char why[AUDITVERIFY_WHY_MAX];
+
+	(void) memcpy(why, v->why, sizeof(why));
+	return failf(v, "epoch %lld: %s", epoch, why);
+}
+
+/*
+ * is_fragment - a line of size bytes (non-empty, without its newline) is
+ * a proper prefix of the next line (next_size bytes, newline included).
+ */
+static bool
+is_fragment(const char *line, size_t size, const char *next,
+    size_t next_size)
+{
+	return size > 0 && size + 1 < next_size &&
+	    memcmp(line, next, size) == 0;
 }
 
 /* js_space - skip JSON white space. */

@@ -25,10 +25,14 @@
  *	           SMFIS_ACCEPT so the MTA skips the milter for the rest of
  *	           the message.
  *	close      writes the session record (every session, also one that
- *	           never sent MAIL) and frees the session.
+ *	           never sent MAIL) and frees the session; at the stop,
+ *	           callbacks_close_open_sessions() writes it for the sessions
+ *	           the MTA left open.
  *
  *	All session state hangs off smfi_setpriv: one session's callbacks
- *	may run on different libmilter worker threads, one at a time.
+ *	may run on different libmilter worker threads, one at a time, each
+ *	holding the session's mutex (the stop, which writes the records of
+ *	sessions still open, takes it too).
  *	Globals here are read-only after start-up, except the once-only
  *	warning flags, which are atomics.
  *
@@ -59,6 +63,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -71,6 +76,7 @@
 #include "facts.h"
 #include "log.h"
 #include "policy.h"
+#include "policyrec.h"
 #include "session.h"
 #include "strbuf.h"
 
@@ -91,7 +97,15 @@ static char	macros_connect[] = MACROS_CONNECT;
 static char	macros_helo[] = MACROS_HELO;
 static char	macros_envfrom[] = MACROS_ENVFROM;
 
-static struct audit_sink	*audit_sink;
+/* The envelope sender as record-sender keeps it (NULL: not recorded). */
+struct sender {
+	const char	*address;
+	const char	*domain;
+	char		 text[FACTS_VALUE_MAX + 1];
+	char		 lower[FACTS_VALUE_MAX + 1];	/* the domain */
+};
+
+static struct audit_sink *_Atomic audit_sink;	/* a reload may set it */
 static atomic_flag		 warned_port = ATOMIC_FLAG_INIT;
 
 static sfsistat	cb_negotiate(SMFICTX *, unsigned long, unsigned long,
@@ -101,15 +115,22 @@ static sfsistat	cb_connect(SMFICTX *, char *, _SOCK_ADDR *);
 static sfsistat	cb_helo(SMFICTX *, char *);
 static sfsistat	cb_envfrom(SMFICTX *, char **);
 static sfsistat	cb_close(SMFICTX *);
+static sfsistat	held_connect(SMFICTX *, char *, _SOCK_ADDR *);
+static sfsistat	held_helo(SMFICTX *, char *);
+static sfsistat	held_envfrom(SMFICTX *, char **);
 static const char *lookup_macro(void *, const char *);
 static int	set_client_from_sockaddr(struct facts *, const _SOCK_ADDR *);
 static sfsistat	fail(SMFICTX *, const struct session *, const char *, bool);
 static sfsistat	act(SMFICTX *, const struct policy_verdict *);
 static void	set_reply(SMFICTX *, unsigned, const char *, const char *);
 static int	record(struct session *, const struct conf_listener *,
-		    const struct policy_verdict *);
-static int	write_audit(const char *, struct strbuf *);
-static void	record_session(struct session *);
+		    const struct policy_verdict *, const struct sender *);
+static int	set_helo(struct session *, const char *);
+static void	sender_of(unsigned, const char *, struct sender *);
+static int	write_audit(const char *, struct strbuf *, bool);
+static void	record_session(struct session *, bool);
+static void	close_at_stop(struct session *, void *);
+static enum log_level decision_level(const struct policy_verdict *);
 static int	record_kv(const void *, struct strbuf *);
 static int	session_kv(const void *, struct strbuf *);
 static void	warn_missing_port(const struct session *);
@@ -118,9 +139,9 @@ static struct smfiDesc desc = {
 	.xxfi_name = filter_name,
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_SETSYMLIST,
-	.xxfi_connect = cb_connect,
-	.xxfi_helo = cb_helo,
-	.xxfi_envfrom = cb_envfrom,
+	.xxfi_connect = held_connect,
+	.xxfi_helo = held_helo,
+	.xxfi_envfrom = held_envfrom,
 	.xxfi_close = cb_close,
 	.xxfi_negotiate = cb_negotiate,
 };
@@ -158,6 +179,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		*pf1 = f1 & skip & ~(SMFIP_NR_CONN | SMFIP_NR_HELO);
 		return SMFIS_CONTINUE;
 	}
+	session_lock(s);	/* the stop may see it from now on */
 	(void) smfi_setpriv(ctx, s);
 	(void) clock_gettime(CLOCK_REALTIME, &s->started);
 	*pf0 = 0;
@@ -175,7 +197,48 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			    " the MTA's own macro lists apply", s->id);
 	}
 	s->has_noreply = (f1 & SMFIP_NR_CONN) != 0;
+	session_unlock(s);
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * held_connect, held_helo, held_envfrom - the callback with the session
+ * held (session_lock), so the stop never reads a session being changed.
+ */
+static sfsistat
+held_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct session *s = smfi_getpriv(ctx);
+	sfsistat r;
+
+	session_lock(s);
+	r = cb_connect(ctx, hostname, hostaddr);
+	session_unlock(s);
+	return r;
+}
+
+static sfsistat
+held_helo(SMFICTX *ctx, char *helohost)
+{
+	struct session *s = smfi_getpriv(ctx);
+	sfsistat r;
+
+	session_lock(s);
+	r = cb_helo(ctx, helohost);
+	session_unlock(s);
+	return r;
+}
+
+static sfsistat
+held_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session *s = smfi_getpriv(ctx);
+	sfsistat r;
+
+	session_lock(s);
+	r = cb_envfrom(ctx, argv);
+	session_unlock(s);
+	return r;
 }
 
 /* cb_connect - listener and client facts. */
@@ -206,18 +269,16 @@ cb_helo(SMFICTX *ctx, char *helohost)
 	struct session *s = smfi_getpriv(ctx);
 	bool was_tls;
 
-	(void) helohost;
 	if (s == NULL)
 		return SMFIS_CONTINUE;
 	was_tls = facts_is_tls(&s->facts);
 	s->n_helo++;
+	if (set_helo(s, helohost) == -1)
+		s->has_failed = true;
 	if (facts_update(&s->facts, FACTS_GROUP_TLS, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1)
 		s->has_failed = true;
-	if (!facts_is_tls(&s->facts))
-		s->saw_plain_helo = true;
-	else if (!was_tls && s->saw_plain_helo && facts_has_auth(&s->facts))
-		s->is_auth_before_tls = true;
+	facts_greeted(&s->facts, was_tls);
 	return s->has_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
@@ -228,9 +289,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	struct session *s = smfi_getpriv(ctx);
 	const struct conf_listener *listener;
 	struct policy_verdict verdict;
+	struct sender sender;
 	bool port_missing = false;
 
-	(void) argv;
 	if (s == NULL || s->conf == NULL)
 		return fail(ctx, s, "no session state", false);
 	if (s->has_failed)
@@ -240,15 +301,19 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_QUEUE, lookup_macro, ctx) == -1)
 		return fail(ctx, s, "out of memory reading macros", false);
-	s->facts.is_auth_before_tls = s->is_auth_before_tls;
 	listener = conf_match(s->conf, &s->facts, &port_missing);
 	if (port_missing)
 		warn_missing_port(s);
 	policy_decide(&listener->rules, &s->facts, &verdict);
 	s->n_mail++;
-	if (record(s, listener, &verdict) == -1 &&
-	    verdict.outcome != POLICY_OUTCOME_REJECT)
+	sender_of(s->conf->record_sender, argv != NULL ? argv[0] : NULL,
+	    &sender);
+	if (record(s, listener, &verdict, &sender) == -1 &&
+	    verdict.outcome != POLICY_OUTCOME_REJECT) {
+		session_trim(s);
 		return fail(ctx, s, "decision record not written", true);
+	}
+	session_trim(s);	/* the message transfer follows */
 	return act(ctx, &verdict);
 }
 
@@ -259,13 +324,68 @@ cb_close(SMFICTX *ctx)
 	struct session *s = smfi_getpriv(ctx);
 
 	if (s != NULL) {
+		session_lock(s);
 		log_msg(LOG_LEVEL_DEBUG, "%s: close after %u HELO, %u MAIL",
 		    s->id, s->n_helo, s->n_mail);
-		record_session(s);
+		if (session_claim_close(s))	/* else the stop wrote it */
+			record_session(s, false);
+		session_unlock(s);	/* before session_free (lock order) */
 		(void) smfi_setpriv(ctx, NULL);
 		session_free(&s);
 	}
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * set_helo - keep the HELO/EHLO name (the last one counts); a name longer
+ * than FACTS_VALUE_MAX bytes is not kept.  0, or -1 (no memory).
+ */
+static int
+set_helo(struct session *s, const char *name)
+{
+	char *copy = NULL;
+
+	if (name != NULL && *name != '\0' &&
+	    strlen(name) <= FACTS_VALUE_MAX && (copy = strdup(name)) == NULL)
+		return -1;
+	free(s->helo);
+	s->helo = copy;
+	return 0;
+}
+
+/*
+ * sender_of - the envelope sender (MAIL FROM's first argument, angle
+ * brackets removed) as record-sender keeps it: none, its domain (after
+ * the last '@', lower case; "" for the null sender or a bare local part)
+ * or the address and its domain.  A sender longer than FACTS_VALUE_MAX
+ * bytes is not kept.
+ */
+static void
+sender_of(unsigned mode, const char *arg, struct sender *out)
+{
+	size_t len, n;
+	const char *at;
+
+	out->address = out->domain = NULL;
+	if (mode == CONF_SENDER_NONE || arg == NULL)
+		return;
+	len = strlen(arg);
+	if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>') {
+		arg++;
+		len -= 2;
+	}
+	if (len > FACTS_VALUE_MAX)
+		return;
+	(void) memcpy(out->text, arg, len);
+	out->text[len] = '\0';
+	at = strrchr(out->text, '@');
+	for (n = 0; at != NULL && at[n + 1] != '\0'; n++)
+		out->lower[n] = (char)(at[n + 1] >= 'A' && at[n + 1] <= 'Z' ?
+		    at[n + 1] - 'A' + 'a' : at[n + 1]);
+	out->lower[n] = '\0';
+	out->domain = out->lower;
+	if (mode == CONF_SENDER_ADDRESS)
+		out->address = out->text;
 }
 
 /* lookup_macro - facts_lookup_fn over smfi_getsymval. */
@@ -368,68 +488,71 @@ set_reply(SMFICTX *ctx, unsigned code, const char *xcode, const char *text)
 /* record - the syslog line and, when configured, the JSON line. */
 static int
 record(struct session *s, const struct conf_listener *l,
-    const struct policy_verdict *v)
+    const struct policy_verdict *v, const struct sender *sender)
 {
 	struct audit_record r = {
 		.session_id = s->id,
 		.listener = l->label,
 		.facts = &s->facts,
 		.verdict = v,
+		.helo = s->helo,
+		.sender = sender->address,
+		.sender_domain = sender->domain,
+		.policy = s->conf->fingerprint[0] != '\0' ?
+		    s->conf->fingerprint : NULL,
 	};
 	struct strbuf *sb = &s->out;
 	int rc = 0;
 
 	(void) clock_gettime(CLOCK_REALTIME, &r.time);
-	switch (v->outcome) {
-	case POLICY_OUTCOME_REJECT:
-		r.action = POLICY_ACTION_REJECT;
-		break;
-	case POLICY_OUTCOME_TEMPFAIL:
-		r.action = POLICY_ACTION_TEMPFAIL;
-		break;
-	case POLICY_OUTCOME_WOULD_REJECT:
-		r.action = POLICY_ACTION_REPORT;
-		break;
-	default:
-		r.action = l->rules.action;
-		break;
-	}
+	r.action = v->action;	/* decided by policy_decide, not here */
 	r.is_report_mode = r.action == POLICY_ACTION_REPORT;
-	if (log_lazy(LOG_LEVEL_INFO, s->id, record_kv, &r, sb) == -1) {
+	if (log_lazy(decision_level(v), s->id, record_kv, &r, sb) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format record", s->id);
 		rc = -1;
 	}
 	if (audit_sink != NULL) {
 		strbuf_reset(sb);
 		if (audit_format_json_open(&r, sb) == -1 ||
-		    write_audit(s->id, sb) == -1)
+		    write_audit(s->id, sb, v->outcome == POLICY_OUTCOME_REJECT) ==
+		    -1)
 			rc = -1;
 	}
 	return rc;
 }
 
-/* write_audit - chain and write an open JSON record; loud on failure. */
+/*
+ * write_audit - chain and write an open JSON record; loud on failure.  A
+ * reject needs no record before its reply: queued, it waits in the stage
+ * while writes fail, and reaches the log once they work again.
+ */
 static int
-write_audit(const char *id, struct strbuf *sb)
+write_audit(const char *id, struct strbuf *sb, bool is_reject)
 {
-	if (audit_sink_write_chained(audit_sink, sb) == 0)
+	if ((is_reject ? audit_sink_queue_chained(audit_sink, sb) :
+	    audit_sink_write_chained(audit_sink, sb)) == 0)
 		return 0;
 	log_errno(LOG_LEVEL_ERROR, "%s: audit record NOT WRITTEN to %s", id,
 	    audit_sink_path(audit_sink));
 	return -1;
 }
 
-/* record_session - the session record at close: syslog and audit file. */
+/*
+ * record_session - the session record at close (or at the stop, for a
+ * session still open: is_shutdown): syslog and audit file.
+ */
 static void
-record_session(struct session *s)
+record_session(struct session *s, bool is_shutdown)
 {
 	struct audit_session as = {
 		.started = s->started,
 		.session_id = s->id,
 		.listener = "default",
 		.facts = &s->facts,
+		.helo = s->helo,
 		.n_helo = s->n_helo,
 		.n_mail = s->n_mail,
+		.is_shutdown = is_shutdown,
 	};
 	struct strbuf *sb = &s->out;
 	bool port_missing;
@@ -448,6 +571,64 @@ record_session(struct session *s)
 	    audit_sink_queue_chained(audit_sink, sb) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: session record NOT WRITTEN to %s",
 		    s->id, audit_sink_path(audit_sink));
+}
+
+void
+callbacks_record_policy(struct conf *conf, const char *event)
+{
+	struct audit_policy p = { .event = event };
+	struct audit_sink *sink;
+	struct strbuf sb;
+	char *text;
+
+	if ((text = policyrec_set(conf, &p.size)) == NULL) {
+		log_errno(LOG_LEVEL_ERROR, "%s: cannot take the policy's"
+		    " fingerprint; its decisions name none", event);
+		return;
+	}
+	log_msg(LOG_LEVEL_INFO, "policy %s: fingerprint %s", event,
+	    conf->fingerprint);
+	if ((sink = audit_sink) != NULL) {
+		(void) clock_gettime(CLOCK_REALTIME, &p.time);
+		p.fingerprint = conf->fingerprint;
+		p.text = text;
+		strbuf_init(&sb, AUDIT_RECORD_MAX);
+		if (audit_format_policy_open(&p, &sb) == -1 ||
+		    audit_sink_queue_chained(sink, &sb) == -1)
+			log_errno(LOG_LEVEL_ERROR, "policy record NOT WRITTEN"
+			    " to %s", audit_sink_path(sink));
+		strbuf_free(&sb);
+	}
+	free(text);
+}
+
+void
+callbacks_close_open_sessions(void)
+{
+	session_foreach_open(close_at_stop, NULL);
+}
+
+/* close_at_stop - the session record of a session the MTA left open. */
+static void
+close_at_stop(struct session *s, void *arg)
+{
+	(void) arg;
+	if (session_claim_close(s))
+		record_session(s, true);
+}
+
+/*
+ * decision_level - the syslog priority of a decision line: a credential
+ * exposure is a security event (warning), a refusal or would-refuse is
+ * notice, an accept is info, so admins can route them by priority.
+ */
+static enum log_level
+decision_level(const struct policy_verdict *v)
+{
+	if (v->is_exposure)
+		return LOG_LEVEL_WARNING;
+	return v->outcome == POLICY_OUTCOME_ACCEPT ? LOG_LEVEL_INFO :
+	    LOG_LEVEL_NOTICE;
 }
 
 /* record_kv, session_kv - the key=value texts, for log_lazy(). */

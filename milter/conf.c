@@ -4,7 +4,7 @@
  *
  * SYNOPSIS
  *	#include "conf.h"
-#include "conf_int.h"
+ *	#include "conf_int.h"
  *
  * DESCRIPTION
  *	Reads a file of "key value" lines: keys case-insensitive, the value
@@ -64,7 +64,6 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "facts.h"
-#include "log.h"
 #include "netaddr.h"
 #include "policy.h"
 #include "tlsinfo.h"
@@ -102,12 +101,20 @@ static const struct conf_key keys[] = {
 	    CONF(syslog_facility), -1, "syslog facility" },
 	{ "audit-log", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
 	    CONF(audit_log), -1, "JSON Lines audit file" },
+	{ "log-file", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
+	    CONF(log_file), -1, "file that receives every log line too" },
 	{ "failure-action", CONF_KEY_FAILURE, CONF_SCOPE_GLOBAL,
 	    CONF(failure_action), -1, "answer when the milter itself fails" },
 	{ "audit-key-file", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
 	    CONF(audit_key_file), -1, "HMAC key for the audit hash chain" },
+	{ "audit-seal-state", CONF_KEY_PATH, CONF_SCOPE_GLOBAL,
+	    CONF(audit_seal_state), -1,
+	    "forward-secure sealing state (--setup-keys)" },
 	{ "audit-fsync", CONF_KEY_FSYNC, CONF_SCOPE_GLOBAL,
 	    CONF(audit_fsync), -1, "when audit records are synced to disk" },
+	{ "record-sender", CONF_KEY_SENDER, CONF_SCOPE_GLOBAL,
+	    CONF(record_sender), -1,
+	    "envelope sender in decision records: none, domain or address" },
 	{ "audit-failure-action", CONF_KEY_FAILURE, CONF_SCOPE_GLOBAL,
 	    CONF(audit_failure_action), -1,
 	    "answer when a decision record cannot be written" },
@@ -121,6 +128,8 @@ static const struct conf_key keys[] = {
 	    CONF(allow_root), -1, "keep running as root without userid" },
 	{ "socket-mode", CONF_KEY_MODE, CONF_SCOPE_GLOBAL,
 	    CONF(socket_mode), -1, "mode of a unix socket (octal)" },
+	{ "socket-group", CONF_KEY_GROUP, CONF_SCOPE_GLOBAL,
+	    CONF(socket_group), -1, "group of a unix socket (the MTA's)" },
 	{ "action", CONF_KEY_ACTION, CONF_SCOPE_BOTH,
 	    RULES(action), -1, "what a failing rule does" },
 	{ "trusted-networks", CONF_KEY_NETWORKS, CONF_SCOPE_BOTH,
@@ -204,9 +213,12 @@ static const struct conf defaults = {
 	.audit_log = NULL,
 	.failure_action = POLICY_ACTION_TEMPFAIL,
 	.audit_fsync = CONF_FSYNC_INTERVAL,
+	.record_sender = CONF_SENDER_DOMAIN,
 	.audit_failure_action = POLICY_ACTION_TEMPFAIL,
 	.request_macros = true,
 	.log_debug = false,
+	.socket_mode = 0660,
+	.socket_group = NULL,
 	.listeners = NULL,
 	.n_listeners = 0,
 };
@@ -236,6 +248,10 @@ static struct conf *new_conf(void);
 static bool	port_is(const struct conf_listener *, const struct facts *);
 static bool	name_is(const struct conf_listener *, const struct facts *);
 static void	free_listener(struct conf_listener *);
+static bool	same_value(const struct conf *, const struct conf *,
+		    const struct conf_key *);
+static int	copy_value(struct conf *, const struct conf *,
+		    const struct conf_key *);
 
 struct conf *
 conf_load(const char *path, struct conf_error *err)
@@ -245,6 +261,9 @@ conf_load(const char *path, struct conf_error *err)
 	char *text;
 	size_t size;
 
+	err->text[0] = '\0';
+	err->more[0] = '\0';
+	err->n_errors = 0;
 	if ((fp = fopen(path, "r")) == NULL) {
 		(void) snprintf(err->text, sizeof(err->text),
 		    "%s: cannot open: %s", path, strerror(errno));
@@ -280,6 +299,8 @@ conf_load_string(const char *text, size_t size, const char *name,
 	ld.seen = seen;
 	memset(seen, 0, sizeof(seen));
 	err->text[0] = '\0';
+	err->more[0] = '\0';
+	err->n_errors = 0;
 	if ((ld.conf = new_conf()) == NULL ||
 	    (copy = malloc(size + 1)) == NULL) {
 		conf_free(&ld.conf);
@@ -345,8 +366,11 @@ conf_free(struct conf **confp)
 	free(conf->socket);
 	free(conf->pid_file);
 	free(conf->userid);
+	free(conf->socket_group);
+	free(conf->log_file);
 	free(conf->audit_log);
 	free(conf->audit_key_file);
+	free(conf->audit_seal_state);
 	free(conf);
 	*confp = NULL;
 }
@@ -387,10 +411,22 @@ int
 conf_fail(struct conf_loader *ld, const char *fmt, ...)
 {
 	char *text = ld->err->text;
-	size_t size = sizeof(ld->err->text);
+	size_t size = sizeof(ld->err->text), used;
 	va_list ap;
 	int n;
 
+	if (ld->err->n_errors++ > 0) {	/* the others go to more, one a line */
+		used = strlen(ld->err->more);
+		if (used + 2 >= sizeof(ld->err->more))
+			return -1;
+		text = ld->err->more + used;
+		size = sizeof(ld->err->more) - used;
+		if (used > 0) {
+			*text++ = '\n';
+			*text = '\0';
+			size--;
+		}
+	}
 	n = snprintf(text, size, "%s:%u: ", ld->name, ld->line);
 	if (n < 0 || (size_t)n >= size)
 		return -1;
@@ -398,6 +434,158 @@ conf_fail(struct conf_loader *ld, const char *fmt, ...)
 	(void) vsnprintf(text + n, size - (size_t)n, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/*
+ * The global keys a reload applies; every other global key keeps its
+ * running value until a restart (and a reload that changes it says so).
+ */
+static const char *const reloadable[] = {
+	"syslog", "syslog-facility", "log-debug", "failure-action",
+	"audit-failure-action", "request-macros", "audit-fsync", "audit-log",
+	"record-sender",
+};
+
+bool
+conf_key_is_reloadable(const char *name)
+{
+	for (size_t i = 0; i < sizeof(reloadable) / sizeof(reloadable[0]); i++)
+		if (strcmp(reloadable[i], name) == 0)
+			return true;
+	return false;
+}
+
+void
+conf_diff(const struct conf *a, const struct conf *b, char *applied,
+    size_t applied_size, char *restart, size_t restart_size)
+{
+	char *out;
+	size_t size, len;
+
+	applied[0] = restart[0] = '\0';
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (keys[i].scope != CONF_SCOPE_GLOBAL ||
+		    keys[i].target != CONF_TARGET_CONF ||
+		    same_value(a, b, &keys[i]))
+			continue;
+		out = conf_key_is_reloadable(keys[i].name) ? applied : restart;
+		size = out == applied ? applied_size : restart_size;
+		len = strlen(out);
+		(void) snprintf(out + len, size - len, "%s%s", len > 0 ? ", " :
+		    "", keys[i].name);
+	}
+}
+
+int
+conf_keep_running(struct conf *b, const struct conf *a, const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (keys[i].scope != CONF_SCOPE_GLOBAL ||
+		    keys[i].target != CONF_TARGET_CONF ||
+		    (name != NULL ? strcmp(keys[i].name, name) != 0 :
+		    conf_key_is_reloadable(keys[i].name)))
+			continue;
+		if (copy_value(b, a, &keys[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* copy_value - key k of b takes a's value (strings duplicated). */
+static int
+copy_value(struct conf *b, const struct conf *a, const struct conf_key *k)
+{
+	char **to = (char **)(void *)((char *)b + k->offset);
+	char *const *from = (char *const *)(const void *)((const char *)a +
+	    k->offset);
+	char *dup = NULL;
+
+	switch (k->type) {
+	case CONF_KEY_BOOL:
+		*(bool *)(void *)to = *(const bool *)(const void *)from;
+		return 0;
+	case CONF_KEY_FACILITY:
+		*(int *)(void *)to = *(const int *)(const void *)from;
+		return 0;
+	case CONF_KEY_FAILURE:
+		*(enum policy_action *)(void *)to =
+		    *(const enum policy_action *)(const void *)from;
+		return 0;
+	case CONF_KEY_MODE:
+	case CONF_KEY_FSYNC:
+	case CONF_KEY_SENDER:
+		*(unsigned *)(void *)to = *(const unsigned *)(const void *)from;
+		return 0;
+	case CONF_KEY_SOCKET:
+	case CONF_KEY_PATH:
+	case CONF_KEY_USER:
+	case CONF_KEY_GROUP:
+		if (*from != NULL && (dup = strdup(*from)) == NULL)
+			return -1;
+		free(*to);
+		*to = dup;
+		return 0;
+	default:
+		abort();	/* a global key of a type not copied here */
+	}
+}
+
+/* same_value - key k has the same value in a and b. */
+static bool
+same_value(const struct conf *a, const struct conf *b, const struct conf_key *k)
+{
+	const void *x = (const char *)a + k->offset;
+	const void *y = (const char *)b + k->offset;
+	const char *s, *t;
+
+	switch (k->type) {
+	case CONF_KEY_BOOL:
+		return *(const bool *)x == *(const bool *)y;
+	case CONF_KEY_FACILITY:
+		return *(const int *)x == *(const int *)y;
+	case CONF_KEY_FAILURE:
+		return *(const enum policy_action *)x ==
+		    *(const enum policy_action *)y;
+	case CONF_KEY_MODE:
+	case CONF_KEY_FSYNC:
+	case CONF_KEY_SENDER:
+		return *(const unsigned *)x == *(const unsigned *)y;
+	case CONF_KEY_SOCKET:
+	case CONF_KEY_PATH:
+	case CONF_KEY_USER:
+	case CONF_KEY_GROUP:
+		s = *(char *const *)x;
+		t = *(char *const *)y;
+		return s == t || (s != NULL && t != NULL && strcmp(s, t) == 0);
+	default:
+		abort();	/* a global key of a type not compared here */
+	}
+}
+
+const struct conf_key *
+conf_keys(size_t *n)
+{
+	*n = N_KEYS;
+	return keys;
+}
+
+int
+conf_error_print(const struct conf_error *err, const char *prefix, FILE *fp)
+{
+	const char *p = err->more, *nl;
+
+	if (fprintf(fp, "%s%s\n", prefix, err->text) < 0)
+		return -1;
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		if (fprintf(fp, "%s%.*s\n", prefix, nl != NULL ?
+		    (int)(nl - p) : (int)strlen(p), p) < 0)
+			return -1;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
 }
 
 /* conf_bad_value - "key: found 'value', expected <what the type wants>". */
@@ -475,20 +663,26 @@ parse(struct conf_loader *ld, char *text, size_t size)
 			ld->line += *p == '\n';
 		return conf_fail(ld, "found a NUL byte, expected text");
 	}
+	/* every error is reported (up to CONF_ERRORS_MAX), each with its line */
 	for (ld->line = 1; *line != '\0'; ld->line++) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl = '\0';
 		if (strlen(line) > LINE_MAX_BYTES)
-			return conf_fail(ld, "found a line of %zu bytes,"
+			(void) conf_fail(ld, "found a line of %zu bytes,"
 			    " expected at most %d", strlen(line),
 			    LINE_MAX_BYTES);
-		if (parse_line(ld, line) == -1)
+		else
+			(void) parse_line(ld, line);
+		if (ld->err->n_errors >= CONF_ERRORS_MAX) {
+			(void) conf_fail(ld, "more than %d errors; stopped"
+			    " reading", CONF_ERRORS_MAX);
 			return -1;
+		}
 		if (nl == NULL)
 			break;
 		line = nl + 1;
 	}
-	if (end_section(ld) == -1)
+	if (end_section(ld) == -1 || ld->err->n_errors > 0)
 		return -1;
 	return ld->conf->fallback.label != NULL ? 0 : open_default(ld, 0);
 }

@@ -34,11 +34,13 @@ enum conf_key_type {
 	CONF_KEY_VERSION,	/* TLS version or none */
 	CONF_KEY_USER,		/* user[:group] */
 	CONF_KEY_MODE,		/* octal file mode 0..0777 */
+	CONF_KEY_GROUP,		/* a group name */
 	CONF_KEY_BITS,		/* cipher bits 0..16384 */
 	CONF_KEY_CIPHERS,	/* cipher classes and name patterns */
 	CONF_KEY_PATTERN,	/* one fnmatch pattern */
 	CONF_KEY_USERS,		/* user@domain and @domain list */
 	CONF_KEY_FSYNC,		/* every | interval | none */
+	CONF_KEY_SENDER,	/* none | domain | address */
 	CONF_KEY_TYPE_COUNT
 };
 
@@ -105,5 +107,8 @@ int	conf_bad_value(struct conf_loader *, const struct conf_key *,
 
 /* conf_shown - v fit to quote (cut, control bytes as \xNN) in buf. */
 const char *conf_shown(const char *v, char *buf, size_t size);
+
+/* conf_keys - the key table (every key, in file-documentation order). */
+const struct conf_key *conf_keys(size_t *n);
 
 #endif /* TLSPOLICY_CONF_INT_H */

@@ -35,12 +35,15 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "conf_int.h"
 #include "log.h"
 #include "netaddr.h"
 #include "policy.h"
 #include "tlsinfo.h"
 
 static void	print_globals(const struct conf *, FILE *);
+static void	print_global(const struct conf *, const struct conf_key *,
+		    FILE *);
 static const char *facility_name(int);
 static void	print_listener(const struct conf_listener *, FILE *);
 static void	print_selector(const struct conf_listener *, FILE *);
@@ -50,36 +53,34 @@ static bool	rule_is_on(const struct policy_rules *, enum policy_rule);
 static void	print_tls_rules(const struct policy_rules *, FILE *);
 static const char *yes_no(bool);
 
-void
+int
 conf_print(const struct conf *conf, FILE *fp)
 {
 	print_globals(conf, fp);
 	for (size_t i = 0; i < conf->n_listeners; i++)
 		print_listener(&conf->listeners[i], fp);
 	print_listener(&conf->fallback, fp);
+	return ferror(fp) || fflush(fp) == EOF ? -1 : 0;
 }
 
-/* print_globals - the global settings, the rule order and matching. */
+/*
+ * print_globals - every global key with its effective value, one a line,
+ * in the key table's order (so a new key is printed without a change
+ * here), then the rule order and matching.
+ */
 static void
 print_globals(const struct conf *conf, FILE *fp)
 {
+	const struct conf_key *keys;
+	size_t n_keys;
+
 	fprintf(fp, "# effective policy of %s\n", conf->path != NULL ?
 	    conf->path : "the built-in policy (no config file)");
-	fprintf(fp, "socket %s\n", conf->socket);
-	fprintf(fp, "pid-file %s\n", conf->pid_file != NULL ?
-	    conf->pid_file : "none");
-	fprintf(fp, "syslog %s; syslog-facility %s\n", yes_no(conf->syslog),
-	    facility_name(conf->syslog_facility));
-	fprintf(fp, "audit-log %s\n", conf->audit_log != NULL ?
-	    conf->audit_log : "none");
-	fprintf(fp, "failure-action %s\n",
-	    policy_action_name(conf->failure_action));
-	fprintf(fp, "request-macros %s\n", yes_no(conf->request_macros));
-	fprintf(fp, "log-debug %s\n", yes_no(conf->log_debug));
-	fprintf(fp, "userid %s; allow-root %s\n", conf->userid != NULL ?
-	    conf->userid : "none", yes_no(conf->allow_root));
-	if (conf->socket_mode != 0)
-		fprintf(fp, "socket-mode %04o\n", conf->socket_mode);
+	keys = conf_keys(&n_keys);
+	for (size_t i = 0; i < n_keys; i++)
+		if (keys[i].scope == CONF_SCOPE_GLOBAL &&
+		    keys[i].target == CONF_TARGET_CONF)
+			print_global(conf, &keys[i], fp);
 	fprintf(fp, "rule order:");
 	for (int r = 0; r < POLICY_RULE_COUNT; r++)
 		fprintf(fp, " %d %s%s", r + 1, policy_rule_name(r),
@@ -87,6 +88,52 @@ print_globals(const struct conf *conf, FILE *fp)
 	fprintf(fp, " (the first failing rule decides)\n");
 	fprintf(fp, "matching: by {daemon_port} in file order, then by"
 	    " {daemon_name}; otherwise [default]\n");
+}
+
+/* print_global - "key value" for one global key of struct conf. */
+static void
+print_global(const struct conf *conf, const struct conf_key *k, FILE *fp)
+{
+	static const char *const fsync_names[] = {
+		[CONF_FSYNC_INTERVAL] = "interval",
+		[CONF_FSYNC_EVERY] = "every",
+		[CONF_FSYNC_NONE] = "none",
+	};
+	const void *field = (const char *)conf + k->offset;
+	const char *str;
+	unsigned u;
+
+	switch (k->type) {
+	case CONF_KEY_BOOL:
+		fprintf(fp, "%s %s\n", k->name, yes_no(*(const bool *)field));
+		break;
+	case CONF_KEY_FACILITY:
+		fprintf(fp, "%s %s\n", k->name,
+		    facility_name(*(const int *)field));
+		break;
+	case CONF_KEY_FAILURE:
+		fprintf(fp, "%s %s\n", k->name, policy_action_name(
+		    *(const enum policy_action *)field));
+		break;
+	case CONF_KEY_MODE:
+		fprintf(fp, "%s %04o\n", k->name, *(const unsigned *)field);
+		break;
+	case CONF_KEY_FSYNC:
+		u = *(const unsigned *)field;
+		fprintf(fp, "%s %s\n", k->name, u < 3 ? fsync_names[u] : "?");
+		break;
+	case CONF_KEY_SENDER:
+		u = *(const unsigned *)field;
+		fprintf(fp, "%s %s\n", k->name, u == CONF_SENDER_NONE ? "none" :
+		    u == CONF_SENDER_ADDRESS ? "address" : "domain");
+		break;
+	default:	/* the string types: socket, path, user, group */
+		str = *(char *const *)field;
+		fprintf(fp, "%s %s\n", k->name, str != NULL ? str :
+		    k->type == CONF_KEY_GROUP ? "none (the group of userid)" :
+		    "none");
+		break;
+	}
 }
 
 /* facility_name - the config name of a syslog facility. */

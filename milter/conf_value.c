@@ -73,6 +73,8 @@ static int	set_version(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	set_user(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
+static int	set_group(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
 static int	set_mode(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	set_bits(struct conf_loader *, const struct conf_key *,
@@ -82,6 +84,8 @@ static int	set_ciphers(struct conf_loader *, const struct conf_key *,
 static int	set_pattern(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	set_users(struct conf_loader *, const struct conf_key *,
+		    const char *, void *);
+static int	set_sender(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
 static int	set_fsync(struct conf_loader *, const struct conf_key *,
 		    const char *, void *);
@@ -100,6 +104,7 @@ const struct conf_type conf_types[CONF_KEY_TYPE_COUNT] = {
 	    "mail, daemon, user, auth, authpriv or local0..local7" },
 	[CONF_KEY_FAILURE] = { set_failure, "tempfail or reject" },
 	[CONF_KEY_FSYNC] = { set_fsync, "every, interval or none" },
+	[CONF_KEY_SENDER] = { set_sender, "none, domain or address" },
 	[CONF_KEY_ACTION] = { set_action, "reject, tempfail or report" },
 	[CONF_KEY_NETWORKS] = { set_networks,
 	    "addresses or CIDR blocks ADDRESS[/PREFIX], or none" },
@@ -114,6 +119,7 @@ const struct conf_type conf_types[CONF_KEY_TYPE_COUNT] = {
 	[CONF_KEY_PATTERN] = { set_pattern, "a printable pattern" },
 	[CONF_KEY_USERS] = { set_users, "user@domain or @domain values" },
 	[CONF_KEY_MODE] = { set_mode, "an octal mode 0000..0777" },
+	[CONF_KEY_GROUP] = { set_group, "a group name of [A-Za-z0-9._-]" },
 	[CONF_KEY_VERSION] = { set_version,
 	    "one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, none" },
 };
@@ -186,6 +192,23 @@ set_user(struct conf_loader *ld, const struct conf_key *k, const char *v,
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(v + n + 1))))
 		return conf_bad_value(ld, k, v);
 	if ((*user = strdup(v)) == NULL)
+		return conf_fail(ld, "out of memory");
+	return 0;
+}
+
+/* set_group - CONF_KEY_GROUP: a name of [A-Za-z0-9._-], 1..32 bytes. */
+static int
+set_group(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	char **group = field;
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-");
+
+	if (n == 0 || n > 32 || v[n] != '\0')
+		return conf_bad_value(ld, k, v);
+	free(*group);
+	if ((*group = strdup(v)) == NULL)
 		return conf_fail(ld, "out of memory");
 	return 0;
 }
@@ -341,6 +364,24 @@ set_fsync(struct conf_loader *ld, const struct conf_key *k, const char *v,
 		*mode = CONF_FSYNC_EVERY;
 	else if (strcasecmp(v, "none") == 0)
 		*mode = CONF_FSYNC_NONE;
+	else
+		return conf_bad_value(ld, k, v);
+	return 0;
+}
+
+/* set_sender - CONF_KEY_SENDER: none, domain or address. */
+static int
+set_sender(struct conf_loader *ld, const struct conf_key *k, const char *v,
+    void *field)
+{
+	unsigned *mode = field;
+
+	if (strcasecmp(v, "none") == 0)
+		*mode = CONF_SENDER_NONE;
+	else if (strcasecmp(v, "domain") == 0)
+		*mode = CONF_SENDER_DOMAIN;
+	else if (strcasecmp(v, "address") == 0)
+		*mode = CONF_SENDER_ADDRESS;
 	else
 		return conf_bad_value(ld, k, v);
 	return 0;

@@ -141,6 +141,7 @@ facts_init(struct facts *f)
 	}
 	memset(&f->client_addr, 0, sizeof(f->client_addr));
 	f->tls_version = TLS_VERSION_NONE;
+	f->saw_plain_helo = false;
 	f->is_auth_before_tls = false;
 }
 
@@ -215,6 +216,15 @@ facts_update(struct facts *f, enum facts_group group, facts_lookup_fn lookup,
 		}
 	}
 	return 0;
+}
+
+void
+facts_greeted(struct facts *f, bool was_tls)
+{
+	if (!facts_is_tls(f))
+		f->saw_plain_helo = true;
+	else if (!was_tls && f->saw_plain_helo && facts_has_auth(f))
+		f->is_auth_before_tls = true;
 }
 
 bool

@@ -37,15 +37,20 @@
 
 #include "config.h"
 
+#include <sys/uio.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -59,6 +64,8 @@
 
 static atomic_bool	use_syslog;
 static atomic_bool	use_stderr;
+static atomic_int	file_fd = -1;	/* log-file; reopened with dup2 */
+static char		*file_path;	/* under open_lock */
 static atomic_bool	is_debug;
 static pthread_mutex_t	open_lock = PTHREAD_MUTEX_INITIALIZER;
 static char		idents[2][LOG_IDENT_MAX] = { "tlspolicy-milter" };
@@ -83,6 +90,7 @@ static void	emit_text(enum log_level, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static size_t	escape(char *, size_t, const char *, bool *);
 static size_t	put(char *, size_t, size_t, const char *);
+static void	write_file(int, const char *, size_t);
 
 void
 log_open(const char *ident, int facility, bool syslog_on, bool stderr_on)
@@ -103,6 +111,41 @@ log_open(const char *ident, int facility, bool syslog_on, bool stderr_on)
 	atomic_store(&use_syslog, syslog_on);
 	atomic_store(&use_stderr, stderr_on);
 	(void) pthread_mutex_unlock(&open_lock);
+}
+
+int
+log_open_file(const char *path)
+{
+	char *copy = NULL;
+	int fd, old, rc = 0;
+
+	if (path != NULL && (copy = strdup(path)) == NULL)
+		return -1;
+	(void) pthread_mutex_lock(&open_lock);
+	if (path == NULL && (path = file_path) == NULL) {
+		(void) pthread_mutex_unlock(&open_lock);
+		return 0;	/* no log file to reopen */
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	if (fd == -1) {
+		rc = -1;
+	} else if ((old = atomic_load(&file_fd)) == -1) {
+		atomic_store(&file_fd, fd);	/* the number from now on */
+	} else {
+		/* the same number, atomically: a writer never sees it closed */
+		if (dup3(fd, old, O_CLOEXEC) == -1)
+			rc = -1;
+		(void) close(fd);
+	}
+	if (rc == 0 && copy != NULL) {
+		free(file_path);
+		file_path = copy;
+		copy = NULL;
+	}
+	(void) pthread_mutex_unlock(&open_lock);
+	free(copy);
+	return rc;
 }
 
 void
@@ -182,7 +225,8 @@ wants(enum log_level level)
 {
 	if (level == LOG_LEVEL_DEBUG && !atomic_load(&is_debug))
 		return false;
-	return atomic_load(&use_syslog) || atomic_load(&use_stderr);
+	return atomic_load(&use_syslog) || atomic_load(&use_stderr) ||
+	    atomic_load(&file_fd) != -1;
 }
 
 /* emit_text - emit() with its own arguments, no errno text. */
@@ -204,10 +248,10 @@ emit_text(enum log_level level, const char *fmt, ...)
 static void
 emit(enum log_level level, const char *err, const char *fmt, va_list ap)
 {
-	static const char *const names[] = { "error", "warning", "info",
-	    "debug" };
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
-	    LOG_DEBUG };
+	static const char *const names[] = { "error", "warning", "notice",
+	    "info", "debug" };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE,
+	    LOG_INFO, LOG_DEBUG };
 	char raw[LOG_LINE_MAX + 1];
 	char out[LOG_PREFIX_MAX + LOG_LINE_MAX + sizeof(LOG_TRUNCATED) +
 	    LOG_ERR_MAX + 2];
@@ -237,10 +281,43 @@ emit(enum log_level level, const char *err, const char *fmt, va_list ap)
 	}
 	if (to_syslog)
 		syslog(prio[level], "%s", out + start);
-	if (to_stderr) {
+	if (to_stderr || atomic_load(&file_fd) != -1) {
 		n = put(out, sizeof(out), n, "\n");
-		(void) !write(STDERR_FILENO, out, n);
+		if (to_stderr)
+			(void) !write(STDERR_FILENO, out, n);
+		write_file(level, out + start, n - start);
 	}
+}
+
+/*
+ * write_file - the line (without the stderr prefix) to log-file, after a
+ * time stamp, the ident, the pid and the level: one write(2), so lines of
+ * different threads never interleave.
+ */
+static void
+write_file(int level, const char *line, size_t size)
+{
+	static const char *const names[] = { "error", "warning", "notice",
+	    "info", "debug" };
+	char head[LOG_PREFIX_MAX + 64];
+	struct iovec iov[2];
+	struct timespec now;
+	struct tm tm;
+	int fd = atomic_load(&file_fd), n;
+
+	if (fd == -1)
+		return;
+	(void) clock_gettime(CLOCK_REALTIME, &now);
+	(void) gmtime_r(&now.tv_sec, &tm);
+	n = snprintf(head, sizeof(head), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ"
+	    " %s[%ld]: %s: ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000,
+	    idents[atomic_load(&ident_at)], (long)getpid(), names[level]);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return;
+	iov[0] = (struct iovec){ head, (size_t)n };
+	iov[1] = (struct iovec){ (void *)line, size };
+	(void) !writev(fd, iov, 2);
 }
 
 /*

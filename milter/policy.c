@@ -152,6 +152,7 @@ policy_decide(const struct policy_rules *r, const struct facts *f,
 	memset(v, 0, sizeof(*v));
 	v->rule = POLICY_RULE_NONE;
 	v->outcome = POLICY_OUTCOME_ACCEPT;
+	v->action = r->action;
 	v->is_exposure = facts_has_auth(f) &&
 	    (!facts_is_tls(f) || f->is_auth_before_tls);
 	if (addr->state == FACT_OK &&
@@ -183,6 +184,7 @@ policy_decide(const struct policy_rules *r, const struct facts *f,
 	set_reason(r, f, rule, &ci, v);
 	action = r->rule_action[rule] != POLICY_ACTION_UNSET ?
 	    r->rule_action[rule] : r->action;
+	v->action = action;
 	switch (action) {
 	case POLICY_ACTION_REPORT:
 		v->outcome = POLICY_OUTCOME_WOULD_REJECT;

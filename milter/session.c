@@ -14,7 +14,14 @@
  *	the mutex that guards the pointer.
  *
  *	Sessions are allocated at connect and freed at close by the glue;
- *	the caller owns the struct session.  Session ids are the process
+ *	the caller owns the struct session.  Until it is freed a session is
+ *	on a list of open sessions (its own mutex), so that the stop can
+ *	write a session record for each session the MTA has not closed;
+ *	session_claim_close() lets exactly one of the close callback and the
+ *	stop write it.  A session's mutex is held by its callbacks and by
+ *	the stop, so the stop never reads a session a callback is changing
+ *	(libmilter's workers may still run when smfi_main has returned).
+ *	Lock order: the list's mutex, then a session's.  Session ids are the process
  *	start time in hex and a counter, unique for the life of the process
  *	and across restarts one second apart.
  *
@@ -55,6 +62,10 @@ static pthread_mutex_t	 conf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conf_slot	*slots;		/* current first, then retired ones in use */
 static atomic_ulong	 n_sessions;
 static time_t		 start_time;
+
+/* Every session made and not yet freed, for the session records at stop. */
+static pthread_mutex_t	 open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct session	*open_sessions;
 
 static struct conf_slot	*slot_of(struct conf *);
 static void		 slot_unref(struct conf_slot *);
@@ -132,7 +143,21 @@ session_new(void)
 	facts_init(&s->facts);
 	strbuf_init(&s->out, AUDIT_RECORD_MAX);
 	s->conf = session_conf_acquire();
+	atomic_flag_clear(&s->is_closed);
+	(void) pthread_mutex_init(&s->lock, NULL);
+	(void) pthread_mutex_lock(&open_lock);
+	if ((s->open_next = open_sessions) != NULL)
+		open_sessions->open_prev = s;
+	open_sessions = s;
+	(void) pthread_mutex_unlock(&open_lock);
 	return s;
+}
+
+void
+session_trim(struct session *s)
+{
+	strbuf_free(&s->out);
+	strbuf_init(&s->out, AUDIT_RECORD_MAX);
 }
 
 void
@@ -142,11 +167,55 @@ session_free(struct session **sp)
 
 	if (s == NULL)
 		return;
+	(void) pthread_mutex_lock(&open_lock);
+	if (s->open_prev != NULL)
+		s->open_prev->open_next = s->open_next;
+	else
+		open_sessions = s->open_next;
+	if (s->open_next != NULL)
+		s->open_next->open_prev = s->open_prev;
+	(void) pthread_mutex_unlock(&open_lock);
+	(void) pthread_mutex_destroy(&s->lock);
 	facts_clear(&s->facts);
+	free(s->helo);
 	strbuf_free(&s->out);
 	session_conf_release(&s->conf);
 	free(s);
 	*sp = NULL;
+}
+
+void
+session_lock(struct session *s)
+{
+	if (s != NULL)
+		(void) pthread_mutex_lock(&s->lock);
+}
+
+void
+session_unlock(struct session *s)
+{
+	if (s != NULL)
+		(void) pthread_mutex_unlock(&s->lock);
+}
+
+bool
+session_claim_close(struct session *s)
+{
+	return !atomic_flag_test_and_set(&s->is_closed);
+}
+
+void
+session_foreach_open(void (*fn)(struct session *, void *), void *arg)
+{
+	struct session *s;
+
+	(void) pthread_mutex_lock(&open_lock);
+	for (s = open_sessions; s != NULL; s = s->open_next) {
+		(void) pthread_mutex_lock(&s->lock);
+		fn(s, arg);
+		(void) pthread_mutex_unlock(&s->lock);
+	}
+	(void) pthread_mutex_unlock(&open_lock);
 }
 
 /* slot_of - the slot holding conf; caller holds conf_lock. */

@@ -75,7 +75,9 @@ check_in() {
 
 autotools() {
 	[ -f config.status ] && make -s distclean >/dev/null 2>&1
-	autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+	out=$(autoreconf -fi 2>&1) || { echo "$out"; return 1; }
+	# and without a warning (aclocal's once said m4/ was missing)
+	! echo "$out" | grep -i 'warning'
 }
 
 stage "bootstrap (autoreconf)" autotools
@@ -88,12 +90,24 @@ stage "allocation failure injection" env MILTER="$top/build/normal/milter/tlspol
     sh "$top/tests/milter/failalloc.sh"
 stage "real Postfix suite" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
     AUDIT_OUT="$top/build/postfix-matrix.jsonl" sh "$top/tests/postfix/run.sh"
+stage "replay of the real Postfix run's log with --simulate (recorded policies and -c of each config)" \
+    env MILTER="$top/build/normal/milter/tlspolicy-milter" sh "$top/tests/simulate-replay.sh" \
+    "$top/build/postfix-matrix.jsonl.all" "$top/build/postfix-matrix.jsonl"
+stage "recommended Postfix deployment (contrib/postfix)" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
+    sh "$top/tests/postfix/deployment.sh"
 stage "real Sendmail suite" env MILTER="$top/build/normal/milter/tlspolicy-milter" \
     AUDIT_OUT="$top/build/sendmail-matrix.jsonl" sh "$top/tests/sendmail/run.sh"
+stage "replay of the real Sendmail run's log with --simulate (recorded policies and -c of each config)" \
+    env MILTER="$top/build/normal/milter/tlspolicy-milter" sh "$top/tests/simulate-replay.sh" \
+    "$top/build/sendmail-matrix.jsonl.all" "$top/build/sendmail-matrix.jsonl"
 stage "one config, same decisions behind Postfix and Sendmail" sh "$top/tests/sendmail/same-policy.sh" \
     "$top/build/postfix-matrix.jsonl" "$top/build/sendmail-matrix.jsonl"
+stage "Debian package (README install, lintian, chrooted Postfix, rotation, upgrade, purge)" \
+    sh "$top/tests/deb/run.sh"
 stage "make bench, two short rounds (the bench runs, the table is whole)" \
     sh "$top/tests/bench/bench-smoke.sh" "$top/build/normal"
+stage "--simulate speed and memory on 100,000 generated records (the full bench: simulate-scale.sh 1000000)" \
+    env MILTER="$top/build/normal/milter/tlspolicy-milter" sh "$top/tests/bench/simulate-scale.sh" 100000
 stage "build (ASan+UBSan, -Werror)" build build/asan --enable-werror --enable-sanitizers
 stage "unit and protocol suites under ASan+UBSan" check_in build/asan
 stage "fuzzing (libFuzzer, ${FUZZ_SECONDS:-40}s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-40}" sh "$top/tests/fuzz/run.sh" "$top/build/fuzz"

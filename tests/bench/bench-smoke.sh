@@ -29,7 +29,7 @@ BENCH_ROUNDS=2 BENCH_SESSIONS=500 BENCH_MESSAGES=50 \
 rc=$?
 check "make bench exits 0" test "$rc" -eq 0
 for r in 1 2; do
-	for v in A B C; do
+	for v in A B C D; do
 		check "direct run $r of $v: 500 sessions, no error" \
 		    grep -q "round $r $v: sessions=500 errors=0 " "$W/out"
 	done
@@ -47,11 +47,13 @@ check "round 1 runs A B C, then none A B" runs_in_order 1 "A B C none A B "
 check "round 2 runs C B A, then B A none" runs_in_order 2 "C B A B A none "
 rows() { grep -c -E "^\| $1" "$W/out"; }
 for row in "direct sessions/s" "MAIL reply p50" "MAIL reply p99" \
-    "milter CPU per 10k" "resident memory per open" "through Postfix"; do
+    "milter CPU per 10k" "resident memory per open session at HELO" \
+    "resident memory per open session after an accepted MAIL" \
+    "through Postfix" "sealed audit log"; do
 	check "table row: $row" test "$(rows "$row")" -eq 1
 done
-check "every target has a verdict (5)" \
-    test "$(grep -c -E '\| (met|MISSED) \|' "$W/out")" -eq 5
+check "every target has a verdict (6)" \
+    test "$(grep -c -E '\| (met|MISSED) \|' "$W/out")" -eq 6
 check "no cell without a number" sh -c "! grep -E '^\|' '$W/out' | grep -q 'n/a'"
 [ "$failed" -eq 0 ] || cat "$W/out"
 echo "$passed passed, $failed failed"

@@ -3,7 +3,7 @@
  * hostile-session driver for tlspolicy-milter and the null milter.
  *
  *   mload -s inet:PORT@127.0.0.1 [-c CONC] [-n SESSIONS] [-t SECONDS]
- *         [-p MILTER_PID] [-m load|hold|hostile] [-k OPEN] [-r REJECT%]
+ *         [-p MILTER_PID] [-m load|hold|holdmail|hostile] [-k OPEN] [-r REJECT%]
  *
  * load     CONC threads play SESSIONS sessions (negotiate, macros, connect,
  *          HELO, MAIL, QUIT), as an MTA does: one milter connection per
@@ -11,6 +11,8 @@
  *          (microseconds) and, with -p, the milter's CPU per 10k sessions.
  * hold     opens OPEN sessions up to HELO and keeps them open; with -p
  *          prints the milter's resident memory per open session.
+ * holdmail the same, each held just after an accepted MAIL (TLS and
+ *          AUTH), where real sessions spend their time (the message).
  * hostile  oversized, binary and malformed macro values, dropped
  *          connections, aborts and commands out of order; prints how many
  *          MAIL decisions the milter answered.
@@ -25,6 +27,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,20 +402,25 @@ main(int argc, char **argv)
 	}
 	if (sockspec == NULL || n_conc < 1 || n_conc > 1000 || n_sessions < 1 ||
 	    n_sessions > 10000000 || n_hold < 1 || n_hold > 20000) {
-		fprintf(stderr, "usage: mload -s SOCKET [-c 1..1000] [-n SESSIONS] [-t SECONDS] [-p PID] [-m load|hold|hostile] [-k OPEN] [-r REJECT%%]\n");
+		fprintf(stderr, "usage: mload -s SOCKET [-c 1..1000] [-n SESSIONS] [-t SECONDS] [-p PID] [-m load|hold|holdmail|hostile] [-k OPEN] [-r REJECT%%]\n");
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
 	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(mode, "hostile") == 0)
 		return run_hostile();
-	if (strcmp(mode, "hold") == 0) {
+	if (strcmp(mode, "hold") == 0 || strcmp(mode, "holdmail") == 0) {
 		struct sess *s = calloc((size_t)n_hold, sizeof(*s));
 		long before = proc_rss_kb(pid), after, opened = 0;
+		bool at_mail = strcmp(mode, "holdmail") == 0;
 
 		for (long i = 0; i < n_hold && now_s() - (t_start.tv_sec + t_start.tv_nsec / 1e9) < max_seconds; i++) {
+			int r = 'c';
+
 			s[i].fd = -1;
-			if (open_session(&s[i], "587", NULL, 0) == 0)
+			if (open_session(&s[i], "587", NULL, 0) == 0 &&
+			    (!at_mail || (r = mail(&s[i], tls_auth, 10)) == 'a' ||
+			    r == 'c'))
 				opened++;
 		}
 		usleep(300000);

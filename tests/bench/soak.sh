@@ -45,7 +45,7 @@ milter_down "$pid"
 cat "$W"/warm.out "$W"/load.out
 decided=$(cat "$W"/warm.out "$W"/load.out | sed -n 's/.*accept=\([0-9]*\) reject=\([0-9]*\) tempfail=\([0-9]*\).*/\1 \2 \3/p' |
     awk '{ s += $1 + $2 + $3 } END { print s + 0 }')
-records=$(cat "$W"/audit.jsonl "$W"/audit.jsonl.[0-9]* | grep -vc '"type":"session"')
+records=$(cat "$W"/audit.jsonl "$W"/audit.jsonl.[0-9]* | grep -v '"type":"policy"' | grep -vc '"type":"session"')
 # the hash chain across every rotation, oldest file first
 chain=$("$MILTER" --verify-audit $(ls "$W"/audit.jsonl.[0-9]* 2>/dev/null | sort -t. -k3 -n) "$W/audit.jsonl" 2>&1)
 errs=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' "$W/load.out")

@@ -4,23 +4,38 @@
 # inputs go to a scratch corpus; a crash leaves its input in the build
 # directory and fails the run.  Ends with "N passed, N failed".
 #
-#   FUZZ_SECONDS=60 sh tests/fuzz/run.sh [BUILD_DIR]
+#   FUZZ_SECONDS=60 sh tests/fuzz/run.sh [BUILD_DIR] [NAME]
+#   sh tests/fuzz/run.sh NAME          (one target: conf, policy, ...)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+only=""
+if [ $# -ge 1 ] && [ -f "$here/fuzz_$1.c" ]; then
+	only=$1
+	shift
+fi
 out=${1:-$top/build/fuzz}
+[ $# -ge 2 ] && only=$2
+if [ -n "$only" ] && [ ! -f "$here/fuzz_$only.c" ]; then
+	echo "FAIL: no fuzz target $only (tests/fuzz/fuzz_$only.c)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 secs=${FUZZ_SECONDS:-60}
 mkdir -p "$out"
 # config.h from any configured build, else a minimal one
 cfg=$(ls "$top"/build/*/config.h "$top/config.h" 2>/dev/null | head -n 1)
 [ -n "$cfg" ] || { echo "FAIL: configure the tree first (no config.h)"; echo "0 passed, 1 failed"; exit 1; }
 mkdir -p "$out/include" && cp "$cfg" "$out/include/config.h"
-# the core: every module but the libmilter glue
-srcs=$(ls "$top"/milter/*.c | grep -v -E '/(main|callbacks|session)\.c$' | tr '\n' ' ')
+# the core: the sources of libtlspolicy.a, as milter/Makefile.am lists them
+srcs=$(sed -n '/^libtlspolicy_a_SOURCES/,/^$/p' "$top/milter/Makefile.am" |
+    tr ' \t\\' '\n\n\n' | grep '^[a-z_]*\.c$' | sed "s|^|$top/milter/|" | tr '\n' ' ')
+[ -n "$srcs" ] || { echo "FAIL: no libtlspolicy_a_SOURCES in milter/Makefile.am"; echo "0 passed, 1 failed"; exit 1; }
 passed=0
 failed=0
 for t in "$here"/fuzz_*.c; do
 	name=$(basename "$t" .c)
+	[ -z "$only" ] || [ "$name" = "fuzz_$only" ] || continue
 	target=${name#fuzz_}
 	# shellcheck disable=SC2086
 	if ! clang -g -O1 -D_GNU_SOURCE -I"$out/include" -I"$top/include" \

@@ -1,6 +1,7 @@
 -- audit_chain.t.lua - the audit log as evidence: session records (also
 -- for sessions that never send MAIL), the HMAC hash chain across a
--- rotation, and --verify-audit on the daemon's own files.
+-- rotation, and --verify-audit on the daemon's own files (any order; the
+-- anchor and last hash in the OK line; --anchor for a newer file alone).
 
 dofile(SRCDIR .. "/lib.lua")
 
@@ -49,7 +50,9 @@ local function run(cmd)
 end
 local files = T.audit .. ".1 " .. T.audit
 local out = run(MILTER .. " --verify-audit --key-file " .. key .. " " .. files)
-if not out:find("^OK: %d+ records") or not out:find("rc=0", 1, true) then
+local n, anchor, last = out:match("^OK: (%d+) records, anchor (%x+), last (%x+)\n")
+if not n or #anchor ~= 64 or #last ~= 64 or anchor ~= string.rep("0", 64) or
+	not out:find("rc=0", 1, true) then
 	error("verify with the key: " .. out)
 end
 mt.echo("ok - the chain verifies across the rotation: " .. out:match("^[^\n]*"))
@@ -61,10 +64,31 @@ out = run(MILTER .. " --verify-audit --key-file " .. bad .. " " .. files)
 if not out:find(":1: hash mismatch", 1, true) or not out:find("rc=1", 1, true) then
 	error("verify with a wrong key: " .. out)
 end
-out = run(MILTER .. " --verify-audit --key-file " .. key .. " " .. T.audit)
-if not out:find("^OK: ") then error("the new file alone: " .. out) end
+mt.echo("ok - a wrong key is detected")
+-- The files in any order: the chain orders them.
 out = run(MILTER .. " --verify-audit --key-file " .. key .. " " .. T.audit .. " " .. T.audit .. ".1")
-if not out:find(T.audit .. ".1:1: broken link", 1, true) then error("files out of order: " .. out) end
-mt.echo("ok - a wrong key and a wrong file order are detected")
+if out:match("^OK: [^\n]*") ~= ("OK: " .. n .. " records, anchor " .. anchor .. ", last " .. last) then
+	error("files in reverse order: " .. out)
+end
+-- The newer file alone does not start at the anchor: its head is missing,
+-- unless the last hash of the file before it is given as the anchor.
+out = run(MILTER .. " --verify-audit --key-file " .. key .. " " .. T.audit)
+if not out:find(T.audit .. ":1: broken link: the chain does not start at the anchor", 1, true) or
+	not out:find("rc=1", 1, true) then
+	error("the new file alone: " .. out)
+end
+local p = assert(io.popen(MILTER .. " --verify-audit --key-file " .. key .. " " .. T.audit .. ".1"))
+local old_last = p:read("*a"):match("last (%x+)")
+p:close()
+out = run(MILTER .. " --verify-audit --key-file " .. key .. " --anchor " .. old_last .. " " .. T.audit)
+if not out:find("OK: %d+ records, anchor " .. old_last .. ", last " .. last) then
+	error("the new file with --anchor: " .. out)
+end
+-- Its decisions name the policy recorded in the older file: a warning
+-- only, since that file lies before the anchor.
+if not out:find("warning: policy fingerprint %x+: no policy record after the anchor") then
+	error("the new file with --anchor: no warning about the policy before the anchor: " .. out)
+end
+mt.echo("ok - files in any order; the newer file alone needs --anchor")
 
 T.done()

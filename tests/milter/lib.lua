@@ -120,6 +120,8 @@ end
 --   tls_at   "helo" (default: a second HELO after STARTTLS) or "mail"
 --            (Sendmail accepting MAIL right after STARTTLS)
 --   connect_extra  extra connect macros; raw_connect replaces them all
+--   helo     the HELO/EHLO name (default "client.example")
+--   from     MAIL FROM's address (default "<alice@example.test>")
 -- Returns the connection handle after MAIL, and the milter's reply code.
 function T.session(o)
 	local conn = T.open(o)
@@ -135,10 +137,10 @@ function T.open(o)
 	local cm = o.raw_connect or concat(m.connect(o.listener or {}, client, "40000"), o.connect_extra)
 	macro(conn, SMFIC_CONNECT, cm)
 	check(mt.conninfo(conn, "client.example", client) == nil, "conninfo failed")
-	check(mt.helo(conn, "client.example") == nil, "helo failed")
+	check(mt.helo(conn, o.helo or "client.example") == nil, "helo failed")
 	if o.tls and (o.tls_at or "helo") == "helo" then
 		macro(conn, SMFIC_HELO, concat(m.tls(o.tls), o.helo_extra))
-		check(mt.helo(conn, "client.example") == nil, "second helo failed")
+		check(mt.helo(conn, o.helo or "client.example") == nil, "second helo failed")
 	end
 	return conn
 end
@@ -153,7 +155,7 @@ function T.mail(conn, o)
 	mailm = concat(mailm, o.mail_extra)
 	if o.mta == "sendmail" then mailm = concat(mailm, { "i", "4AOLab0" .. client:gsub("%D", "") }) end
 	macro(conn, SMFIC_MAIL, mailm)
-	check(mt.mailfrom(conn, "<alice@example.test>") == nil, "mailfrom failed")
+	check(mt.mailfrom(conn, o.from or "<alice@example.test>") == nil, "mailfrom failed")
 	return mt.getreply(conn)
 end
 
@@ -195,7 +197,10 @@ function T.records(kind)
 		if f ~= nil then
 			for l in f:lines() do
 				local is_session = l:find('"type":"session"', 1, true) ~= nil
-				if kind == "all" or (kind == "session") == is_session then
+				local is_policy = l:find('"type":"policy"', 1, true) ~= nil
+				if kind == "all" or (kind == "policy" and is_policy) or
+				    (kind ~= "policy" and not is_policy and
+				    (kind == "session") == is_session) then
 					table.insert(lines, l)
 				end
 			end
@@ -263,8 +268,15 @@ end
 
 -- T.expect_log(label, text, n) - exactly n stderr lines contain text.
 function T.expect_log(label, text, n)
-	mt.sleep(0.2)	-- the daemon writes its lines before replying; be safe
+	-- a signal's line comes when the daemon has handled it: wait for it,
+	-- at most 10 s (a busy machine), then check the count
 	local got = T.log_count(text)
+	local waited = 0
+	while got < n and waited < 10 do
+		mt.sleep(0.05)
+		waited = waited + 0.05
+		got = T.log_count(text)
+	end
 	check(got == n, "%s: %d log lines contain %q, expected %d", label, got, text, n)
 	mt.echo("ok - " .. label)
 end

@@ -2,18 +2,27 @@
 # lab.sh - a private Postfix instance on loopback for the tests, the demo
 # and the benchmark.
 #
-#   sh tests/postfix/lab.sh start DIR [--milter-port N] [--default-macros]
+#   sh tests/postfix/lab.sh start DIR [--milter-port N | --milter-socket SPEC]
+#       [--default-macros] [--chroot]
 #   sh tests/postfix/lab.sh stop DIR
 #
-# or, sourced:  . tests/postfix/lab.sh; lab_start DIR MILTER_PORT
-# [default-macros]; ...; lab_stop DIR.
+# or, sourced:  . tests/postfix/lab.sh; lab_start DIR MILTER
+# [default-macros|""] [chroot]; ...; lab_stop DIR.  MILTER is a port on
+# 127.0.0.1 or a socket spec for smtpd_milters (unix:PATH, inet:HOST:PORT).
 #
 # Everything lives under DIR: config (DIR/etc), queue, data, log
 # (DIR/log/maillog, via the postlog service), certificate and SASL
 # database.  /etc/postfix is only read (postfix-files); the system
-# instance is never started.  chroot is off for every service, all mail
-# goes to the discard transport, nothing listens on port 25, and three
-# loopback listeners stand for the usual ports:
+# instance is never started.  chroot is off for every service unless
+# "chroot": then the three smtpd listeners run chrooted in the queue
+# directory DIR/queue, as in Debian's master.cf, with the files they need
+# copied into it as Debian's postfix init script does (etc/services,
+# etc/hosts, etc/localtime, etc/nsswitch.conf, ... and the SASL database
+# at its own path below DIR/queue); a unix: milter path is then relative
+# to DIR/queue (Postfix resolves a relative path against the queue
+# directory, chrooted or not).  All mail goes to the discard transport,
+# nothing listens on port 25, and three loopback listeners stand for the
+# usual ports:
 #
 #   LAB_MX_PORT    (25)  MX: STARTTLS offered (security level may), AUTH
 #                        offered in plaintext too, daemon name "mx"
@@ -82,7 +91,11 @@ lab_pick_ports() {
 }
 
 lab_write_config() {
-	dir=$1 milter_port=$2 macros=$3
+	dir=$1 milter_port=$2 macros=$3 chroot=${4:-n}
+	case "$milter_port" in
+	*[!0-9]*) milter_spec=$milter_port ;;
+	*) milter_spec=inet:127.0.0.1:$milter_port ;;
+	esac
 	mkdir -p "$dir/etc/sasl" "$dir/queue" "$dir/data" "$dir/log" "$dir/tls" "$dir/sasl" ||
 	    lab_die "cannot create $dir"
 	chmod 755 "$dir"
@@ -128,7 +141,7 @@ relay_transport = discard:lab
 virtual_transport = discard:lab
 maillog_file = $dir/log/maillog
 maillog_file_prefixes = $dir
-smtpd_milters = inet:127.0.0.1:$milter_port
+smtpd_milters = $milter_spec
 milter_default_action = tempfail
 milter_command_timeout = 10s
 $connect_macros
@@ -150,9 +163,9 @@ smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_
 CF
 	cat >"$dir/etc/master.cf" <<CF
 # 25 (MX), 587 (submission) and 465 (submissions), on high loopback ports
-127.0.0.1:$LAB_MX_PORT inet n - n - - smtpd -o milter_macro_daemon_name=mx
-127.0.0.1:$LAB_SUB_PORT inet n - n - - smtpd -o milter_macro_daemon_name=submission
-127.0.0.1:$LAB_SMTPS_PORT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes -o milter_macro_daemon_name=submissions
+127.0.0.1:$LAB_MX_PORT inet n - $chroot - - smtpd -o milter_macro_daemon_name=mx
+127.0.0.1:$LAB_SUB_PORT inet n - $chroot - - smtpd -o milter_macro_daemon_name=submission
+127.0.0.1:$LAB_SMTPS_PORT inet n - $chroot - - smtpd -o smtpd_tls_wrappermode=yes -o milter_macro_daemon_name=submissions
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n -  0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -177,6 +190,8 @@ LAB_MX_PORT=$LAB_MX_PORT
 LAB_SUB_PORT=$LAB_SUB_PORT
 LAB_SMTPS_PORT=$LAB_SMTPS_PORT
 LAB_MILTER_PORT=$milter_port
+LAB_MILTER=$milter_spec
+LAB_CHROOT=$chroot
 LAB_LOGIN=$LAB_LOGIN
 LAB_PASSWORD=$LAB_PASSWORD
 ENV
@@ -207,6 +222,22 @@ lab_write_secrets() {
 	chmod 640 "$dir/sasl/sasldb2"
 }
 
+# lab_chroot_files DIR - what chrooted smtpd needs inside DIR/queue, as
+# Debian's postfix init script copies it: name service and time zone
+# files, and the SASL database at the path smtpd.conf names (the SASL
+# library reads smtpd.conf before the chroot, the database after it).
+lab_chroot_files() {
+	dir=$1
+	case "$dir" in /*) ;; *) lab_die "a chrooted lab needs an absolute DIR, not $dir" ;; esac
+	mkdir -p "$dir/queue/etc" "$dir/queue$dir/sasl" || lab_die "cannot populate the chroot"
+	for _f in services hosts localtime nsswitch.conf host.conf resolv.conf; do
+		[ -e "/etc/$_f" ] || continue
+		cp -L "/etc/$_f" "$dir/queue/etc/$_f" || lab_die "cannot copy /etc/$_f into the chroot"
+	done
+	cp -p "$dir/sasl/sasldb2" "$dir/queue$dir/sasl/sasldb2" ||
+	    lab_die "cannot copy the SASL database into the chroot"
+}
+
 # lab_listening PORT [PID] - something (process PID, if given) listens on
 # 127.0.0.1:PORT.  Looks with ss; never connects.
 lab_listening() {
@@ -229,7 +260,8 @@ lab_log_tail() {
 }
 
 lab_start() {
-	dir=$1 milter_port=$2 macros=${3:-}
+	dir=$1 milter_port=$2 macros=${3:-} chroot=n
+	[ "${4:-}" = chroot ] && chroot=y
 	command -v postfix >/dev/null || lab_die "postfix is not installed"
 	command -v saslpasswd2 >/dev/null || lab_die "saslpasswd2 (sasl2-bin) is not installed"
 	[ -z "$(lab_master_pid "$dir" 2>/dev/null)" ] || lab_die "$dir already holds a started lab"
@@ -237,8 +269,9 @@ lab_start() {
 	for _p in "$LAB_MX_PORT" "$LAB_SUB_PORT" "$LAB_SMTPS_PORT"; do
 		lab_listening "$_p" && lab_die "port $_p is taken: $(ss -ltnpH "sport = :$_p")"
 	done
-	lab_write_config "$dir" "$milter_port" "$macros"
+	lab_write_config "$dir" "$milter_port" "$macros" "$chroot"
 	lab_write_secrets "$dir"
+	[ "$chroot" = n ] || lab_chroot_files "$dir"
 	postfix -c "$dir/etc" check >"$dir/log/check.out" 2>&1 ||
 	    { cat "$dir/log/check.out" >&2; lab_die "postfix check failed"; }
 	if ! postfix -c "$dir/etc" start >"$dir/log/start.out" 2>&1; then
@@ -302,25 +335,27 @@ case "${0##*/}" in
 lab.sh)
 	set -e
 	cmd=${1:-} dir=${2:-}
-	[ -n "$dir" ] || { echo "usage: lab.sh start DIR [--milter-port N] [--default-macros] | stop DIR" >&2; exit 64; }
+	[ -n "$dir" ] || { echo "usage: lab.sh start DIR [--milter-port N | --milter-socket SPEC] [--default-macros] [--chroot] | stop DIR" >&2; exit 64; }
 	shift 2
 	case "$cmd" in
 	start)
-		mport=8895 macros=""
+		mport=8895 macros="" chroot=""
 		while [ $# -gt 0 ]; do
 			case "$1" in
-			--milter-port) mport=$2; shift ;;
+			--milter-port|--milter-socket) mport=$2; shift ;;
 			--default-macros|default-macros) macros=default-macros ;;
+			--chroot) chroot=chroot ;;
 			[0-9]*) mport=$1 ;;
 			*) echo "lab.sh: unknown option $1" >&2; exit 64 ;;
 			esac
 			shift
 		done
 		mkdir -p "$dir"
-		lab_start "$dir" "$mport" "$macros"
+		dir=$(cd "$dir" && pwd)
+		lab_start "$dir" "$mport" "$macros" "$chroot"
 		cat "$dir/lab.env" ;;
 	stop) lab_stop "$dir" ;;
-	*) echo "usage: lab.sh start DIR [--milter-port N] [--default-macros] | stop DIR" >&2; exit 64 ;;
+	*) echo "usage: lab.sh start DIR [--milter-port N | --milter-socket SPEC] [--default-macros] [--chroot] | stop DIR" >&2; exit 64 ;;
 	esac ;;
 *)
 	# sourced: pick the ports now, so the caller knows them

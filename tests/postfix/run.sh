@@ -11,8 +11,11 @@
 #
 # MILTER defaults to milter/tlspolicy-milter in the source tree.  The
 # lab's ports come from lab.sh (free ones, or LAB_MX_PORT, LAB_SUB_PORT,
-# LAB_SMTPS_PORT from the environment); the milter's port is free too
-# (or MILTER_PORT).  Every scenario is sent from its own client port, and
+# LAB_SMTPS_PORT from the environment).  The milter listens where a
+# deployment puts it: a unix socket below the queue directory (mode 0660,
+# group postfix, in a directory only root can write), and the main lab
+# runs smtpd chrooted there as Debian's master.cf does; the default-macros
+# lab runs it unchrooted.  Every scenario is sent from its own client port, and
 # the Postfix log and the audit records are matched by that port.
 #
 # Never skips: if Postfix cannot start, the suite fails and says why.
@@ -35,11 +38,19 @@ chmod 755 "$WORK"	# Postfix (user postfix) must reach the lab below it
 LAB="$WORK/lab"
 SCEN_CLIENT_CERT="$LAB/tls/client.pem"	# signed by the lab's CA (lab.sh)
 SCEN_CLIENT_KEY="$LAB/tls/client.key"
-AUDIT="$WORK/audit.jsonl"
+# The audit log's directory belongs to the milter's user (nobody): the
+# milter opens the log after dropping privileges.
+mkdir "$WORK/log" && chown nobody:nogroup "$WORK/log" && chmod 755 "$WORK/log"
+AUDIT="$WORK/log/audit.jsonl"
+# The milter's socket: the deployment default, a unix socket below the
+# queue directory (smtpd runs chrooted there in the main lab), in a
+# directory the milter creates root:postfix 0750, mode 0660, group
+# postfix; Postfix names it relative to the queue directory.
+MILTER_SOCK_REL=tlspolicy-milter/tlspolicy-milter.sock
+MILTER_SOCK="$LAB/queue/$MILTER_SOCK_REL"
 MILTER_ERR="$WORK/milter.err"
 MILTER_PID=""
 printf '%s\n' "$LAB_MX_PORT" "$LAB_SUB_PORT" "$LAB_SMTPS_PORT" >"$WORK/ports.used"
-: "${MILTER_PORT:=$(free_port)}"
 etc_copy="$WORK/etc-postfix.before"
 [ -d /etc/postfix ] && cp -a /etc/postfix "$etc_copy"
 
@@ -56,15 +67,19 @@ mta_port() {
 # preamble naming the audit file.
 milter_start() {
 	[ "$1" = - ] && return 0
-	{ printf '# %s for the Postfix suite\naudit-log %s\nsyslog no\nuserid nobody\n%s\n' \
+	{ printf '# %s for the Postfix suite\naudit-log %s\nsyslog no\nuserid nobody\nsocket-mode 0660\nsocket-group postfix\n%s\n' \
 	    "$1" "$AUDIT" "${2:-}"
 	  scenario_config "$1"; } >"$WORK/milter.conf"
 	echo "--- milter start: $1 ${2:-}" >>"$MILTER_ERR"
-	"$MILTER" -f -c "$WORK/milter.conf" -p "inet:$MILTER_PORT@127.0.0.1" \
+	_n=$(grep -c 'starting: socket' "$MILTER_ERR")
+	# the config of the K-th start's policy record, for tests/simulate-replay.sh
+	MILTER_STARTS=$((${MILTER_STARTS:-0} + 1))
+	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$MILTER_STARTS.conf"
+	"$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" \
 	    </dev/null 2>>"$MILTER_ERR" &
 	MILTER_PID=$!
 	_i=0
-	until lab_listening "$MILTER_PORT" "$MILTER_PID"; do
+	until [ -S "$MILTER_SOCK" ] && [ "$(grep -c 'starting: socket' "$MILTER_ERR")" -gt "$_n" ]; do
 		_i=$((_i + 1))
 		if ! kill -0 "$MILTER_PID" 2>/dev/null || [ $_i -gt 100 ]; then
 			tail -n 5 "$MILTER_ERR" | sed 's/^/    /'
@@ -188,7 +203,7 @@ two_transactions() {
 restart_lab() {
 	(lab_stop "$LAB") >"$WORK/lab.out" 2>&1 &&
 	    mv "$LAB/log/maillog" "$WORK/maillog.$(date +%s)" && rm -rf "$LAB" &&
-	    (lab_start "$LAB" "$MILTER_PORT" "${1:-}") >>"$WORK/lab.out" 2>&1
+	    (lab_start "$LAB" "unix:$MILTER_SOCK_REL" "${1:-}") >>"$WORK/lab.out" 2>&1
 }
 
 # Postfix's default milter_connect_macros and a config matching listeners
@@ -264,11 +279,16 @@ for _t in postfix swaks jq perl saslpasswd2 openssl ss; do
 	command -v "$_t" >/dev/null || fail "setup" "$_t is not installed"
 done
 [ "$failed" -eq 0 ] || finish
-if ! (lab_start "$LAB" "$MILTER_PORT") >"$WORK/lab.out" 2>&1; then
+if ! (lab_start "$LAB" "unix:$MILTER_SOCK_REL" "" chroot) >"$WORK/lab.out" 2>&1; then
 	fail "Postfix lab" "Postfix did not start: $(cat "$WORK/lab.out")"
 	finish
 fi
-pass "private Postfix started: MX $LAB_MX_PORT, submission $LAB_SUB_PORT, submissions $LAB_SMTPS_PORT, milter $MILTER_PORT"
+if grep -Eq '^127\.0\.0\.1:[0-9]+ +inet +n +- +y ' "$LAB/etc/master.cf" &&
+    [ "$(grep -c ' inet ' "$LAB/etc/master.cf")" -eq "$(grep -Ec ' inet +n +- +y ' "$LAB/etc/master.cf")" ]; then
+	pass "private Postfix started, smtpd chrooted in its queue directory: MX $LAB_MX_PORT, submission $LAB_SUB_PORT, submissions $LAB_SMTPS_PORT, milter unix:$MILTER_SOCK_REL"
+else
+	fail "Postfix lab" "smtpd is not chrooted: $(grep ' inet ' "$LAB/etc/master.cf")"
+fi
 run_matrix
 [ -n "${AUDIT_OUT:-}" ] && cp "$AUDIT" "$AUDIT_OUT"	# for tests/sendmail/same-policy.sh
 run_matrix matrix-strength	# TLS strength and client certificates
@@ -279,4 +299,6 @@ else
 	fail "two transactions" "milter did not start"
 fi
 default_macros
+# the whole run's log, for tests/simulate-replay.sh (configs: AUDIT_OUT.startK.conf)
+[ -z "${AUDIT_OUT:-}" ] || cp "$AUDIT" "$AUDIT_OUT.all"
 finish

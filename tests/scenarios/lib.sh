@@ -119,7 +119,7 @@ refused_at_mail() {
 # summary) of the session from client port CPORT.
 records_for() {
 	[ -f "$AUDIT" ] || return 0
-	jq -c --arg p "$1" 'select((.client_port | tostring) == $p and .type != "session")' "$AUDIT"
+	jq -c --arg p "$1" 'select((.client_port | tostring) == $p and .type != "session" and .type != "policy")' "$AUDIT"
 }
 
 # session_records_for CPORT - the session summary records of that session.

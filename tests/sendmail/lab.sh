@@ -25,7 +25,8 @@
 #   LAB_SMTPS_PORT (465) Name=MSA-TLS, M=s  implicit TLS
 #
 # The milter part of the .mc is contrib/sendmail/tlspolicy-milter.mc itself
-# (port 8895 replaced by MILTER_PORT).  With "default-macros" its
+# (its socket replaced by the lab's milter: a port on 127.0.0.1, or a
+# unix:PATH socket).  With "default-macros" its
 # confMILTER_MACROS_* defines are left out: Sendmail's defaults apply.
 # Any local part @example.test is accepted and appended to the mailbox.
 #
@@ -58,9 +59,14 @@ lab_write_cf() {
 	cf="$root/usr/share/sendmail/cf"
 	snippet="$lab_top/contrib/sendmail/tlspolicy-milter.mc"
 	[ -f "$snippet" ] || lab_die "no $snippet"
-	sed "s/inet:8895@127\.0\.0\.1/inet:$milter_port@127.0.0.1/" "$snippet" >"$dir/milter.m4"
-	grep -q "inet:$milter_port@127.0.0.1" "$dir/milter.m4" ||
-	    lab_die "contrib snippet has no S=inet:8895@127.0.0.1 to point at the lab's milter"
+	case "$milter_port" in
+	unix:*|local:*) milter_s=$milter_port ;;
+	*) milter_s=inet:$milter_port@127.0.0.1 ;;
+	esac
+	sed "s|\`S=unix:/var/spool/tlspolicy-milter/tlspolicy-milter\.sock,|\`S=$milter_s,|" \
+	    "$snippet" >"$dir/milter.m4"
+	grep -qF "S=$milter_s," "$dir/milter.m4" ||
+	    lab_die "contrib snippet has no S=unix:/var/spool/tlspolicy-milter/tlspolicy-milter.sock to point at the lab's milter"
 	if [ "$macros" = default-macros ]; then
 		grep -v '^define(`confMILTER_MACROS_' "$dir/milter.m4" >"$dir/milter.m4.new" &&
 		    mv "$dir/milter.m4.new" "$dir/milter.m4"
@@ -124,7 +130,7 @@ MC
 	m4 "$dir/sendmail.mc" >"$dir/sendmail.cf" 2>"$dir/m4.err" ||
 	    { cat "$dir/m4.err" >&2; lab_die "m4 could not build the .cf"; }
 	[ -s "$dir/m4.err" ] && { cat "$dir/m4.err" >&2; lab_die "m4 warned"; }
-	grep -q "^Xtlspolicy, S=inet:$milter_port@127.0.0.1, F=T" "$dir/sendmail.cf" ||
+	grep -qF "Xtlspolicy, S=$milter_s, F=T" "$dir/sendmail.cf" ||
 	    lab_die "the .cf has no Xtlspolicy filter line"
 	grep -q '^O InputMailFilters=tlspolicy' "$dir/sendmail.cf" ||
 	    lab_die "the .cf has no InputMailFilters=tlspolicy"

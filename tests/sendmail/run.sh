@@ -47,9 +47,14 @@ LAB_SH="$here/lab.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-sendmail.XXXXXX")
 chmod 755 "$WORK"	# the milter runs as nobody, the local mailer as daemon
 LAB="$WORK/lab"
-AUDIT="$WORK/audit.jsonl"
+# The audit log's directory is the milter user's (it opens the log after
+# dropping privileges); the milter listens on a unix socket in a directory
+# it creates root-only (Sendmail's daemon connects as root).
+mkdir "$WORK/log" && chown nobody:nogroup "$WORK/log" && chmod 755 "$WORK/log"
+AUDIT="$WORK/log/audit.jsonl"
 MILTER_ERR="$WORK/milter.err"
-MILTER_PORT=18895
+MILTER_SOCK="$WORK/sock/tlspolicy-milter.sock"
+MILTER_PORT="unix:$MILTER_SOCK"	# what the lab puts in S=
 MILTER_PID=""
 LAB_PASSWORD=$SCEN_PASSWORD
 
@@ -129,13 +134,18 @@ mta_log_check() {
 # milter_start CONFIG [extra config lines] - the daemon in the foreground.
 milter_start() {
 	[ "$1" = - ] && return 0
-	{ printf 'audit-log %s\nsyslog no\nuserid nobody\n%s\n' "$AUDIT" "${2:-}"
+	{ printf 'audit-log %s\nsyslog no\nuserid nobody\nsocket-group root\n%s\n' "$AUDIT" "${2:-}"
 	  scenario_config "$1"; } >"$WORK/milter.conf"
-	"$MILTER" -f -c "$WORK/milter.conf" -p "inet:$MILTER_PORT@127.0.0.1" \
+	_n=$(grep -c 'starting: socket' "$MILTER_ERR" 2>/dev/null)
+	# the config of the K-th start's policy record, for tests/simulate-replay.sh
+	MILTER_STARTS=$((${MILTER_STARTS:-0} + 1))
+	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$MILTER_STARTS.conf"
+	"$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" \
 	    2>>"$MILTER_ERR" &
 	MILTER_PID=$!
 	i=0
-	until lab_listening "$MILTER_PORT"; do
+	until [ -S "$MILTER_SOCK" ] &&
+	    [ "$(grep -c 'starting: socket' "$MILTER_ERR")" -gt "${_n:-0}" ]; do
 		i=$((i + 1))
 		kill -0 "$MILTER_PID" 2>/dev/null && [ $i -lt 100 ] || {
 			tail -n 5 "$MILTER_ERR"; MILTER_PID=""; return 1; }
@@ -216,7 +226,7 @@ step() {
 
 # decisions_since N - the decision records (not session summaries) after line N.
 decisions_since() {
-	records_since "$1" | jq -c 'select(.type != "session")'
+	records_since "$1" | jq -c 'select(.type != "session" and .type != "policy")'
 }
 
 # wait_decisions BEFORE K - until K decision records follow line BEFORE
@@ -426,6 +436,8 @@ if lab_stop "$LAB" 2>"$WORK/lab-stop.err"; then
 else
 	fail "cleanup" "$(cat "$WORK/lab-stop.err")"
 fi
+# the whole run's log, for tests/simulate-replay.sh (configs: AUDIT_OUT.startK.conf)
+[ -z "${AUDIT_OUT:-}" ] || [ ! -f "$AUDIT" ] || cp "$AUDIT" "$AUDIT_OUT.all"
 summary
 if [ "$failed" -eq 0 ]; then
 	trap - EXIT

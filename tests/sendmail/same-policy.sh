@@ -57,7 +57,7 @@ pf=$1 sm=$2
 rows=$(awk -F'|' '!/^#/ && NF >= 13 && $9 != "-" { print $1 "|" $2 }' "$matrix")
 fields_json=$(printf '%s\n' $FIELDS | jq -R . | jq -sc .)
 pick() {
-	jq -c --argjson f "$fields_json" 'select(.type != "session") |
+	jq -c --argjson f "$fields_json" 'select(.type != "session" and .type != "policy") |
 	    . as $r | reduce $f[] as $k ({}; . + {($k): $r[$k]})' "$1"
 }
 pick "$pf" >"$pf.picked" || { echo "FAIL: cannot read $pf"; exit 1; }

@@ -36,13 +36,26 @@
 /* The record keys in the documented order (audit.h). */
 static const char *const keys[] = {
 	"time", "session", "type", "queue_id", "client_addr", "client_port",
-	"listener", "daemon_name", "daemon_port", "daemon_addr", "tls",
+	"helo", "listener", "daemon_name", "daemon_port", "daemon_addr", "tls",
 	"tls_version", "cipher", "cipher_bits", "cert_subject", "cert_issuer",
-	"verify", "auth", "auth_type", "auth_authen", "rule", "action",
+	"verify", "auth", "auth_type", "auth_authen", "auth_before_tls",
+	"sender", "sender_domain", "rule", "action",
 	"outcome", "reply", "mode", "exposure", "trusted", "reason",
-	"mta_version", "facts_problem",
+	"policy", "mta_version", "facts_problem",
 };
 #define N_KEYS	(sizeof(keys) / sizeof(keys[0]))
+
+/* The kv line's order: the verdict before every network-supplied value. */
+static const char *const kv_keys[] = {
+	"time", "session", "type", "rule", "action", "outcome", "reply",
+	"mode", "exposure", "trusted", "reason", "queue_id", "client_addr",
+	"client_port", "helo", "listener", "daemon_name", "daemon_port",
+	"daemon_addr", "tls", "tls_version", "cipher", "cipher_bits",
+	"cert_subject", "cert_issuer", "verify", "auth", "auth_type",
+	"auth_authen", "auth_before_tls", "sender", "sender_domain", "policy",
+	"mta_version", "facts_problem",
+};
+#define N_KV_KEYS	(sizeof(kv_keys) / sizeof(kv_keys[0]))
 
 /* JSON validator: every line an object, "v" first, known keys in order. */
 #define VALIDATE "python3 -c '\n\
@@ -286,18 +299,18 @@ kv_parse(const char *line, const char *want_key, struct strbuf *got)
 			goto bad;
 		if ((eq = strchr(p, '=')) == NULL)
 			goto bad;
-		for (k = next; k < N_KEYS; k++)
-			if (strlen(keys[k]) == (size_t)(eq - p) &&
-			    strncmp(keys[k], p, (size_t)(eq - p)) == 0)
+		for (k = next; k < N_KV_KEYS; k++)
+			if (strlen(kv_keys[k]) == (size_t)(eq - p) &&
+			    strncmp(kv_keys[k], p, (size_t)(eq - p)) == 0)
 				break;
-		if (k == N_KEYS)
+		if (k == N_KV_KEYS)
 			goto bad;	/* unknown, repeated or out of order */
 		next = k + 1;
 		p = eq + 1;
 		strbuf_reset(&v);
 		if (kv_value(&p, &v) == -1)
 			goto bad;
-		if (got != NULL && strcmp(keys[k], want_key) == 0)
+		if (got != NULL && strcmp(kv_keys[k], want_key) == 0)
 			(void) strbuf_append(got, v.data != NULL ? v.data : "",
 			    v.len);
 		n++;
@@ -463,33 +476,36 @@ static const struct {
 	const char	*kv, *json;
 } records[] = {
 	{ "plaintext reject on submission", plaintext,
-	    "time=" T " session=S.1 type=decision client_addr=192.0.2.10"
-	    " client_port=40000 listener=submission daemon_name=ORIGINATING"
-	    " daemon_port=587 daemon_addr=198.51.100.1 tls=no auth=no"
-	    " rule=require-tls action=reject outcome=reject"
-	    " reply=\"530 5.7.0 Must issue a STARTTLS command first\""
-	    " mode=enforce exposure=no trusted=no reason=\"plaintext session\""
+	    "time=2026-11-24T09:10:58.123Z session=S.1 type=decision"
+	    " rule=require-tls action=reject outcome=reject reply=\"530"
+	    " 5.7.0 Must issue a STARTTLS command first\" mode=enforce"
+	    " exposure=no trusted=no reason=\"plaintext session\""
+	    " client_addr=192.0.2.10 client_port=40000"
+	    " listener=submission daemon_name=ORIGINATING"
+	    " daemon_port=587 daemon_addr=198.51.100.1 tls=no auth=no auth_before_tls=no"
 	    " mta_version=\"Postfix 3.7.11\"",
 	    "{\"v\":1,\"time\":\"" T "\",\"session\":\"S.1\","
 	    "\"type\":\"decision\",\"client_addr\":\"192.0.2.10\","
 	    "\"client_port\":\"40000\",\"listener\":\"submission\","
 	    "\"daemon_name\":\"ORIGINATING\",\"daemon_port\":\"587\","
-	    "\"daemon_addr\":\"198.51.100.1\",\"tls\":false,\"auth\":false,"
+	    "\"daemon_addr\":\"198.51.100.1\",\"tls\":false,\"auth\":false,\"auth_before_tls\":false,"
 	    "\"rule\":\"require-tls\",\"action\":\"reject\","
 	    "\"outcome\":\"reject\",\"reply\":\"530 5.7.0 Must issue a"
 	    " STARTTLS command first\",\"mode\":\"enforce\",\"exposure\":false,"
 	    "\"trusted\":false,\"reason\":\"plaintext session\","
 	    "\"mta_version\":\"Postfix 3.7.11\"}\n" },
 	{ "TLS accept with client certificate", tls_accept,
-	    "time=" T " session=S.1 type=decision queue_id=4Xyz12AbC"
-	    " client_addr=2001:db8::10 client_port=51000 listener=submission"
-	    " daemon_name=MSA daemon_port=587 tls=yes tls_version=TLSv1.3"
-	    " cipher=TLS_AES_256_GCM_SHA384 cipher_bits=256"
+	    "time=2026-11-24T09:10:58.123Z session=S.1 type=decision"
+	    " rule=none outcome=accept mode=enforce exposure=no"
+	    " trusted=no reason=\"all rules passed\" queue_id=4Xyz12AbC"
+	    " client_addr=2001:db8::10 client_port=51000"
+	    " listener=submission daemon_name=MSA daemon_port=587"
+	    " tls=yes tls_version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384"
+	    " cipher_bits=256"
 	    " cert_subject=\"/C=DE/O=Example/CN=client.example.test\""
 	    " cert_issuer=\"/CN=Example CA\" verify=OK auth=yes"
-	    " auth_type=PLAIN auth_authen=alice@example.test rule=none"
-	    " action=reject outcome=accept mode=enforce exposure=no"
-	    " trusted=no reason=\"all rules passed\" mta_version=8.17.1.9",
+	    " auth_type=PLAIN auth_authen=alice@example.test auth_before_tls=no"
+	    " mta_version=8.17.1.9",
 	    "{\"v\":1,\"time\":\"" T "\",\"session\":\"S.1\","
 	    "\"type\":\"decision\",\"queue_id\":\"4Xyz12AbC\","
 	    "\"client_addr\":\"2001:db8::10\",\"client_port\":\"51000\","
@@ -499,64 +515,67 @@ static const struct {
 	    "\"cert_subject\":\"/C=DE/O=Example/CN=client.example.test\","
 	    "\"cert_issuer\":\"/CN=Example CA\",\"verify\":\"OK\","
 	    "\"auth\":true,\"auth_type\":\"PLAIN\","
-	    "\"auth_authen\":\"alice@example.test\",\"rule\":\"none\","
+	    "\"auth_authen\":\"alice@example.test\",\"auth_before_tls\":false,\"rule\":\"none\","
 	    "\"action\":\"reject\",\"outcome\":\"accept\",\"mode\":\"enforce\","
 	    "\"exposure\":false,\"trusted\":false,"
 	    "\"reason\":\"all rules passed\",\"mta_version\":\"8.17.1.9\"}\n" },
 	{ "credential exposure (policy_decide)", exposure,
 	    "time=2026-11-24T09:10:58.999Z session=S.1"
-	    " type=credential-exposure client_addr=192.0.2.10"
-	    " client_port=40000 listener=submission daemon_port=587 tls=no"
-	    " auth=yes auth_type=PLAIN auth_authen=alice@example.test"
-	    " rule=auth-requires-tls action=reject outcome=reject"
-	    " reply=\"538 5.7.11 Encryption required for requested"
-	    " authentication mechanism\" mode=enforce exposure=yes trusted=no"
-	    " reason=\"AUTH on a plaintext session\"",
+	    " type=credential-exposure rule=auth-requires-tls"
+	    " action=reject outcome=reject reply=\"538 5.7.11 Encryption"
+	    " required for requested authentication mechanism\""
+	    " mode=enforce exposure=yes trusted=no reason=\"AUTH on a"
+	    " plaintext session\" client_addr=192.0.2.10"
+	    " client_port=40000 listener=submission daemon_port=587"
+	    " tls=no auth=yes auth_type=PLAIN"
+	    " auth_authen=alice@example.test auth_before_tls=no",
 	    "{\"v\":1,\"time\":\"2026-11-24T09:10:58.999Z\","
 	    "\"session\":\"S.1\","
 	    "\"type\":\"credential-exposure\",\"client_addr\":\"192.0.2.10\","
 	    "\"client_port\":\"40000\",\"listener\":\"submission\","
 	    "\"daemon_port\":\"587\",\"tls\":false,\"auth\":true,"
-	    "\"auth_type\":\"PLAIN\",\"auth_authen\":\"alice@example.test\","
+	    "\"auth_type\":\"PLAIN\",\"auth_authen\":\"alice@example.test\",\"auth_before_tls\":false,"
 	    "\"rule\":\"auth-requires-tls\",\"action\":\"reject\","
 	    "\"outcome\":\"reject\",\"reply\":\"538 5.7.11 Encryption required"
 	    " for requested authentication mechanism\",\"mode\":\"enforce\","
 	    "\"exposure\":true,\"trusted\":false,"
 	    "\"reason\":\"AUTH on a plaintext session\"}\n" },
 	{ "report mode would-reject", report,
-	    "time=" T " session=S.1 type=decision client_addr=192.0.2.10"
-	    " client_port=40001 listener=submission daemon_port=587 tls=yes"
-	    " tls_version=TLSv1.1 cipher=ECDHE-RSA-AES128-SHA cipher_bits=128"
-	    " auth=no rule=min-tls-version action=report outcome=would-reject"
+	    "time=2026-11-24T09:10:58.123Z session=S.1 type=decision"
+	    " rule=min-tls-version action=report outcome=would-reject"
 	    " reply=\"530 5.7.0 TLSv1.1 is below the required TLSv1.2\""
-	    " mode=report exposure=no trusted=no"
-	    " reason=\"TLSv1.1 is below the required TLSv1.2\"",
+	    " mode=report exposure=no trusted=no reason=\"TLSv1.1 is"
+	    " below the required TLSv1.2\" client_addr=192.0.2.10"
+	    " client_port=40001 listener=submission daemon_port=587"
+	    " tls=yes tls_version=TLSv1.1 cipher=ECDHE-RSA-AES128-SHA"
+	    " cipher_bits=128 auth=no auth_before_tls=no",
 	    "{\"v\":1,\"time\":\"" T "\",\"session\":\"S.1\","
 	    "\"type\":\"decision\",\"client_addr\":\"192.0.2.10\","
 	    "\"client_port\":\"40001\",\"listener\":\"submission\","
 	    "\"daemon_port\":\"587\",\"tls\":true,\"tls_version\":\"TLSv1.1\","
 	    "\"cipher\":\"ECDHE-RSA-AES128-SHA\",\"cipher_bits\":128,"
-	    "\"auth\":false,\"rule\":\"min-tls-version\","
+	    "\"auth\":false,\"auth_before_tls\":false,\"rule\":\"min-tls-version\","
 	    "\"action\":\"report\",\"outcome\":\"would-reject\","
 	    "\"reply\":\"530 5.7.0 TLSv1.1 is below the required TLSv1.2\","
 	    "\"mode\":\"report\",\"exposure\":false,\"trusted\":false,"
 	    "\"reason\":\"TLSv1.1 is below the required TLSv1.2\"}\n" },
 	{ "malformed version and bits, oversize subject", broken,
-	    "time=" T " session=S.1 type=decision listener=submission"
-	    " daemon_port=587 tls=yes tls_version=TLSv9"
-	    " cipher=ECDHE-RSA-AES256-GCM-SHA384 cipher_bits=12x auth=no"
+	    "time=2026-11-24T09:10:58.123Z session=S.1 type=decision"
 	    " rule=min-tls-version action=tempfail outcome=tempfail"
-	    " reply=\"451 4.7.0 unknown TLS version is below the required"
-	    " TLSv1.2\" mode=enforce exposure=no trusted=no"
-	    " reason=\"unknown TLS version is below the required TLSv1.2\""
-	    " facts_problem=\"tls_version: unknown TLS version; cipher_bits:"
-	    " not a number (0..65535); cert_subject: value of 70000 bytes"
-	    " exceeds 2048\"",
+	    " reply=\"451 4.7.0 unknown TLS version is below the"
+	    " required TLSv1.2\" mode=enforce exposure=no trusted=no"
+	    " reason=\"unknown TLS version is below the required"
+	    " TLSv1.2\" listener=submission daemon_port=587 tls=yes"
+	    " tls_version=TLSv9 cipher=ECDHE-RSA-AES256-GCM-SHA384"
+	    " cipher_bits=12x auth=no auth_before_tls=no facts_problem=\"tls_version:"
+	    " unknown TLS version; cipher_bits: not a number"
+	    " (0..65535); cert_subject: value of 70000 bytes exceeds"
+	    " 2048\"",
 	    "{\"v\":1,\"time\":\"" T "\",\"session\":\"S.1\","
 	    "\"type\":\"decision\",\"listener\":\"submission\","
 	    "\"daemon_port\":\"587\",\"tls\":true,\"tls_version\":\"TLSv9\","
 	    "\"cipher\":\"ECDHE-RSA-AES256-GCM-SHA384\","
-	    "\"cipher_bits\":\"12x\",\"auth\":false,"
+	    "\"cipher_bits\":\"12x\",\"auth\":false,\"auth_before_tls\":false,"
 	    "\"rule\":\"min-tls-version\",\"action\":\"tempfail\","
 	    "\"outcome\":\"tempfail\",\"reply\":\"451 4.7.0 unknown TLS"
 	    " version is below the required TLSv1.2\",\"mode\":\"enforce\","
@@ -567,6 +586,40 @@ static const struct {
 	    " 2048\"}\n" },
 };
 #undef T
+
+/*
+ * Hostile macro values as long as the facts keep them (2048 bytes each,
+ * escaped up to four times as long): the kv line outgrows the log's 8192
+ * bytes, and the verdict still comes first, so the cut never takes the
+ * rule, the outcome or the reply.
+ */
+START_TEST(test_kv_verdict_first)
+{
+	struct fixture x;
+	struct strbuf sb;
+	char junk[2049];
+	const char *line, *reply;
+
+	memset(junk, '\x01', sizeof(junk) - 1);
+	junk[sizeof(junk) - 1] = '\0';
+	plaintext(&x);
+	set(&x, FACT_CERT_SUBJECT, junk, FACT_CERT_ISSUER, junk,
+	    FACT_AUTH_AUTHEN, junk, FACT_AUTH_TYPE, "PLAIN", -1);
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	ck_assert_int_eq(audit_format_kv(&x.r, &sb), 0);
+	line = strbuf_str(&sb);
+	ck_assert_uint_gt(strlen(line), 8192);
+	reply = strstr(line, " reply=\"530 5.7.0 Must issue a STARTTLS"
+	    " command first\"");
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_ptr_nonnull(strstr(line, " rule=require-tls "));
+	ck_assert_ptr_nonnull(strstr(line, " outcome=reject "));
+	ck_assert_uint_lt((size_t)(reply - line), 300);
+	ck_assert(reply < strstr(line, "auth_authen="));
+	strbuf_free(&sb);
+	facts_clear(&x.f);
+}
+END_TEST
 
 START_TEST(test_record_exact)
 {
@@ -685,6 +738,40 @@ static const char *const forgeries[] = {
 	"\xe2\x80\xa8\xe2\x80\xa9 \x1b[2K\x7f outcome=accept",
 	"} {\"outcome\":\"accept\"",
 };
+
+/* The HELO name and the envelope sender are escaped as every network value. */
+START_TEST(test_forging_helo_sender)
+{
+	static const char *const keys_set[] = { "helo", "sender",
+	    "sender_domain" };
+	struct strbuf sb, lines, got;
+	struct fixture x;
+
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	strbuf_init(&lines, 1 << 20);
+	strbuf_init(&got, 4096);
+	plaintext(&x);
+	x.r.helo = x.r.sender = x.r.sender_domain = forgeries[_i];
+	x.r.policy = "ab";
+	ck_assert_int_eq(audit_format_kv(&x.r, &sb), 0);
+	ck_assert_ptr_null(strpbrk(strbuf_str(&sb), "\r\n"));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&sb), " outcome=reject "));
+	for (size_t k = 0; k < 3; k++) {
+		strbuf_reset(&got);
+		ck_assert_msg(kv_parse(strbuf_str(&sb), keys_set[k], &got) > 0,
+		    "%s", strbuf_str(&sb));
+		ck_assert_str_eq(strbuf_str(&got), forgeries[_i]);
+	}
+	ck_assert_int_eq(audit_format_json(&x.r, &lines), 0);
+	ck_assert_ptr_eq(memchr(lines.data, '\n', lines.len),
+	    lines.data + lines.len - 1);
+	json_valid(&lines);
+	facts_clear(&x.f);
+	strbuf_free(&sb);
+	strbuf_free(&lines);
+	strbuf_free(&got);
+}
+END_TEST
 
 START_TEST(test_forging)
 {
@@ -974,7 +1061,7 @@ START_TEST(test_sink_rotate)
 END_TEST
 
 /* ---------------------------------------------------------------- */
-/* the hash chain, recomputed here with audit_chain_hash() */
+/* the hash chain, recomputed here with auditchain_hash() */
 
 #define PREV_MEMBER	",\"prev\":\""
 #define HASH_MEMBER	",\"hash\":\""
@@ -1004,7 +1091,7 @@ check_link(char *line, size_t len, char *head)
 	memcpy(hash, tail + sizeof(HASH_MEMBER) - 1, AUDIT_HASH_HEX);
 	hash[AUDIT_HASH_HEX] = '\0';
 	tail[0] = '}';
-	ck_assert_int_eq(audit_chain_hash(NULL, 0, line, (size_t)(tail - line)
+	ck_assert_int_eq(auditchain_hash(NULL, 0, line, (size_t)(tail - line)
 	    + 1, head), 0);
 	ck_assert_str_eq(head, hash);
 }
@@ -1457,7 +1544,7 @@ START_TEST(test_hash_vectors)
 		(void) memset(key, 0xaa, sizeof(key));
 		k = key;
 	}
-	ck_assert_int_eq(audit_chain_hash(k, vectors[_i].keylen,
+	ck_assert_int_eq(auditchain_hash(k, vectors[_i].keylen,
 	    vectors[_i].data, strlen(vectors[_i].data), hex), 0);
 	ck_assert_msg(strcmp(hex, vectors[_i].hex) == 0, "%s: %s",
 	    vectors[_i].label, hex);
@@ -1467,7 +1554,7 @@ END_TEST
 /*
  * The sink hashes on its own (no allocation per record): for keys shorter
  * than, as long as and longer than the SHA-256 block, each line's hash is
- * what audit_chain_hash() (the verifier's EVP path) makes of it.
+ * what auditchain_hash() (the verifier's EVP path) makes of it.
  */
 static const size_t key_sizes[] = { 0, 1, 4, 63, 64, 65, 131, AUDIT_KEY_MAX };
 
@@ -1511,7 +1598,7 @@ keyed_run(size_t size)
 		ck_assert_int_eq(strncmp(tail - AUDIT_HASH_HEX - 1, head,
 		    AUDIT_HASH_HEX), 0);	/* "prev" links to the line before */
 		tail[0] = '}';
-		ck_assert_int_eq(audit_chain_hash(size > 0 ? key : NULL, size,
+		ck_assert_int_eq(auditchain_hash(size > 0 ? key : NULL, size,
 		    line, (size_t)(tail - line) + 1, want), 0);
 		ck_assert_int_eq(strncmp(tail + sizeof(HASH_MEMBER) - 1, want,
 		    AUDIT_HASH_HEX), 0);
@@ -1660,10 +1747,13 @@ main(void)
 	tcase_add_loop_test(tc, test_escape_controls, 1, 0x21);
 	tcase_add_test(tc, test_escape_nul);
 	tcase_add_test(tc, test_escape_limit);
+	tcase_add_test(tc, test_kv_verdict_first);
 	tcase_add_loop_test(tc, test_record_exact, 0,
 	    sizeof(records) / sizeof(records[0]));
 	tcase_add_test(tc, test_record_prefix);
 	tcase_add_test(tc, test_session_tls);
+	tcase_add_loop_test(tc, test_forging_helo_sender, 0,
+	    sizeof(forgeries) / sizeof(forgeries[0]));
 	tcase_add_loop_test(tc, test_forging, 0,
 	    sizeof(forgeries) / sizeof(forgeries[0]));
 	tcase_add_loop_test(tc, test_time, 0, sizeof(times) / sizeof(times[0]));

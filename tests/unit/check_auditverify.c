@@ -3,12 +3,20 @@
  * --verify-audit checks it: an untouched log across two rotations and a
  * restart verifies; an edited field, a deleted line, two swapped lines,
  * a truncated last line and a wrong HMAC key are each caught at the
- * right line, with the right reason.
+ * right line, with the right reason; with an anchor set, deleting the
+ * first lines is caught at line 1; a torn fragment an older version
+ * left before the line it tore is warned about at its line and skipped;
+ * a write the file size limit cuts short leaves no fragment in the log
+ * (fsync interval and every), and the log verifies once writes work.
  */
 
 #include "config.h"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +66,37 @@ write_one(struct audit_sink *sink, int i)
 	ck_assert_int_eq(audit_sink_write_chained(sink, &sb), 0);
 	strbuf_free(&sb);
 	facts_clear(&f);
+}
+
+/*
+ * put_decision - a default-policy decision record through the sink, with
+ * no ck_assert (safe under a file size limit, which Check's own message
+ * file shares): the sink's result, or -2 when the record could not be made.
+ */
+static int
+put_decision(struct audit_sink *sink, const char *id)
+{
+	struct audit_record r = { 0 };
+	struct policy_verdict pv;
+	struct policy_rules rules;
+	struct strbuf sb;
+	struct facts f;
+	int rc = -2;
+
+	facts_init(&f);
+	policy_rules_init(&rules);
+	policy_decide(&rules, &f, &pv);
+	policy_rules_free(&rules);
+	r.session_id = id;
+	r.listener = "default";
+	r.facts = &f;
+	r.verdict = &pv;
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	if (audit_format_json_open(&r, &sb) == 0)
+		rc = audit_sink_write_chained(sink, &sb);
+	strbuf_free(&sb);
+	facts_clear(&f);
+	return rc;
 }
 
 /* write_log - 12 records: rotate after 4 and 8, restart the sink after 10. */
@@ -241,6 +280,175 @@ START_TEST(test_json)
 }
 END_TEST
 
+/* A chain required to start at the anchor: the first lines deleted. */
+START_TEST(test_anchor)
+{
+	struct auditverify v;
+
+	for (int cut = 0; cut < 4; cut++) {
+		auditverify_init(&v, key, sizeof(key) - 1);
+		auditverify_set_anchor(&v, AUDIT_CHAIN_ANCHOR);
+		for (int i = cut; i < N_LINES; i++)
+			if (auditverify_line(&v, lines[i], strlen(lines[i]),
+			    true) == -1)
+				break;
+		if (cut == 0)
+			ck_assert_uint_eq(v.n_records, N_LINES);
+		else {
+			ck_assert_uint_eq(v.n_records, 0);
+			ck_assert_ptr_nonnull(strstr(v.why, "broken link (the"
+			    " first \"prev\" is not the anchor"));
+		}
+	}
+}
+END_TEST
+
+static unsigned long	 warned_at;
+static char		 warned[AUDITVERIFY_WHY_MAX];
+
+/* note_warning - the verifier's warn callback. */
+static void
+note_warning(void *arg, unsigned long lineno, const char *why)
+{
+	(void) arg;
+	warned_at = lineno;
+	(void) snprintf(warned, sizeof(warned), "%s", why);
+}
+
+/*
+ * A log as an older version left it after a failed write: a fragment of
+ * line 6, a newline, then line 6 whole.  Warned about at line 6, skipped.
+ * A fragment that is not a prefix of the next line is an error.
+ */
+START_TEST(test_fragment)
+{
+	struct auditverify v;
+	unsigned long line;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *fp;
+
+	for (int round = 0; round < 2; round++) {
+		ck_assert_ptr_nonnull(fp = open_memstream(&text, &size));
+		for (int i = 0; i < N_LINES; i++) {
+			if (i == 5)
+				fprintf(fp, "%.*s\n", 129 + round, round == 0 ?
+				    lines[5] : lines[7]);
+			fprintf(fp, "%s\n", lines[i]);
+		}
+		(void) fclose(fp);
+		ck_assert_ptr_nonnull(fp = fmemopen(text, size, "r"));
+		auditverify_init(&v, key, sizeof(key) - 1);
+		auditverify_set_anchor(&v, AUDIT_CHAIN_ANCHOR);
+		v.warn = note_warning;
+		warned_at = 0;
+		if (round == 0) {
+			ck_assert_msg(auditverify_file(&v, fp, &line) == 0,
+			    "%lu: %s", line, v.why);
+			ck_assert_uint_eq(v.n_records, N_LINES);
+			ck_assert_uint_eq(v.n_fragments, 1);
+			ck_assert_uint_eq(warned_at, 6);
+			ck_assert_ptr_nonnull(strstr(warned, "torn fragment"));
+		} else {
+			ck_assert_int_eq(auditverify_file(&v, fp, &line), -1);
+			ck_assert_uint_eq(line, 6);
+			ck_assert_ptr_nonnull(strstr(v.why, "not JSON"));
+			ck_assert_uint_eq(warned_at, 0);
+		}
+		(void) fclose(fp);
+		free(text);
+		text = NULL;
+	}
+}
+END_TEST
+
+/* file_size - st_size of path. */
+static off_t
+file_size(const char *p)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(p, &st), 0);
+	return st.st_size;
+}
+
+/* set_fsize_raw - the soft file size limit (RLIM_INFINITY: none); 0 or -1. */
+static int
+set_fsize_raw(rlim_t limit)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) == -1)
+		return -1;
+	rl.rlim_cur = limit;
+	return setrlimit(RLIMIT_FSIZE, &rl);
+}
+
+/*
+ * A write cut short after 100 bytes (RLIMIT_FSIZE, SIGXFSZ ignored): the
+ * log is cut back to its last whole line; once the limit is lifted the
+ * record is written whole and the log verifies with no fragment.
+ */
+START_TEST(test_torn_write)
+{
+	char tdir[] = "/tmp/check_torn.XXXXXX", log[64], stage[72];
+	struct audit_sink *sink;
+	struct auditverify v;
+	unsigned long line;
+	off_t before;
+	struct stat st;
+	int limited, lifted, put_rc, sync_rc, size_rc;
+	FILE *fp;
+
+	ck_assert(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	(void) snprintf(log, sizeof(log), "%s/audit.jsonl", tdir);
+	(void) snprintf(stage, sizeof(stage), "%s.stage", log);
+	ck_assert_ptr_nonnull(sink = audit_sink_open(log));
+	ck_assert_int_eq(audit_sink_set_key(sink, key, sizeof(key) - 1), 0);
+	audit_sink_set_fsync(sink, _i == 0 ? AUDIT_FSYNC_INTERVAL :
+	    AUDIT_FSYNC_EVERY);
+	write_one(sink, 0);
+	ck_assert_int_eq(audit_sink_sync(sink), 0);
+	before = file_size(log);
+	ck_assert_int_gt(before, 0);
+	/*
+	 * While the limit holds, no ck_assert: Check's message file would hit
+	 * it too.  The results are kept and checked once it is lifted.
+	 */
+	limited = set_fsize_raw((rlim_t)before + 100);
+	put_rc = put_decision(sink, "S.torn");
+	sync_rc = _i == 0 ? audit_sink_sync(sink) : 0;
+	size_rc = stat(log, &st);
+	lifted = set_fsize_raw(RLIM_INFINITY);
+	ck_assert_int_eq(limited, 0);
+	ck_assert_int_eq(lifted, 0);
+	if (_i == 0) {		/* staged; the write fails, it stays staged */
+		ck_assert_int_eq(put_rc, 0);
+		ck_assert_int_eq(sync_rc, -1);
+	} else {		/* the record fails with its write */
+		ck_assert_int_eq(put_rc, -1);
+	}
+	ck_assert_int_eq(size_rc, 0);
+	ck_assert_int_eq(st.st_size, before);	/* no fragment */
+	if (_i == 0)
+		ck_assert_int_eq(audit_sink_sync(sink), 0);
+	write_one(sink, 2);
+	audit_sink_close(&sink);
+	auditverify_init(&v, key, sizeof(key) - 1);
+	auditverify_set_anchor(&v, AUDIT_CHAIN_ANCHOR);
+	ck_assert_ptr_nonnull(fp = fopen(log, "r"));
+	ck_assert_msg(auditverify_file(&v, fp, &line) == 0, "%lu: %s", line,
+	    v.why);
+	(void) fclose(fp);
+	ck_assert_uint_eq(v.n_records, _i == 0 ? 3 : 2);
+	ck_assert_uint_eq(v.n_fragments, 0);
+	ck_assert_int_eq(unlink(log), 0);
+	ck_assert_int_eq(unlink(stage), 0);
+	ck_assert_int_eq(rmdir(tdir), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -257,6 +465,12 @@ main(void)
 	tcase_add_test(tc, test_swap);
 	tcase_add_test(tc, test_truncate);
 	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_anchor);
+	tcase_add_test(tc, test_fragment);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("torn");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_torn_write, 0, 2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -156,6 +156,12 @@ static const struct {
 	{ "bad facility", "syslog-facility kern\n",
 	    "t.conf:1: syslog-facility: found 'kern', expected mail, daemon,"
 	    " user, auth, authpriv or local0..local7" },
+	{ "bad record-sender", "record-sender user\n",
+	    "t.conf:1: record-sender: found 'user', expected none, domain or"
+	    " address" },
+	{ "record-sender in a section", LISTENER_A "record-sender none\n",
+	    "t.conf:3: key 'record-sender' is only allowed before the first"
+	    " section" },
 	{ "bad userid", "userid mil ter\n",
 	    "t.conf:1: userid: found 'mil ter', expected user or user:group" },
 	{ "userid with empty group", "userid milter:\n",
@@ -263,11 +269,14 @@ static const struct {
 	{ "socket unix", "socket unix:/run/m/m.sock\n", "socket unix:/run/m/m.sock\n" },
 	{ "socket local", "socket local:/run/m.sock\n", "socket local:/run/m.sock\n" },
 	{ "pid-file", "pid-file /run/m.pid\n", "pid-file /run/m.pid\n" },
-	{ "syslog no", "syslog no\n", "syslog no; syslog-facility mail\n" },
+	{ "syslog no", "syslog no\n", "syslog no\nsyslog-facility mail\n" },
 	{ "syslog-facility", "syslog-facility LOCAL3\n",
-	    "syslog yes; syslog-facility local3\n" },
+	    "syslog yes\nsyslog-facility local3\n" },
 	{ "audit-log", "audit-log /var/log/a.jsonl\n", "audit-log /var/log/a.jsonl\n" },
 	{ "failure-action", "failure-action reject\n", "failure-action reject\n" },
+	{ "record-sender none", "record-sender none\n", "record-sender none\n" },
+	{ "record-sender address", "record-sender ADDRESS\n",
+	    "record-sender address\n" },
 	{ "request-macros", "request-macros off\n", "request-macros no\n" },
 	{ "log-debug", "log-debug 1\n", "log-debug yes\n" },
 	{ "bool spellings", "syslog TRUE\nrequest-macros On\nlog-debug false\n",
@@ -329,7 +338,7 @@ static const struct {
 	    "auth-requires-tls yes; min-tls-version none\n" },
 	{ "CRLF, tabs, case, blank and comment lines",
 	    "# top\r\n\r\n\tSYSLOG-Facility\tdaemon  \r\n   # indented\r\n",
-	    "syslog yes; syslog-facility daemon\n" },
+	    "syslog yes\nsyslog-facility daemon\n" },
 	{ "no newline at the end", "log-debug yes", "log-debug yes\n" },
 	{ "header with spaces and a comment", "[ listener  x.y_z-1 ] # c\nport 1\n",
 	    "listener x.y_z-1 (line 1): port 1;" },
@@ -352,6 +361,51 @@ START_TEST(test_good)
 	free(out);
 	conf_free(&conf);
 	ck_assert_ptr_null(conf);
+}
+END_TEST
+
+/*
+ * Every error of a file is reported, each with its line, up to
+ * CONF_ERRORS_MAX; then the load stops with a line saying so.
+ */
+START_TEST(test_every_error)
+{
+	struct conf_error err;
+	char text[4096] = "";
+	FILE *fp;
+	char *out = NULL;
+	size_t size = 0;
+
+	ck_assert_ptr_null(load("bogus 1\nsyslog maybe\nsyslog yes\n"
+	    "[listener x]\nport 99999\nrequire-tls perhaps\n", &err));
+	ck_assert_uint_eq(err.n_errors, 6);
+	ck_assert_str_eq(err.text, "t.conf:1: unknown key 'bogus'");
+	ck_assert_str_eq(err.more,
+	    "t.conf:2: syslog: found 'maybe', expected yes or no\n"
+	    "t.conf:3: key 'syslog' given twice, expected once per section"
+	    " (the first is at line 2)\n"
+	    "t.conf:5: port: found '99999', expected a port number 1..65535\n"
+	    "t.conf:6: require-tls: found 'perhaps', expected yes or no\n"
+	    "t.conf:4: listener 'x' has neither port nor name, expected at"
+	    " least one");
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &size));
+	ck_assert_int_eq(conf_error_print(&err, "x: ", fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_str_eq(out, "x: t.conf:1: unknown key 'bogus'\n"
+	    "x: t.conf:2: syslog: found 'maybe', expected yes or no\n"
+	    "x: t.conf:3: key 'syslog' given twice, expected once per section"
+	    " (the first is at line 2)\n"
+	    "x: t.conf:5: port: found '99999', expected a port number 1..65535\n"
+	    "x: t.conf:6: require-tls: found 'perhaps', expected yes or no\n"
+	    "x: t.conf:4: listener 'x' has neither port nor name, expected at"
+	    " least one\n");
+	free(out);
+	for (int i = 0; i < CONF_ERRORS_MAX + 5; i++)
+		(void) strcat(text, "nokey 1\n");
+	ck_assert_ptr_null(load(text, &err));
+	ck_assert_uint_eq(err.n_errors, CONF_ERRORS_MAX + 1);
+	ck_assert_ptr_nonnull(strstr(err.more, "t.conf:20: more than 20"
+	    " errors; stopped reading"));
 }
 END_TEST
 
@@ -535,12 +589,22 @@ static const char builtin_print[] =
     "# effective policy of the built-in policy (no config file)\n"
     "socket inet:8895@127.0.0.1\n"
     "pid-file none\n"
-    "syslog yes; syslog-facility mail\n"
+    "syslog yes\n"
+    "syslog-facility mail\n"
     "audit-log none\n"
+    "log-file none\n"
     "failure-action tempfail\n"
+    "audit-key-file none\n"
+    "audit-seal-state none\n"
+    "audit-fsync interval\n"
+    "record-sender domain\n"
+    "audit-failure-action tempfail\n"
     "request-macros yes\n"
     "log-debug no\n"
-    "userid none; allow-root no\n"
+    "userid none\n"
+    "allow-root no\n"
+    "socket-mode 0660\n"
+    "socket-group none (the group of userid)\n"
     "rule order: 1 auth-requires-tls, 2 require-tls, 3 min-tls-version,"
     " 4 min-cipher-bits, 5 require-forward-secrecy, 6 require-aead,"
     " 7 forbid-ciphers, 8 require-client-cert,"
@@ -659,8 +723,14 @@ START_TEST(test_sample_is_builtin)
 	    sizeof(path)), &err);
 	ck_assert_msg(sample != NULL, "%s", err.text);
 	ck_assert_str_eq(sample->path, path);
-	ck_assert_str_eq(sample->socket, builtin->socket);
-	ck_assert_ptr_null(sample->pid_file);
+	/* the deployment settings: an access-controlled socket, a pid file */
+	ck_assert_str_eq(sample->socket,
+	    "unix:/var/spool/postfix/tlspolicy-milter/tlspolicy-milter.sock");
+	ck_assert_uint_eq(sample->socket_mode, 0660);
+	ck_assert_str_eq(sample->socket_group, "postfix");
+	ck_assert_str_eq(sample->userid, "tlspolicy-milter");
+	ck_assert_str_eq(sample->pid_file,
+	    "/run/tlspolicy-milter/tlspolicy-milter.pid");
 	ck_assert_ptr_null(sample->audit_log);
 	ck_assert(sample->syslog == builtin->syslog &&
 	    sample->request_macros == builtin->request_macros &&
@@ -715,6 +785,7 @@ main(void)
 
 	tcase_add_loop_test(tc, test_errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_loop_test(tc, test_good, 0, sizeof(good) / sizeof(good[0]));
+	tcase_add_test(tc, test_every_error);
 	tcase_add_test(tc, test_nul_long_and_files);
 	tcase_add_test(tc, test_longest_line);
 	tcase_add_test(tc, test_inheritance);

@@ -417,6 +417,52 @@ START_TEST(test_set_derived)
 }
 END_TEST
 
+/*
+ * AUTH before STARTTLS as the callbacks see it: each greeting's TLS and
+ * AUTH facts, in order.  Sendmail carries a plaintext AUTH across
+ * STARTTLS, so it shows at the first greeting over TLS.
+ */
+static const struct {
+	const char	*label;
+	const char	*greetings;	/* per HELO: p plaintext, t TLS; A with AUTH */
+	bool		 want;
+} greetings[] = {
+	{ "plaintext EHLO, STARTTLS, EHLO, then AUTH", "p t", false },
+	{ "AUTH in plaintext, STARTTLS, EHLO with it", "p tA", true },
+	{ "AUTH in plaintext, no STARTTLS", "pA pA", false },
+	{ "implicit TLS, AUTH, EHLO again", "t tA", false },
+	{ "STARTTLS, EHLO, AUTH, EHLO again", "p t tA", false },
+	{ "no greeting in plaintext, AUTH at the first", "tA", false },
+	{ "two plaintext greetings, then TLS with AUTH", "p pA tA", true },
+};
+
+START_TEST(test_greeted)
+{
+	const char *g = greetings[_i].greetings;
+	struct facts f;
+	bool was_tls;
+
+	facts_init(&f);
+	for (; *g != '\0'; g++) {
+		if (*g == ' ')
+			continue;
+		was_tls = facts_is_tls(&f);
+		if (*g == 't')
+			ck_assert_int_eq(facts_set(&f, FACT_TLS_VERSION,
+			    "TLSv1.3"), 0);
+		if (g[1] == 'A') {
+			ck_assert_int_eq(facts_set(&f, FACT_AUTH_TYPE, "PLAIN"),
+			    0);
+			g++;
+		}
+		facts_greeted(&f, was_tls);
+	}
+	ck_assert_msg(f.is_auth_before_tls == greetings[_i].want, "%s",
+	    greetings[_i].label);
+	facts_clear(&f);
+}
+END_TEST
+
 /* big_value - n bytes of 'x', NUL-terminated; caller frees. */
 static char *
 big_value(size_t n)
@@ -863,6 +909,8 @@ facts_suite(void)
 	TCase *ta = tcase_create("misuse");
 
 	tcase_add_loop_test(tc, test_set, 0, (int)N_ELEMS(set_cases));
+	tcase_add_loop_test(tc, test_greeted, 0,
+	    sizeof(greetings) / sizeof(greetings[0]));
 	tcase_add_test(tc, test_set_derived);
 	tcase_add_test(tc, test_oversize);
 	tcase_add_test(tc, test_describe_limits);

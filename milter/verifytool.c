@@ -1,0 +1,716 @@
+/*
+ * NAME
+ *	verifytool - tlspolicy-milter --verify-audit: check audit files
+ *
+ * SYNOPSIS
+ *	#include "verifytool.h"
+ *
+ *	tlspolicy-milter --verify-audit [--key-file FILE] [--anchor HASH]
+ *	    [--verification-key KEY] [--expect-head HASH] FILE...
+ *
+ * DESCRIPTION
+ *	Checks each file on its own with auditverify.c (every line, its
+ *	hash, its link to the line before), which gives each file's first
+ *	"prev" and last "hash".  Then orders the files by the chain itself:
+ *	the first file is the one whose first "prev" is the anchor (64 zeros,
+ *	or --anchor HASH when older files were deleted), and each next file
+ *	is the one whose first "prev" is the last "hash" of the file before.
+ *	So the files may be given in any order (a shell glob: audit.jsonl*),
+ *	and a missing file, a chain that does not start at the anchor, or two
+ *	files that continue the same record (a fork) are named.  Empty files
+ *	(a log just rotated) carry no records and fit anywhere; the
+ *	milter's stage file, which such a glob also matches, is recognised
+ *	by its first bytes and skipped with a warning.
+ *
+ *	Sealed logs (auditseal.h): with --verification-key each sealed
+ *	record is checked under its epoch's key and the sealing rules are
+ *	checked in each file (auditverify.c) and where files join
+ *	(seal_junction); --expect-head names a hash (a seal's, from the
+ *	syslog copy) that must be in the chain, which shows that no record
+ *	up to it was cut off the end.
+ *
+ *	Files are read through zlib, which reads gzip-compressed files (as
+ *	logrotate's compress makes them) and plain files alike.
+ *
+ *	The OK line names the anchor the chain starts from and its last
+ *	hash: an auditor compares the last hash with a copy kept elsewhere to
+ *	see that no records were cut off the end, and keeps it as the
+ *	--anchor of the files that follow once these are deleted.
+ *
+ * DIAGNOSTICS
+ *	On stdout: "OK: N records, anchor A, last L" and exit 0; else
+ *	"FILE:LINE: why" for the first problem and exit 1 (LINE 0: the file
+ *	cannot be read).  "FILE:LINE: warning: ..." for a torn fragment an
+ *	older version left (skipped).  Usage errors on stderr, EX_USAGE; an
+ *	unreadable key file, 2.
+ *
+ * SEE ALSO
+ *	auditverify.c, auditchain.c, keyfile.c; docs/audit-format.md
+ *
+ * LICENSE
+ *	SPDX-License-Identifier: BSD-2-Clause
+ *	Copyright (c) 2026 The tlspolicy-milter authors
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <zlib.h>
+
+#include "auditchain.h"
+#include "auditfields.h"
+#include "auditseal.h"
+#include "auditstage.h"
+#include "auditverify.h"
+#include "keyfile.h"
+#include "policyrec.h"
+#include "verifytool.h"
+
+/* What sealing needs of a file to check where it joins the one before. */
+struct vseal {
+	long long	 first_epoch;	/* -1: unsealed (or empty) */
+	long long	 last_epoch;
+	bool		 is_last_seal;
+	bool		 has_first_count;
+	unsigned long	 first_count;	/* its first seal's "records" */
+	unsigned long	 n_before_first; /* sealed records before that seal */
+	unsigned long	 n_seals;
+	unsigned long	 expect_at;	/* line of the expected head, 0: none */
+};
+
+/* The sealing options of one run (--verification-key, --expect-head). */
+struct vopts {
+	struct auditseal_state	 vk;
+	bool			 has_vk;
+	char			 expect[AUDIT_HASH_HEX + 1];
+	bool			 has_expect;
+};
+
+/* One file given, after its own check. */
+struct vfile {
+	const char	*path;
+	unsigned long	 n_records;
+	char		 first_prev[AUDIT_HASH_HEX + 1];
+	char		 last[AUDIT_HASH_HEX + 1];
+	bool		 is_placed;	/* in the chain order */
+	struct vseal	 seal;		/* sealing facts, for the junctions */
+};
+
+static int	parse_anchor(const char *, char *);
+static int	verify_one(struct vfile *, const unsigned char *, size_t,
+		    const struct vopts *);
+static int	seal_option(const char *, const char *, struct vopts *);
+static int	seal_junction(const struct vfile *, const struct vfile *);
+static int	seal_report(const struct vfile *, int, const struct vopts *,
+		    const char *);
+static int	order_files(struct vfile *, int, const char *, char *,
+		    unsigned long *);
+static int	report_unplaced(struct vfile *, int, const char *,
+		    const struct vfile *);
+static struct vfile *follower(struct vfile *, int, const char *);
+static bool	is_follower(const struct vfile *, int, const struct vfile *);
+static void	warn_line(void *, unsigned long, const char *);
+static bool	is_stage(const char *);
+static FILE	*open_any(const char *);
+static ssize_t	gz_read(void *, char *, size_t);
+static int	gz_close(void *);
+static int	check_policies(const struct vfile *, int, const char *);
+static int	check_policy_file(const struct vfile *, char ***, size_t *,
+		    bool);
+static int	remember(char ***, size_t *, const char *);
+static int	scan_one(struct vfile *);
+
+int
+verify_audit(int argc, char **argv)
+{
+	unsigned char key[AUDIT_KEY_MAX] = { 0 };
+	char anchor[AUDIT_HASH_HEX + 1] = AUDIT_CHAIN_ANCHOR;
+	char last[AUDIT_HASH_HEX + 1];
+	struct vfile *files;
+	struct vopts vo = { .has_vk = false };
+	unsigned long n_records = 0;
+	size_t keylen = 0;
+	int i = 0, n, rc = 0;
+
+	for (; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--key-file") == 0) {
+			if (keyfile_read(argv[i + 1], key, &keylen) == -1)
+				return 2;
+		} else if (strcmp(argv[i], "--anchor") == 0) {
+			if (parse_anchor(argv[i + 1], anchor) == -1)
+				return EX_USAGE;
+		} else if ((rc = seal_option(argv[i], argv[i + 1], &vo)) != 0) {
+			if (rc == -1)
+				return EX_USAGE;
+			rc = 0;
+		} else
+			break;
+	}
+	if (i >= argc || strncmp(argv[i], "--", 2) == 0) {
+		fprintf(stderr, "usage: tlspolicy-milter --verify-audit"
+		    " [--key-file file] [--anchor hash]\n"
+		    "    [--verification-key key] [--expect-head hash]"
+		    " FILE...\n");
+		return EX_USAGE;
+	}
+	n = argc - i;
+	if ((files = calloc((size_t)n, sizeof(*files))) == NULL) {
+		fprintf(stderr, "tlspolicy-milter: out of memory\n");
+		return EX_OSERR;
+	}
+	for (int k = 0; rc == 0 && k < n; k++) {
+		files[k].path = argv[i + k];
+		rc = verify_one(&files[k], keylen > 0 ? key : NULL, keylen,
+		    &vo);
+	}
+	if (rc == 0)
+		rc = order_files(files, n, anchor, last, &n_records);
+	if (rc == 0)
+		rc = check_policies(files, n, anchor);
+	if (rc == 0)
+		rc = seal_report(files, n, &vo, last);
+	if (rc == 0)
+		printf("OK: %lu records, anchor %s, last %s\n", n_records,
+		    anchor, last);
+	auditseal_wipe(&vo.vk);
+	free(files);
+	return rc == 0 ? 0 : 1;
+}
+
+/* parse_anchor - 64 hex digits (either case) as lowercase; -1 with a message. */
+static int
+parse_anchor(const char *arg, char *anchor)
+{
+	size_t i;
+
+	for (i = 0; arg[i] != '\0' && i < AUDIT_HASH_HEX; i++)
+		anchor[i] = (char)(arg[i] >= 'A' && arg[i] <= 'F' ?
+		    arg[i] - 'A' + 'a' : arg[i]);
+	anchor[AUDIT_HASH_HEX] = '\0';
+	if (i != AUDIT_HASH_HEX || arg[i] != '\0' ||
+	    !auditchain_is_hex(anchor, AUDIT_HASH_HEX)) {
+		fprintf(stderr, "tlspolicy-milter: --anchor %s: not a hash"
+		    " (64 hex digits)\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * verify_one - check one file on its own: its lines and links; note its
+ * first "prev" and last "hash".  -1 after printing FILE:LINE: why.
+ */
+static int
+verify_one(struct vfile *f, const unsigned char *key, size_t keylen,
+    const struct vopts *vo)
+{
+	struct auditverify v;
+	unsigned long line;
+	FILE *fp;
+	int rc;
+
+	if (is_stage(f->path)) {	/* a glob such as audit.jsonl* has it */
+		printf("%s:0: warning: the milter's stage file, not a log (what"
+		    " it holds reaches the log at the next start); skipped\n",
+		    f->path);
+		return 0;
+	}
+	if ((fp = open_any(f->path)) == NULL) {
+		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	auditverify_init(&v, key, keylen);
+	if (vo->has_vk)
+		auditverify_set_vk(&v, &vo->vk);
+	if (vo->has_expect)
+		v.expect = vo->expect;
+	v.warn = warn_line;
+	v.warn_arg = (void *)f->path;
+	rc = auditverify_file(&v, fp, &line);
+	auditverify_done(&v);
+	(void) fclose(fp);
+	if (rc == -1) {
+		printf("%s:%lu: %s\n", f->path, line, v.why);
+		return -1;
+	}
+	f->n_records = v.n_records;
+	(void) memcpy(f->first_prev, v.anchor, sizeof(f->first_prev));
+	(void) memcpy(f->last, v.head, sizeof(f->last));
+	f->seal = (struct vseal){ .first_epoch = v.first_epoch,
+	    .last_epoch = v.epoch, .is_last_seal = v.is_last_seal,
+	    .has_first_count = v.has_first_count,
+	    .first_count = v.first_count, .n_before_first = v.n_before_first,
+	    .n_seals = v.n_seals, .expect_at = v.expect_at };
+	return 0;
+}
+
+/*
+ * order_files - chain the files from anchor: each next file's first
+ * "prev" is the last hash of the one before.  Sets last and *n_records;
+ * -1 after naming the file that breaks the chain.
+ */
+static int
+order_files(struct vfile *files, int n, const char *anchor, char *last,
+    unsigned long *n_records)
+{
+	const struct vfile *prev = NULL;
+	struct vfile *f;
+
+	for (int i = 0; i < n; i++) {
+		if (files[i].n_records == 0)
+			files[i].is_placed = true;	/* empty: fits anywhere */
+		for (int k = 0; k < i; k++)
+			if (files[i].n_records > 0 && files[k].n_records > 0 &&
+			    strcmp(files[i].first_prev, files[k].first_prev) ==
+			    0) {
+				printf("%s:1: fork: %s also continues the record"
+				    " %s (two logs mixed, or a file given"
+				    " twice)\n", files[i].path, files[k].path,
+				    files[i].first_prev);
+				return -1;
+			}
+	}
+	(void) memcpy(last, anchor, AUDIT_HASH_HEX + 1);
+	while ((f = follower(files, n, last)) != NULL) {
+		if (prev != NULL && seal_junction(prev, f) == -1)
+			return -1;
+		f->is_placed = true;
+		*n_records += f->n_records;
+		(void) memcpy(last, f->last, AUDIT_HASH_HEX + 1);
+		prev = f;
+	}
+	return report_unplaced(files, n, anchor, prev);
+}
+
+/*
+ * report_unplaced - a file the chain from the anchor does not reach: name
+ * the first one no other file leads to (a chain's start).  0 when every
+ * file is placed, else -1.
+ */
+static int
+report_unplaced(struct vfile *files, int n, const char *anchor,
+    const struct vfile *end)
+{
+	const struct vfile *f = NULL;
+
+	for (int i = 0; i < n && f == NULL; i++)
+		if (!files[i].is_placed && !is_follower(files, n, &files[i]))
+			f = &files[i];
+	if (f == NULL) {
+		for (int i = 0; i < n && f == NULL; i++)
+			if (!files[i].is_placed)
+				f = &files[i];
+	}
+	if (f == NULL)
+		return 0;
+	if (end == NULL)
+		printf("%s:1: broken link: the chain does not start at the"
+		    " anchor %s (its first \"prev\" is %s): records or files"
+		    " before it are missing; when older files were deleted,"
+		    " give --anchor with the last hash of the newest of them\n",
+		    f->path, anchor, f->first_prev);
+	else
+		printf("%s:1: broken link: its first \"prev\" %s is the last"
+		    " hash of no file given (the chain from the anchor ends in"
+		    " %s): a file or records between them are missing\n",
+		    f->path, f->first_prev, end->path);
+	return -1;
+}
+
+/* follower - the unplaced file whose first "prev" is hash, or NULL. */
+static struct vfile *
+follower(struct vfile *files, int n, const char *hash)
+{
+	for (int i = 0; i < n; i++)
+		if (!files[i].is_placed && strcmp(files[i].first_prev, hash) == 0)
+			return &files[i];
+	return NULL;
+}
+
+/* is_follower - some other non-empty file ends where f begins. */
+static bool
+is_follower(const struct vfile *files, int n, const struct vfile *f)
+{
+	for (int i = 0; i < n; i++)
+		if (&files[i] != f && files[i].n_records > 0 &&
+		    strcmp(files[i].last, f->first_prev) == 0)
+			return true;
+	return false;
+}
+
+/* warn_line - FILE:LINE: warning: why, from the verifier. */
+static void
+warn_line(void *arg, unsigned long lineno, const char *why)
+{
+	printf("%s:%lu: warning: %s\n", (const char *)arg, lineno, why);
+}
+
+/* is_stage - the file begins as a stage file (auditstage.h) does. */
+static bool
+is_stage(const char *path)
+{
+	char magic[sizeof(AUDIT_STAGE_MAGIC) - 1];
+	bool is = false;
+	FILE *fp;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return false;
+	if (fread(magic, 1, sizeof(magic), fp) == sizeof(magic))
+		is = memcmp(magic, AUDIT_STAGE_MAGIC, sizeof(magic)) == 0;
+	(void) fclose(fp);
+	return is;
+}
+
+/*
+ * open_any - a FILE * over path through zlib: gzip-compressed files are
+ * inflated, others read as they are.  NULL with errno.
+ */
+static FILE *
+open_any(const char *path)
+{
+	static const cookie_io_functions_t io = {
+		.read = gz_read,
+		.close = gz_close,
+	};
+	gzFile gz;
+	FILE *fp;
+
+	errno = 0;
+	if ((gz = gzopen(path, "rb")) == NULL) {
+		if (errno == 0)
+			errno = ENOMEM;
+		return NULL;
+	}
+	if ((fp = fopencookie(gz, "r", io)) == NULL)
+		(void) gzclose(gz);
+	return fp;
+}
+
+/* gz_read - fopencookie's read: bytes, 0 at the end, -1 on an error. */
+static ssize_t
+gz_read(void *cookie, char *buf, size_t size)
+{
+	int n;
+
+	if (size > (size_t)1 << 30)
+		size = (size_t)1 << 30;
+	if ((n = gzread(cookie, buf, (unsigned)size)) < 0) {
+		errno = EIO;
+		return -1;
+	}
+	return n;
+}
+
+/* gz_close - fopencookie's close. */
+static int
+gz_close(void *cookie)
+{
+	return gzclose(cookie) == Z_OK ? 0 : -1;
+}
+
+/*
+ * The policy in the evidence: every decision's "policy" fingerprint must
+ * name a "policy" record earlier in the chain (over the files in chain
+ * order), and a policy record's text must have its fingerprint.
+ */
+
+/* check_policies - walk the files in chain order; -1 after FILE:LINE: why. */
+static int
+check_policies(const struct vfile *files, int n, const char *anchor)
+{
+	const char *cur = anchor;
+	char **known = NULL;
+	size_t n_known = 0;
+	int rc = 0, i;
+
+	for (;;) {
+		for (i = 0; i < n; i++)
+			if (files[i].n_records > 0 &&
+			    strcmp(files[i].first_prev, cur) == 0)
+				break;
+		if (i == n || (rc = check_policy_file(&files[i], &known,
+		    &n_known, strcmp(anchor, AUDIT_CHAIN_ANCHOR) == 0)) == -1)
+			break;
+		cur = files[i].last;
+	}
+	for (size_t k = 0; k < n_known; k++)
+		free(known[k]);
+	free(known);
+	return rc;
+}
+
+/* remember - add fp to the known fingerprints; 0, or -1 (no memory). */
+static int
+remember(char ***known, size_t *n_known, const char *fp)
+{
+	char **grown;
+
+	if ((grown = realloc(*known, (*n_known + 1) * sizeof(*grown))) == NULL)
+		return -1;
+	*known = grown;
+	if ((grown[*n_known] = strdup(fp)) == NULL)
+		return -1;
+	(*n_known)++;
+	return 0;
+}
+
+/*
+ * seal_option - --verification-key KEY or --expect-head HASH into vo: 1
+ * when taken, 0 when opt is neither, -1 after a message (usage).
+ */
+static int
+seal_option(const char *opt, const char *arg, struct vopts *vo)
+{
+	if (strcmp(opt, "--verification-key") == 0) {
+		if (auditseal_parse_vk(arg, &vo->vk) == -1) {
+			fprintf(stderr, "tlspolicy-milter: --verification-key:"
+			    " not a verification key (64 hex digits/start/"
+			    "period, as --setup-keys printed it)\n");
+			return -1;
+		}
+		vo->has_vk = true;
+		return 1;
+	}
+	if (strcmp(opt, "--expect-head") == 0) {
+		if (parse_anchor(arg, vo->expect) == -1)
+			return -1;
+		vo->has_expect = true;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * check_policy_file - one file's records against the policies known.
+ * is_whole: the chain starts at the zero anchor, so every policy record
+ * is in the files given.
+ */
+static int
+check_policy_file(const struct vfile *f, char ***known, size_t *n_known,
+    bool is_whole)
+{
+	struct auditfields af;
+	const char *type, *fp, *text;
+	const struct auditfield *t;
+	char *line = NULL, hex[AUDIT_HASH_HEX + 1];
+	unsigned long lineno = 0;
+	size_t cap = 0, k;
+	ssize_t len;
+	FILE *in;
+	int rc = 0;
+
+	if ((in = open_any(f->path)) == NULL) {
+		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	auditfields_init(&af);
+	while (rc == 0 && (len = getline(&line, &cap, in)) > 0) {
+		lineno++;
+		if (line[len - 1] == '\n')
+			len--;
+		if (auditfields_parse(&af, line, (size_t)len) == -1 ||
+		    (type = auditfields_str(&af, "type")) == NULL ||
+		    (fp = auditfields_str(&af, "policy")) == NULL)
+			continue;	/* a torn fragment, or no policy named */
+		if (strcmp(type, "policy") == 0) {
+			t = auditfields_get(&af, "text");
+			text = t != NULL && t->kind == AUDITFIELD_STRING ?
+			    t->value : NULL;
+			if (text == NULL || policyrec_fingerprint(text, t->len,
+			    hex) == -1 || strcmp(hex, fp) != 0) {
+				printf("%s:%lu: policy record: its text does"
+				    " not have its fingerprint %s\n", f->path,
+				    lineno, fp);
+				rc = -1;
+			} else if ((rc = remember(known, n_known, fp)) == -1)
+				printf("%s:%lu: out of memory\n", f->path, lineno);
+			continue;
+		}
+		for (k = *n_known; k > 0; k--)
+			if (strcmp((*known)[k - 1], fp) == 0)
+				break;
+		if (k == 0 && is_whole) {
+			printf("%s:%lu: unknown policy fingerprint %s (no"
+			    " policy record before it in the chain)\n",
+			    f->path, lineno, fp);
+			rc = -1;
+		} else if (k == 0) {
+			/* its record may lie in the files before the anchor */
+			printf("%s:%lu: warning: policy fingerprint %s: no policy"
+			    " record after the anchor (it may be in the files"
+			    " before it)\n", f->path, lineno, fp);
+			rc = remember(known, n_known, fp);
+		}
+	}
+	free(line);
+	auditfields_free(&af);
+	(void) fclose(in);
+	return rc;
+}
+
+FILE *
+verifytool_open(const char *path)
+{
+	return open_any(path);
+}
+
+int
+verifytool_order(char *const *paths, int n, int *order, int *n_order)
+{
+	char last[AUDIT_HASH_HEX + 1], anchor[AUDIT_HASH_HEX + 1] = "";
+	unsigned long n_records = 0;
+	struct vfile *files;
+	bool *is_stage_file;
+	const char *cur;
+	int rc = 0, i;
+
+	*n_order = 0;
+	if (n == 1 && !is_stage(paths[0])) {	/* one file: nothing to order */
+		order[(*n_order)++] = 0;
+		return 0;
+	}
+	files = calloc((size_t)n, sizeof(*files));
+	is_stage_file = calloc((size_t)n, sizeof(*is_stage_file));
+	if (files == NULL || is_stage_file == NULL) {
+		free(files);
+		free(is_stage_file);
+		printf("-:0: out of memory\n");
+		return -1;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		files[i].path = paths[i];
+		if ((is_stage_file[i] = is_stage(paths[i])))
+			printf("%s:0: warning: the milter's stage file, not a"
+			    " log; skipped\n", paths[i]);
+		else
+			rc = scan_one(&files[i]);
+	}
+	for (i = 0; rc == 0 && i < n && anchor[0] == '\0'; i++)
+		if (files[i].n_records > 0 && !is_follower(files, n, &files[i]))
+			(void) memcpy(anchor, files[i].first_prev, sizeof(anchor));
+	if (rc == 0 && anchor[0] != '\0')
+		rc = order_files(files, n, anchor, last, &n_records);
+	for (cur = anchor; rc == 0 && cur[0] != '\0'; ) {
+		for (i = 0; i < n; i++)
+			if (files[i].n_records > 0 &&
+			    strcmp(files[i].first_prev, cur) == 0)
+				break;
+		if (i == n)
+			break;
+		order[(*n_order)++] = i;
+		cur = files[i].last;
+	}
+	for (i = 0; rc == 0 && i < n; i++)
+		if (files[i].n_records == 0 && !is_stage_file[i])
+			order[(*n_order)++] = i;
+	free(files);
+	free(is_stage_file);
+	return rc;
+}
+
+/*
+ * scan_one - a file's first "prev", last "hash" and number of chained
+ * lines, without checking hashes (no key).  -1 after FILE:0: why.
+ */
+static int
+scan_one(struct vfile *f)
+{
+	struct auditchain_tail t;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *in;
+
+	if ((in = open_any(f->path)) == NULL) {
+		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, in)) > 0) {
+		if (line[len - 1] == '\n')
+			len--;
+		if (auditchain_parse(line, (size_t)len, &t) == -1 ||
+		    !t.has_open)
+			continue;
+		if (f->n_records++ == 0)
+			(void) memcpy(f->first_prev, t.prev, AUDIT_HASH_HEX);
+		(void) memcpy(f->last, t.hash, AUDIT_HASH_HEX);
+	}
+	free(line);
+	(void) fclose(in);
+	return 0;
+}
+
+/*
+ * seal_junction - next continues prev's chain: the sealing rules across
+ * the file boundary (epochs do not go back, a new epoch only after a
+ * seal, nothing unsealed after a sealed record, and next's first seal
+ * counts exactly when prev ended with a seal).  -1 after naming it.
+ */
+static int
+seal_junction(const struct vfile *prev, const struct vfile *next)
+{
+	const struct vseal *p = &prev->seal, *q = &next->seal;
+
+	if (prev->n_records == 0 || next->n_records == 0 || p->last_epoch < 0)
+		return 0;
+	if (q->first_epoch < 0)
+		printf("%s:1: unsealed record after the sealed ones of %s"
+		    " (sealing is never turned off: forged or moved)\n",
+		    next->path, prev->path);
+	else if (q->first_epoch < p->last_epoch)
+		printf("%s:1: epoch %lld: epochs go back (%s ends in epoch"
+		    " %lld)\n", next->path, q->first_epoch, prev->path,
+		    p->last_epoch);
+	else if (q->first_epoch > p->last_epoch && !p->is_last_seal)
+		printf("%s:1: epoch %lld: a new epoch without a seal of epoch"
+		    " %lld before it (%s does not end in one)\n", next->path,
+		    q->first_epoch, p->last_epoch, prev->path);
+	else if (p->is_last_seal && q->has_first_count &&
+	    q->first_count != q->n_before_first)
+		printf("%s: epoch %lld: its first seal counts %lu records, the"
+		    " file has %lu before it\n", next->path, q->first_epoch,
+		    q->first_count, q->n_before_first);
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * seal_report - with --expect-head: the hash must be some record's of
+ * the chain; with --verification-key: a line on the seals.  0, or -1
+ * after the reason.
+ */
+static int
+seal_report(const struct vfile *files, int n, const struct vopts *vo,
+    const char *last)
+{
+	unsigned long n_seals = 0;
+	const struct vfile *at = NULL;
+	long long epoch = -1;
+
+	for (int i = 0; i < n; i++) {
+		n_seals += files[i].seal.n_seals;
+		if (files[i].seal.expect_at > 0)
+			at = &files[i];
+		if (files[i].seal.last_epoch > epoch)
+			epoch = files[i].seal.last_epoch;
+	}
+	if (vo->has_expect && at == NULL) {
+		printf("expected head %s is not in the chain (it ends at %s):"
+		    " records after the last one kept were cut off, or the"
+		    " head is another log's\n", vo->expect, last);
+		return -1;
+	}
+	if (vo->has_expect)
+		printf("expected head: record %lu of %s\n", at->seal.expect_at,
+		    at->path);
+	if (vo->has_vk)
+		printf("sealed: %lu seals, last epoch %lld\n", n_seals, epoch);
+	return 0;
+}

@@ -1,0 +1,59 @@
+#!/bin/sh
+# cli.sh - the check mode as an admin uses it: -n prints every global key
+# of the key table with its effective value; a config with several errors
+# gets every one reported with its file:line (exit 78); a write error of -n
+# (a full disk) is an error, not "ok".  Ends with "N passed, N failed".
+set -u
+: "${MILTER:=$(dirname "$0")/../../milter/tlspolicy-milter}"
+: "${SRCDIR:=$(cd "$(dirname "$0")" && pwd)}"
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "PASS: $1"; }
+ko() { failed=$((failed + 1)); echo "FAIL: $1"; }
+w=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-cli.XXXXXX")
+trap 'rm -rf "$w"' EXIT
+
+# 1. every global key of the table, one line "key value" each
+keys=$(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", CONF_KEY_[A-Z]*, CONF_SCOPE_GLOBAL,.*/\1/p' \
+    "$SRCDIR/../../milter/conf.c")
+"$MILTER" -n >"$w/n.out" 2>/dev/null
+missing=""
+n=0
+for k in $keys; do
+	n=$((n + 1))
+	grep -q "^$k [^ ]" "$w/n.out" || missing="$missing $k"
+done
+if [ "$n" -ge 15 ] && [ -z "$missing" ]; then
+	ok "-n prints all $n global keys with their values"
+else
+	ko "-n: $n keys in the table, missing from the output:$missing"
+fi
+
+# 2. every error of a broken file, each with file:line
+printf 'bogus 1\nsyslog maybe\naudit-fsync sometimes\n[listener x]\nport 99999\n' >"$w/bad.conf"
+out=$("$MILTER" -n -c "$w/bad.conf" 2>&1)
+rc=$?
+lines=$(echo "$out" | grep -c "^tlspolicy-milter: $w/bad.conf:[0-9]*: ")
+if [ $rc -eq 78 ] && [ "$lines" -eq 5 ] &&
+    echo "$out" | grep -q "bad.conf:3: audit-fsync: found 'sometimes'" &&
+    echo "$out" | grep -q "bad.conf:5: port: found '99999'"; then
+	ok "a file with 5 errors: all 5 reported with file:line, exit 78"
+else
+	ko "errors: exit $rc, $lines lines: $out"
+fi
+
+# 3. -n to a full disk fails
+if [ -w /dev/full ]; then
+	out=$("$MILTER" -n 2>&1 >/dev/full)
+	rc=$?
+	if [ $rc -ne 0 ] && echo "$out" | grep -q 'cannot write the policy'; then
+		ok "-n >/dev/full: exit $rc with the write error named"
+	else
+		ko "-n >/dev/full: exit $rc: $out"
+	fi
+else
+	ko "/dev/full is not writable here"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
