@@ -80,8 +80,15 @@ def session_records(sid, t, listener, port, client, tls_version, user,
     return out
 
 
-def month(year=2026, mon=11, per_day=40, seed=11):
-    """Records of one month, in time order."""
+def policy_record(t, event, text):
+    """A policy record: text as tlspolicy-milter -n prints it."""
+    return {"v": 2, "time": stamp(t), "type": "policy", "event": event,
+            "policy": hashlib.sha256(text.encode()).hexdigest(), "text": text}
+
+
+def month(year=2026, mon=11, per_day=40, seed=11, policies=()):
+    """Records of one month, in time order; policies: [(datetime, event,
+    text)] become policy records."""
     rnd = random.Random(seed)
     first = datetime.datetime(year, mon, 1)
     days = (datetime.datetime(year + mon // 12, mon % 12 + 1, 1) - first).days
@@ -130,6 +137,7 @@ def month(year=2026, mon=11, per_day=40, seed=11):
             recs.extend(session_records("r%d" % d, noon, "submission", "587",
                                         "203.0.113.200", None, None,
                                         [("require-tls", "reject", "enforce")]))
+    recs.extend(policy_record(t, event, text) for t, event, text in policies)
     recs.sort(key=lambda r: r["time"])
     return recs
 

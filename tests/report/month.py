@@ -16,6 +16,8 @@
 # Copyright (c) 2026 The tlspolicy-milter authors
 
 import collections
+import datetime
+import hashlib
 import importlib.machinery
 import importlib.util
 import json
@@ -29,6 +31,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen  # noqa: E402
 
 passed = failed = 0
+POLICY = """socket unix:/nonexistent/milter.sock
+[listener submission]
+port 587
+require-tls yes
+require-auth yes
+min-tls-version TLSv1.2
+[listener submissions]
+port 465
+require-tls yes
+require-auth yes
+min-tls-version TLSv1.2
+action report
+[listener mx]
+port 25
+min-tls-version %s
+"""
 LEVEL = {"TLSv1.3": "tls13", "TLSv1.2": "tls12", "TLSv1.1": "tls-old",
          "TLSv1": "tls-old"}
 
@@ -61,7 +79,7 @@ def expected(records, lo="", hi="~", unit=10):
         "outcomes": collections.Counter(), "exceptions": [],
         "buckets": collections.defaultdict(collections.Counter)})
     for r in records:
-        if not lo <= r["time"] <= hi:
+        if not lo <= r["time"] <= hi or r["type"] == "policy":
             continue
         e = exp[r["listener"]]
         b = e["buckets"][r["time"][:unit]]
@@ -125,9 +143,22 @@ def compare(doc, exp, label):
 def main():
     global REPORT
     REPORT, milter = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    records = gen.month()
-    lines, last = gen.chain(records)
     with tempfile.TemporaryDirectory(prefix="report-month.") as w:
+        # the policy in force, as the milter prints it: at the start, and
+        # a reload on the 15th that makes mx require TLS >= 1.2
+        texts = []
+        for mx_min in ("none", "TLSv1.2"):
+            conf = os.path.join(w, "policy.conf")
+            with open(conf, "w") as fp:
+                fp.write(POLICY % mx_min)
+            p = subprocess.run([milter, "-n", "-c", conf], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=60)
+            texts.append(p.stdout.decode())
+        start = datetime.datetime(2026, 11, 1)
+        reload = datetime.datetime(2026, 11, gen.SHIFT_DAY)
+        records = gen.month(policies=[(start, "start", texts[0]),
+                                      (reload, "reload", texts[1])])
+        lines, last = gen.chain(records)
         log = os.path.join(w, "audit.jsonl")
         with open(log, "wb") as fp:
             fp.writelines(lines)
@@ -156,6 +187,21 @@ def main():
            "the TLS version shift on mx: TLSv1.0-1.1 every day before the %dth,"
            " none from it on" % gen.SHIFT_DAY)
         st = {s["listener"]: s for s in doc["statements"]}
+        fps = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        pol = lambda name: [(x["time"], x["event"], x["fingerprint"], x["settings"])
+                            for x in st[name]["policies"]]
+        sub = "require-tls yes; require-auth yes; auth-requires-tls yes; " \
+              "min-tls-version TLSv1.2; action %s; trusted-networks none"
+        ok(pol("submission") == [("2026-11-01T00:00:00.000Z", "start", fps[0], sub % "reject"),
+                                 ("2026-11-15T00:00:00.000Z", "reload", fps[1], sub % "reject")]
+           and [x[3] for x in pol("submissions")] == [sub % "report"] * 2
+           and st["submission"]["controls_from"] == "policy records",
+           "the policy in force per listener, from the policy records: %s" %
+           pol("submission")[0][3])
+        ok([x[3].split("; ")[3] for x in pol("mx")] ==
+           ["min-tls-version none", "min-tls-version TLSv1.2"],
+           "mx: the reload on the 15th requires TLSv1.2 (%s)" %
+           " -> ".join(x[3].split("; ")[3] for x in pol("mx")))
         ok(doc["first_line"].startswith("Evidence verified: %d records" % len(records)),
            "--json: first line says the evidence verified")
 
@@ -187,6 +233,8 @@ def main():
         doc = json.loads(out)
         sub = {"submissions": expected(records, "2026-11-20")["submissions"]}
         compare(doc, sub, "--listener submissions --from 2026-11-20")
+        ok([x["event"] for x in doc["statements"][0]["policies"]] == ["reload"],
+           "--from 2026-11-20: the policy in force is the reload's")
         ok(doc["integrity"]["records"] == len(records),
            "a filtered report still verifies every record of the files")
 
