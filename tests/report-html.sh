@@ -27,7 +27,14 @@ command -v chromium >/dev/null || die "chromium is not installed"
 command -v pdftotext >/dev/null || die "pdftotext (poppler-utils) is not installed"
 [ -x "$milter" ] || die "no verifier at $milter (build first, or give its path)"
 milter=$(cd "$(dirname "$milter")" && pwd)/$(basename "$milter")
-python3 "$top/tests/report/gen.py" month "$w/audit.jsonl" || die "gen.py month"
+# the policy in force, as the milter prints it, in a start policy record
+printf '%s\n' 'socket unix:/run/tlspolicy-milter/milter.sock' \
+    '[listener submission]' 'port 587' 'require-tls yes' 'require-auth yes' \
+    'min-tls-version TLSv1.2' '[listener submissions]' 'port 465' \
+    'require-tls yes' 'require-auth yes' 'min-tls-version TLSv1.2' \
+    'action report' '[listener mx]' 'port 25' >"$w/policy.conf"
+(cd "$w" && "$milter" -n -c policy.conf) >"$w/policy.txt" 2>/dev/null || die "$milter -n"
+python3 "$top/tests/report/gen.py" month "$w/audit.jsonl" "$w/policy.txt" || die "gen.py month"
 (cd "$w" && "$top/report/tlspolicy-report" --html --verifier "$milter" audit.jsonl) >"$w/report.html" ||
     die "tlspolicy-report --html: exit $?"
 chrome() {
@@ -50,6 +57,8 @@ grep -q '<p class="good" id="first-line">Evidence verified: ' "$w/dom.html" &&
 grep -q 'Listener submission (port 587): <span class="not-met">not met' "$w/dom.html" &&
     grep -q 'Listener mx (port 25): <span class="met">met' "$w/dom.html" &&
     ok "a compliance statement per listener with its result" || ko "statements"
+grep -q 'start [0-9a-f]\{12\}: require-tls yes; require-auth yes; auth-requires-tls yes; min-tls-version TLSv1.2; action reject' "$w/dom.html" &&
+    ok "the policy in force is on the page" || ko "policy in force missing"
 grep -q "leaky3@example.test" "$w/dom.html" && ok "the planted exception is listed" ||
     ko "exception missing"
 if grep -Eq '(src|href)="(https?:)?//|url\(' "$w/report.html"; then ko "the page loads external assets"; else ok "self-contained: no external assets"; fi

@@ -8,7 +8,8 @@
 # shift in the middle, exceptions planted on known days.  The expected
 # numbers are computed by the tests from these records, not by the report.
 #
-#   python3 gen.py month FILE            a month, one file
+#   python3 gen.py month FILE [POLICY]   a month, one file (POLICY: the
+#                                        text of a start policy record)
 #   python3 gen.py scale FILE N          N records (the bench)
 #
 # SPDX-License-Identifier: BSD-2-Clause
@@ -188,7 +189,11 @@ def scale(path, n):
 
 def main(argv):
     if argv[1] == "month":
-        lines, _ = chain(month())
+        policies = []
+        if len(argv) > 3:       # a start policy: tlspolicy-milter -n output
+            with open(argv[3]) as fp:
+                policies.append((datetime.datetime(2026, 11, 1), "start", fp.read()))
+        lines, _ = chain(month(policies=policies))
         with open(argv[2], "wb") as fp:
             fp.writelines(lines)
     elif argv[1] == "scale":
