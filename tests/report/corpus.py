@@ -141,6 +141,14 @@ def cases():
         wrong += with_member(SESSION, "cipher_bits", value)
         n += 1
     c.append(("wrong-type-every-member", good() + wrong, n, []))
+    pol = {"v": 2, "time": "2026-11-24T08:00:00.000Z", "type": "policy",
+           "event": "start", "policy": "f" * 64,
+           "text": "listener submission (line 1): \x1b]0;x\x07\n  require-tls"
+                   " \x1b[2J yes; \u202e\n  replies: x\n" + "[default] (" * 5000}
+    c.append(("policy-hostile-text", line(pol) + good(), 0, []))
+    c.append(("policy-hostile-text-html", line(pol) + good(), 0, ["--html"]))
+    c.append(("policy-wrong-types", good() + with_member(pol, "text", ["x"]) +
+              with_member(pol, "event", 1) + with_member(pol, "policy", None), 3, []))
     c.append(("empty-file", b"", 0, []))
     return c
 

@@ -41,7 +41,8 @@ RAW_CTRL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 VALUES = [None, True, False, 0, -1, 1 << 40, 1.5, float("nan"), "", "x",
           "\x1b[31m", "\u202e", "\ud800", [], ["session"], {}, {"a": [1]},
           "2026-11-24T09:00:00.000Z", "TLSv1.3", "session", "decision",
-          "credential-exposure", "would-reject", "a" * 3000]
+          "credential-exposure", "would-reject", "a" * 3000, "policy",
+          "listener submission (line 1): x\n  require-tls \x1b[31m; a b\n"]
 
 
 def load(path):
