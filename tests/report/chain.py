@@ -160,6 +160,15 @@ def main():
            "hash mismatch" in out.splitlines()[0],
            "keyed log without the key: does not verify, exit 1")
 
+        # --expect-head goes to the verifier: the true last hash verifies,
+        # another says the tail was cut
+        rc, out, err = report(["--verifier", milter, "--expect-head", last] + glob, d)
+        ok(rc == 0 and out.startswith("Evidence verified"),
+           "--expect-head with the last hash: verified")
+        rc, out, err = report(["--verifier", milter, "--expect-head", "a" * 64] + glob, d)
+        ok(rc == 1 and out.startswith("EVIDENCE DOES NOT VERIFY") and "a" * 64 in
+           out.splitlines()[0], "--expect-head with another hash: does not verify")
+
         # the environment variable names the verifier too
         env = dict(os.environ, TLSPOLICY_VERIFIER=milter)
         p = subprocess.run([sys.executable, REPORT] + glob, cwd=d, env=env,
