@@ -8,7 +8,7 @@
  * DESCRIPTION
  *	The sink appends whole records to an O_APPEND file and reopens the
  *	file by path for rotation.  Records are hash-chained (format
- *	version 2, docs/audit-format.md, defined in auditchain.c): under the
+ *	version 2, doc/audit-format.md, defined in auditchain.c): under the
  *	sink's mutex a record gets "prev" (the chain head) and "hash" and
  *	joins the queue of lines chained but not yet written, in chain order.
  *	The hash is begun before the mutex is taken, over the record's

@@ -7,7 +7,7 @@
 # page printed with Chromium's print-to-PDF is A4, and every chart is whole
 # on one page (its title and its caption on the same page, no text beyond
 # the page's right edge).  A tampered log's page starts with the red line.
-# With SCREENSHOT=path it also writes a PNG of the page (docs/report.png).
+# With SCREENSHOT=path it also writes a PNG of the page (doc/report.png).
 #
 #   sh tests/report-html.sh [MILTER]
 #

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # gen.py - chained audit records for the report's tests and bench.
 #
-# chain(records, prev, key) gives the lines of docs/audit-format.md: each
+# chain(records, prev, key) gives the lines of doc/audit-format.md: each
 # line is {"v":2,<members>,"prev":"P","hash":"H"} with H the SHA-256 (or
 # HMAC-SHA256 with a key) of the line without ,"hash":"H".  month() gives a
 # month of records with known content: several listeners, a TLS version
