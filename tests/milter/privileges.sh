@@ -86,6 +86,12 @@ if [ "$uid" = "$nobody_uid $nobody_uid $nobody_uid $nobody_uid" ] &&
 else
 	ko "ids after start: Uid $uid, Gid $gid, Groups $groups"
 fi
+caps=$(awk '/^Cap(Inh|Prm|Eff|Amb):/ { printf "%s%s", sep, $2; sep = " " }' "/proc/$pid/status" 2>/dev/null)
+if [ "$caps" = "0000000000000000 0000000000000000 0000000000000000 0000000000000000" ]; then
+	ok "no capabilities after the drop (inheritable, permitted, effective, ambient all empty)"
+else
+	ko "capabilities after the drop: $caps"
+fi
 perm=$(stat -c '%A %U %G' "$w/milter.sock" 2>/dev/null)
 if [ "$perm" = "srw-rw---- nobody nogroup" ]; then
 	ok "unix socket: mode 0660, owner nobody, group nogroup"
