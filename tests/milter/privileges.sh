@@ -7,16 +7,7 @@
 # Ends with "N passed, N failed".
 set -u
 : "${MILTER:=$(dirname "$0")/../../milter/tlspolicy-milter}"
-: "${MILTERTEST:=miltertest}"
-passed=0
-failed=0
-# alive PID - running (an exited daemon whose new parent has not reaped it
-# yet is a zombie: not running)
-alive() {
-	kill -0 "$1" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
-}
-ok() { passed=$((passed + 1)); echo "PASS: $1"; }
-ko() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(cd "$(dirname "$0")" && pwd)/../lib/testlib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "FAIL: this test needs root (it checks the drop to another user)"
@@ -146,15 +137,15 @@ echo "$pid" >"$w/old.pid"
 t0=$(date +%s%N)
 kill -TERM "$pid"
 i=0
-while alive "$pid"; do
+while tl_alive "$pid"; do
 	i=$((i + 1)); [ $i -lt 300 ] || break; sleep 0.01
 done
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-if ! alive "$pid" && [ $ms -lt 2000 ] && [ ! -e "$w/run/milter.pid" ]; then
+if ! tl_alive "$pid" && [ $ms -lt 2000 ] && [ ! -e "$w/run/milter.pid" ]; then
 	ok "SIGTERM on an idle daemon stops it in $ms ms (target 1 s), pid file removed"
 	pid=""
 else
-	ko "SIGTERM: still running '$(alive "$pid" && echo yes)', $ms ms, pid file: $(ls "$w/run")"
+	ko "SIGTERM: still running '$(tl_alive "$pid" && echo yes)', $ms ms, pid file: $(ls "$w/run")"
 	kill -TERM "$pid" 2>/dev/null
 fi
 
@@ -183,5 +174,4 @@ else
 	ko "regular file at the socket path: $out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tl_finish
