@@ -24,7 +24,7 @@
  *
  * The audit file and its writer: auditsink.h.
  *
- * The hash chain (format version 2, docs/audit-format.md): the file
+ * The hash chain (format version 2, doc/audit-format.md): the file
  * records are {"v":2,<fields>,"prev":"P","hash":"H"} and a newline; the
  * chained line, its members and its hash are defined in auditchain.h,
  * and the sink (auditsink.h) adds P and H; the chain order is the file

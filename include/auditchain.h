@@ -2,7 +2,7 @@
  * auditchain.h - the chained audit line: members, tail, hash, parse
  *
  * The one definition of a line of the audit file (format version 2,
- * docs/audit-format.md):
+ * doc/audit-format.md):
  *
  *   {"v":2,<fields>,"prev":"P","hash":"H"}\n
  *

@@ -16,6 +16,8 @@
 #include "auditchain.h"
 #include "auditstage.h"
 
+struct iovec;
+
 /* The orphan file's name: the stage's with this suffix. */
 #define AUDITRECOVER_ORPHAN_SUFFIX	".orphan"
 
@@ -38,5 +40,13 @@ struct auditrecover {
  * errno (a write failed: the stage keeps everything).
  */
 int	auditrecover_run(struct auditrecover *);
+
+/*
+ * auditrecover_writev - write all of iov (more calls only if one is
+ * short; iov is consumed), the bytes written in *done.  0, or -1 with
+ * errno.  The sink writes its batches with it too.
+ */
+int	auditrecover_writev(int fd, struct iovec *iov, int iovcnt,
+	    size_t *done);
 
 #endif /* TLSPOLICY_AUDITRECOVER_H */

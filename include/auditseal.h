@@ -15,7 +15,7 @@
  * K(e) cannot compute an earlier key, nor forge a record of an earlier
  * epoch.  A sealed line (auditchain.h) carries ,"epoch":e and is hashed
  * with K(e); a seal record closes a span of the chain (see
- * auditseal_format_seal_open).  docs/audit-format.md has the scheme.
+ * auditseal_format_seal_open).  doc/audit-format.md has the scheme.
  *
  * The state file (text, mode 0600, rewritten whole: a temporary file,
  * fsync, rename, fsync of the directory):

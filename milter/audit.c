@@ -22,7 +22,7 @@
  *	audit_format_json_open() and audit_format_session_open() leave the
  *	record open for the chain members, which auditchain.c adds (the
  *	sink, auditsink.c, writes the chained lines).  See
- *	docs/audit-format.md.
+ *	doc/audit-format.md.
  *
  * DIAGNOSTICS
  *	Functions return 0, or -1 with errno (ENOMEM, EMSGSIZE from the

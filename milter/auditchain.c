@@ -26,7 +26,7 @@
  *	Nothing is logged.
  *
  * SEE ALSO
- *	auditsink.c, auditrecover.c, auditverify.c; docs/audit-format.md
+ *	auditsink.c, auditrecover.c, auditverify.c; doc/audit-format.md
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause

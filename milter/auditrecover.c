@@ -64,7 +64,6 @@ struct walk {
 
 static bool	recover_line(void *, const char *, size_t);
 static bool	orphan_line(void *, const char *, size_t);
-static int	write_lines(int, struct iovec *, int, size_t *);
 static int	cut_back(int, size_t);
 static int	write_orphans(struct walk *);
 
@@ -130,7 +129,7 @@ recover_line(void *arg, const char *line, size_t len)
 	if (r->needs_newline)
 		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
 	iov[iovcnt++] = (struct iovec){ (void *)line, len };
-	if (write_lines(r->fd, iov, iovcnt, &done) == -1) {
+	if (auditrecover_writev(r->fd, iov, iovcnt, &done) == -1) {
 		w->error = errno;
 		nl = r->needs_newline && done > 0;
 		r->needs_newline = r->needs_newline && nl == 0;
@@ -183,19 +182,15 @@ orphan_line(void *arg, const char *line, size_t len)
 	if (len < 2 || line[0] != '{' || line[len - 1] != '\n' ||
 	    !auditverify_is_json(line, len - 1))
 		return true;	/* torn: not copied (the first pass refused junk) */
-	if (write_lines(w->orphan_fd, &iov, 1, &done) == -1) {
+	if (auditrecover_writev(w->orphan_fd, &iov, 1, &done) == -1) {
 		w->error = errno;
 		return false;
 	}
 	return true;
 }
 
-/*
- * write_lines - all of iov (more calls only if short), the bytes written
- * in *done; 0, or -1 with errno.
- */
-static int
-write_lines(int fd, struct iovec *iov, int iovcnt, size_t *done)
+int
+auditrecover_writev(int fd, struct iovec *iov, int iovcnt, size_t *done)
 {
 	ssize_t n;
 

@@ -29,7 +29,7 @@
  *
  * SEE ALSO
  *	auditchain.c, auditsink.c, auditverify.c, sealkeeper.c;
- *	docs/audit-format.md
+ *	doc/audit-format.md
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause

@@ -8,7 +8,7 @@
  * DESCRIPTION
  *	The sink appends whole records to an O_APPEND file and reopens the
  *	file by path for rotation.  Records are hash-chained (format
- *	version 2, docs/audit-format.md, defined in auditchain.c): under the
+ *	version 2, doc/audit-format.md, defined in auditchain.c): under the
  *	sink's mutex a record gets "prev" (the chain head) and "hash" and
  *	joins the queue of lines chained but not yet written, in chain order.
  *	The hash is begun before the mutex is taken, over the record's
@@ -192,7 +192,6 @@ static void	*writer_main(void *);
 static void	stop_writer(struct audit_sink *);
 static long long now_ns(void);
 static void	write_batch(struct audit_sink *);
-static int	writev_all(int, struct iovec *, int, size_t *);
 static void	keep_batch(struct audit_sink *, int, struct iovec *, int,
 		    size_t, unsigned long);
 static void	finish_batch(struct audit_sink *, unsigned long, const char *,
@@ -893,7 +892,7 @@ write_batch(struct audit_sink *s)
 	(void) memcpy(head, s->head, sizeof(head));
 	s->last_write = now_ns();
 	(void) pthread_mutex_unlock(&s->lock);
-	if (writev_all(fd, iov, iovcnt, &done) == -1)
+	if (auditrecover_writev(fd, iov, iovcnt, &done) == -1)
 		e = errno;
 	else if (is_every && fdatasync(fd) == -1)
 		e = errno;	/* not known to be on disk: not written */
@@ -1013,35 +1012,6 @@ finish_batch(struct audit_sink *s, unsigned long last, const char *head,
 	s->n_lost += n_dropped > n_waited ? n_dropped - n_waited : 0;
 	s->n_since_seal -= n_dropped < s->n_since_seal ? n_dropped :
 	    s->n_since_seal;
-}
-
-/* writev_all - all of iov, more calls only if short; bytes out in *done. */
-static int
-writev_all(int fd, struct iovec *iov, int iovcnt, size_t *done)
-{
-	ssize_t n;
-
-	while (iovcnt > 0) {
-		n = writev(fd, iov, iovcnt);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		*done += (size_t)n;
-		while (iovcnt > 0 && (size_t)n >= iov[0].iov_len) {
-			n -= (ssize_t)iov[0].iov_len;
-			iov++;
-			iovcnt--;
-		}
-		if (iovcnt > 0) {
-			iov[0].iov_base = (char *)iov[0].iov_base + n;
-			iov[0].iov_len -= (size_t)n;
-		}
-	}
-	return 0;
 }
 
 /*

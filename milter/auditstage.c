@@ -29,7 +29,7 @@
  *	with ENOBUFS when the ring is full.  Nothing is logged here.
  *
  * SEE ALSO
- *	auditsink.c (who stages, writes and recovers), docs/audit-format.md
+ *	auditsink.c (who stages, writes and recovers), doc/audit-format.md
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause

@@ -24,7 +24,7 @@
  *	-1 with a reason in v->why; the caller adds file and line.
  *
  * SEE ALSO
- *	auditchain.c, verifytool.c (--verify-audit); docs/audit-format.md
+ *	auditchain.c, verifytool.c (--verify-audit); doc/audit-format.md
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause

@@ -32,7 +32,7 @@
  *	fills the caller's conf_error ("policy:LINE: ...").
  *
  * SEE ALSO
- *	conf_print.c, conf.c, auditchain.c, simulate.c; docs/audit-format.md
+ *	conf_print.c, conf.c, auditchain.c, simulate.c; doc/audit-format.md
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause

@@ -45,7 +45,7 @@
  *	unreadable key file, 2.
  *
  * SEE ALSO
- *	auditverify.c, auditchain.c, keyfile.c; docs/audit-format.md
+ *	auditverify.c, auditchain.c, keyfile.c; doc/audit-format.md
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause

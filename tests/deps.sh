@@ -11,7 +11,7 @@ TLSPOLICY_PACKAGES="gcc make autoconf automake libtool pkg-config m4 \
 libmilter-dev libssl-dev zlib1g-dev check miltertest openssl \
 postfix swaks libnet-ssleay-perl sasl2-bin libsasl2-modules \
 jq python3 mandoc iproute2 procps valgrind systemd logrotate clang libclang-rt-14-dev chromium \
-debhelper dpkg-dev fakeroot lintian git strace \
+debhelper dpkg-dev fakeroot lintian git strace poppler-utils \
 libmicrohttpd-dev prometheus"
 
 deps_install() {

@@ -10,11 +10,7 @@
 # Needs root.  Ends with "N passed, N failed".
 set -u
 : "${MILTER:=$(dirname "$0")/../../milter/tlspolicy-milter}"
-: "${MILTERTEST:=miltertest}"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS: $1"; }
-ko() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(cd "$(dirname "$0")" && pwd)/../lib/testlib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "FAIL: this test needs root (it plants attacks as another user)"
@@ -88,20 +84,8 @@ stop() {
 	done
 	wait "$mpid" 2>/dev/null
 }
-# session SOCKET - one MAIL on port 587 in plaintext; prints the reply kind.
-session() {
-	cat >"$w/s.lua" <<LUA
-conn = mt.connect("$1", 40, 0.1)
-assert(conn ~= nil, "connect")
-mt.macro(conn, SMFIC_CONNECT, "{daemon_port}", "587")
-assert(mt.conninfo(conn, "client", "192.0.2.1") == nil)
-assert(mt.helo(conn, "client") == nil)
-assert(mt.mailfrom(conn, "<a@example.test>") == nil)
-if mt.getreply(conn) == SMFIR_REPLYCODE then print("REFUSED") else print("ACCEPTED") end
-mt.disconnect(conn)
-LUA
-	"$MILTERTEST" -s "$w/s.lua" 2>&1 | grep -E '^(REFUSED|ACCEPTED)$' || echo "ERROR"
-}
+# session SOCKET - one MAIL on port 587 in plaintext: REFUSED, ACCEPTED, ERROR.
+session() { tl_mail "$1" "$w"; }
 # conf FILE [LINES...] - a root-owned 0644 config with userid nobody.
 conf() {
 	_f=$1
@@ -393,5 +377,4 @@ else
 	ko "8. no inet warning from -n: $out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tl_finish

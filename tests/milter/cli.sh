@@ -6,10 +6,7 @@
 set -u
 : "${MILTER:=$(dirname "$0")/../../milter/tlspolicy-milter}"
 : "${SRCDIR:=$(cd "$(dirname "$0")" && pwd)}"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS: $1"; }
-ko() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(cd "$(dirname "$0")" && pwd)/../lib/testlib.sh"
 w=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-cli.XXXXXX")
 trap 'rm -rf "$w"' EXIT
 
@@ -55,5 +52,4 @@ else
 	ko "/dev/full is not writable here"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tl_finish

@@ -7,16 +7,7 @@
 # Ends with "N passed, N failed".
 set -u
 : "${MILTER:=$(dirname "$0")/../../milter/tlspolicy-milter}"
-: "${MILTERTEST:=miltertest}"
-passed=0
-failed=0
-# alive PID - running (an exited daemon whose new parent has not reaped it
-# yet is a zombie: not running)
-alive() {
-	kill -0 "$1" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
-}
-ok() { passed=$((passed + 1)); echo "PASS: $1"; }
-ko() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(cd "$(dirname "$0")" && pwd)/../lib/testlib.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "FAIL: this test needs root (it checks the drop to another user)"
@@ -86,6 +77,12 @@ if [ "$uid" = "$nobody_uid $nobody_uid $nobody_uid $nobody_uid" ] &&
 else
 	ko "ids after start: Uid $uid, Gid $gid, Groups $groups"
 fi
+caps=$(awk '/^Cap(Inh|Prm|Eff|Amb):/ { printf "%s%s", sep, $2; sep = " " }' "/proc/$pid/status" 2>/dev/null)
+if [ "$caps" = "0000000000000000 0000000000000000 0000000000000000 0000000000000000" ]; then
+	ok "no capabilities after the drop (inheritable, permitted, effective, ambient all empty)"
+else
+	ko "capabilities after the drop: $caps"
+fi
 perm=$(stat -c '%A %U %G' "$w/milter.sock" 2>/dev/null)
 if [ "$perm" = "srw-rw---- nobody nogroup" ]; then
 	ok "unix socket: mode 0660, owner nobody, group nogroup"
@@ -140,15 +137,15 @@ echo "$pid" >"$w/old.pid"
 t0=$(date +%s%N)
 kill -TERM "$pid"
 i=0
-while alive "$pid"; do
+while tl_alive "$pid"; do
 	i=$((i + 1)); [ $i -lt 300 ] || break; sleep 0.01
 done
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-if ! alive "$pid" && [ $ms -lt 2000 ] && [ ! -e "$w/run/milter.pid" ]; then
+if ! tl_alive "$pid" && [ $ms -lt 2000 ] && [ ! -e "$w/run/milter.pid" ]; then
 	ok "SIGTERM on an idle daemon stops it in $ms ms (target 1 s), pid file removed"
 	pid=""
 else
-	ko "SIGTERM: still running '$(alive "$pid" && echo yes)', $ms ms, pid file: $(ls "$w/run")"
+	ko "SIGTERM: still running '$(tl_alive "$pid" && echo yes)', $ms ms, pid file: $(ls "$w/run")"
 	kill -TERM "$pid" 2>/dev/null
 fi
 
@@ -177,5 +174,4 @@ else
 	ko "regular file at the socket path: $out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tl_finish

@@ -4,7 +4,7 @@
 usage: rechain.py IN OUT LINE EXPR
 Line LINE (1-based) of IN is parsed, EXPR (Python, with the record as r)
 is run on it, and every line's "prev" and "hash" are recomputed from the
-anchor on (SHA-256, as docs/audit-format.md says), so that only what EXPR
+anchor on (SHA-256, as doc/audit-format.md says), so that only what EXPR
 changed is wrong: the forgery the verifier must find by meaning, not by
 hash.  The members keep their order; compact separators as the milter
 writes.

@@ -7,30 +7,14 @@
 # foreground as root (allow-root).  Ends with "N passed, N failed".
 set -u
 : "${MILTER:=$(dirname "$0")/../../milter/tlspolicy-milter}"
-: "${MILTERTEST:=miltertest}"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS: $1"; }
-ko() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(cd "$(dirname "$0")" && pwd)/../lib/testlib.sh"
 w=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-reload.XXXXXX")
 pid=""
 trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; rm -rf "$w"' EXIT
 sock="unix:$w/m.sock"
 
-# session - one plaintext MAIL on port 587; prints REFUSED or ACCEPTED.
-session() {
-	cat >"$w/s.lua" <<LUA
-conn = mt.connect("$sock", 40, 0.1)
-assert(conn ~= nil, "connect")
-mt.macro(conn, SMFIC_CONNECT, "{daemon_port}", "587")
-assert(mt.conninfo(conn, "client", "192.0.2.1") == nil)
-assert(mt.helo(conn, "client") == nil)
-assert(mt.mailfrom(conn, "<a@example.test>") == nil)
-if mt.getreply(conn) == SMFIR_REPLYCODE then print("REFUSED") else print("ACCEPTED") end
-mt.disconnect(conn)
-LUA
-	"$MILTERTEST" -s "$w/s.lua" 2>&1 | grep -E '^(REFUSED|ACCEPTED)$' || echo ERROR
-}
+# session - one plaintext MAIL on port 587: REFUSED, ACCEPTED or ERROR.
+session() { tl_mail "$sock" "$w"; }
 # hup PATTERN - SIGHUP, then wait (at most 10 s) for a new log line matching.
 hup() {
 	_n=$(grep -c -- "$1" "$w/err")
@@ -106,5 +90,4 @@ fi
 kill -TERM "$pid"
 wait "$pid"
 pid=""
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tl_finish

@@ -7,11 +7,7 @@
 # "N passed, N failed".
 set -u
 : "${MILTER:=$(dirname "$0")/../../milter/tlspolicy-milter}"
-: "${MILTERTEST:=miltertest}"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS: $1"; }
-ko() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(cd "$(dirname "$0")" && pwd)/../lib/testlib.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "FAIL: this test needs root"; echo "0 passed, 1 failed"; exit 1
 fi
@@ -99,10 +95,9 @@ else
 fi
 kill -TERM "$pid"
 i=0
-while kill -0 "$pid" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] && [ $i -lt 100 ]; do
+while tl_alive "$pid" && [ $i -lt 100 ]; do
 	i=$((i + 1)); sleep 0.1
 done
 pid=""
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tl_finish

@@ -12,7 +12,7 @@
 # tlspolicy-milter.conf(5) and the sample config, and README's audit
 # record example against the record version and the verifier
 # (docs_match.py).  The man pages must name no file of the source tree
-# (docs/, contrib/), only installed files.  And they must render without
+# (doc/*.md, contrib/), only installed files.  And they must render without
 # a column running into the next (a reply code glued to the text after
 # it) at 80 and 100 columns, with groff as man(1) uses it and with mandoc.
 #
@@ -83,7 +83,7 @@ fi
 
 # Only installed files: no path into the source tree.
 for m in "$man5" "$man8"; do
-	if grep -nE '(^|[^/[:alnum:]_.-])(docs|contrib)/[[:alnum:]]' "$m"; then
+	if grep -nE '(^|[^/[:alnum:]_.-])(docs?|contrib)/[[:alnum:]]' "$m"; then
 		echo "FAIL: $m names a file of the source tree (above); name the installed file"
 		fail=1
 	fi
