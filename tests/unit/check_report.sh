@@ -7,8 +7,10 @@
 # corpus, the bounded property test, the rotated, compressed, shuffled
 # file set checked with the real verifier, and the month acceptance test
 # (statement, exceptions, buckets, filters, tampered log), the seal
-# coverage of a log the real milter sealed (seal.py, as root), all in
-# tests/report/.  Rendering in
+# coverage of a log the real milter sealed (seal.py, as root), and the
+# rendering of a real `tlspolicy-milter --simulate --json` run
+# (simulation.py: every count and table row, escaping, malformed
+# documents), all in tests/report/.  Rendering in
 # headless Chromium is tests/report-html.sh.
 #
 # SPDX-License-Identifier: BSD-2-Clause
@@ -133,9 +135,9 @@ python3 "$report" --help | grep -q "^  2  usage error" && ok "--help documents t
 # The integrity tests run the real verifier (make check exports MILTER).
 milter=${MILTER:-$top/build/normal/milter/tlspolicy-milter}
 [ -x "$milter" ] || ko "no tlspolicy-milter to verify with (set MILTER)"
-for t in hostile fuzz chain month seal; do
+for t in hostile fuzz chain month seal simulation; do
 	set -- "$report"
-	case $t in chain | month | seal) set -- "$report" "$milter" ;; esac
+	case $t in chain | month | seal | simulation) set -- "$report" "$milter" ;; esac
 	python3 "$top/tests/report/$t.py" "$@" >"$w/$t.out" 2>&1
 	rc=$?
 	line=$(tail -1 "$w/$t.out")
