@@ -224,6 +224,10 @@ try:
     check(rc == 2 and "Traceback" not in err, "--simulation with --json: usage")
     rc, out, err = run("--simulation", path, os.path.join(w, "audit.jsonl"))
     check(rc == 2 and "Traceback" not in err, "--simulation with a FILE: usage")
+    for extra in (["--from", "2026-11-01"], ["--listener", "mx"], ["--no-verify"]):
+        rc, out, err = run("--simulation", path, *extra)
+        check(rc == 2 and "no period, listener or verifier" in err and not out,
+              "--simulation with %s: usage" % extra[0])
 
     # random mutations: every one renders (exit 0) or is refused (exit 2)
     rnd = random.Random(21)
