@@ -7,7 +7,13 @@
 # page printed with Chromium's print-to-PDF is A4, and every chart is whole
 # on one page (its title and its caption on the same page, no text beyond
 # the page's right edge).  A tampered log's page starts with the red line.
-# With SCREENSHOT=path it also writes a PNG of the page (doc/report.png).
+# The simulation view: a real `tlspolicy-milter --simulate -c` run of the
+# month under min-tls-version TLSv1.3 on submission, rendered with
+# `tlspolicy-report --simulation --html`, screenshot to PNG and printed;
+# the printed text has each listener with its counts, the rule and the
+# first client the milter computed.
+# With SCREENSHOT=path it also writes a PNG of the page (doc/report.png),
+# with SIMSCREENSHOT=path one of the simulation view.
 #
 #   sh tests/report-html.sh [MILTER]
 #
@@ -120,5 +126,65 @@ chrome tdom --dump-dom "file://$w/tampered.html" >"$w/tdom.html"
 [ "$rc" -eq 1 ] && grep -q "<p class=\"alarm\" id=\"first-line\">EVIDENCE DOES NOT VERIFY: .*tampered.jsonl:$n: hash mismatch" "$w/tdom.html" &&
     ok "tampered log: the page's first line says the evidence does not verify, exit 1" ||
     ko "tampered log page (exit $rc)"
+# the simulation view: a real replay of the month under a stricter
+# submission listener (min-tls-version TLSv1.3), rendered and printed
+sed '0,/min-tls-version TLSv1.2/s//min-tls-version TLSv1.3/' "$w/policy.conf" >"$w/strict.conf"
+(cd "$w" && "$milter" --simulate -c strict.conf --json audit.jsonl) >"$w/sim.json" ||
+    die "$milter --simulate: exit $?"
+"$top/report/tlspolicy-report" --simulation "$w/sim.json" --html >"$w/sim.html" ||
+    die "tlspolicy-report --simulation --html: exit $?"
+simshot=${SIMSCREENSHOT:-$w/sim.png}
+chrome simshot --window-size=1100,1400 --hide-scrollbars --screenshot="$simshot" \
+    "file://$w/sim.html" >/dev/null
+if python3 - "$simshot" <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+pos, idat, size = 8, b"", None
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    if kind == b"IHDR":
+        size = struct.unpack(">II", data[pos + 8:pos + 16])
+    if kind == b"IDAT":
+        idat += data[pos + 8:pos + 8 + n]
+    pos += 12 + n
+raw = zlib.decompress(idat)
+ink = sum(1 for b in raw[::7] if b < 0x80)
+assert size == (1100, 1400), size
+assert ink > len(raw) // 7 // 200, (ink, len(raw))
+PY
+then ok "simulation view: a 1100x1400 PNG with text on it ($(wc -c <"$simshot") bytes)"; else ko "simulation screenshot"; fi
+chrome simpdf --no-pdf-header-footer --print-to-pdf="$w/sim.pdf" "file://$w/sim.html" >/dev/null
+pdftotext -layout "$w/sim.pdf" - 2>/dev/null | tr -s ' \n' '  ' >"$w/sim.txt"
+# what a reader sees: per listener its heading and counts, the rule that
+# newly refuses, and the first client, as the milter computed them
+if python3 - "$w/sim.json" "$w/sim.txt" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+seen = open(sys.argv[2]).read()
+f = "{:,}".format
+by = {ls["listener"]: ls for ls in d["listeners"]}
+assert sorted(by) == ["mx", "submission", "submissions"], sorted(by)
+sub = by["submission"]
+assert sub["newly_refused"] > 0 and list(sub["newly_refused_by_rule"]) == ["min-tls-version"]
+assert by["submissions"]["newly_refused"] == 0 and by["mx"]["newly_refused"] == 0
+bad = []
+want = ["of %s decisions replayed would change: newly refused %s" % (
+    f(d["replayed"]), f(d["newly_refused"]))]
+for name, ls in by.items():
+    want.append("Listener %s %s decisions replayed: unchanged %s, newly refused %s,"
+                " newly accepted %s" % (name, f(ls["replayed"]), f(ls["unchanged"]),
+                                        f(ls["newly_refused"]), f(ls["newly_accepted"])))
+want.append("Newly refused by rule: min-tls-version %s." % f(sub["newly_refused"]))
+top = sorted(sub["clients"], key=lambda r: (-r["count"], r["address"], r["helo"]))[0]
+want.append("%s %s %s %s %s" % (top["address"], top["helo"], f(top["count"]),
+                                top["first"], top["last"]))
+bad = [x for x in want if x not in seen]
+assert not bad, bad
+print("submission newly refused %d" % sub["newly_refused"])
+PY
+then ok "simulation view printed: every listener with its counts, the rule, the first client"
+else ko "simulation view as printed"; fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -71,7 +71,9 @@ def session_records(sid, t, listener, port, client, tls_version, user,
         r.update(base)
         r.update(rule=rule, action="report" if mode == "report" else "reject",
                  outcome=outcome, mode=mode, exposure=exposed, trusted=False,
-                 reason="test")
+                 reason="test", auth_before_tls=False,
+                 sender_domain="example.test" if user else "mx%d.test" % (
+                     sum(map(ord, client)) % 7))
         out.append(r)
     s = {"v": 2, "time": stamp(t + datetime.timedelta(seconds=2 + len(decisions))),
          "session": sid, "type": "session", "started": stamp(t)}

@@ -6,8 +6,11 @@
 # its SVG charts, --json carries the same counts; then the hostile-input
 # corpus, the bounded property test, the rotated, compressed, shuffled
 # file set checked with the real verifier, and the month acceptance test
-# (statement, exceptions, buckets, filters, tampered log), all in
-# tests/report/.  Rendering in
+# (statement, exceptions, buckets, filters, tampered log), the seal
+# coverage of a log the real milter sealed (seal.py, as root), and the
+# rendering of a real `tlspolicy-milter --simulate --json` run
+# (simulation.py: every count and table row, escaping, malformed
+# documents), all in tests/report/.  Rendering in
 # headless Chromium is tests/report-html.sh.
 #
 # SPDX-License-Identifier: BSD-2-Clause
@@ -86,7 +89,8 @@ assert p.svgs == 6, f"{p.svgs} charts"
 # versions 3, ciphers 3, rules 3
 assert p.bars == 8 + 2 + 3 + 3 + 3, f"{p.bars} bars"
 assert not p.bad and "url(" not in text and "@import" not in text, p.bad
-want = ["Compliance statement", "Integrity of the evidence", "Trends per hour",
+want = ["Compliance statement", "Integrity of the evidence", "Seal coverage",
+        "Trends per hour",
         "Encrypted sessions per listener", "TLS versions", "Ciphers",
         "Decisions by rule", "Credential exposures",
         "Would have been refused (report mode)", "Malformed lines"]
@@ -131,9 +135,9 @@ python3 "$report" --help | grep -q "^  2  usage error" && ok "--help documents t
 # The integrity tests run the real verifier (make check exports MILTER).
 milter=${MILTER:-$top/build/normal/milter/tlspolicy-milter}
 [ -x "$milter" ] || ko "no tlspolicy-milter to verify with (set MILTER)"
-for t in hostile fuzz chain month; do
+for t in hostile fuzz chain month seal simulation; do
 	set -- "$report"
-	case $t in chain | month) set -- "$report" "$milter" ;; esac
+	case $t in chain | month | seal | simulation) set -- "$report" "$milter" ;; esac
 	python3 "$top/tests/report/$t.py" "$@" >"$w/$t.out" 2>&1
 	rc=$?
 	line=$(tail -1 "$w/$t.out")
