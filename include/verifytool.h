@@ -30,10 +30,11 @@ FILE	*verifytool_open(const char *path);
  * verifytool_order - the chain order of files (for tools that read a log
  * without its key, such as --simulate): each file's first "prev" and last
  * "hash" read without checking hashes; the milter's stage file skipped
- * with a warning; the chain starts at the file no other file leads to.
- * order[] gets the indexes into paths in chain order (empty files
- * anywhere), *n_order their number.  0, or -1 after printing "FILE:LINE:
- * why" on stdout.
+ * with a warning on stderr (standard output may be a JSON document); the
+ * chain starts at the file no other file leads to.  order[] gets the
+ * indexes into paths in chain order (empty files anywhere), *n_order
+ * their number.  0, or -1 after printing "FILE:LINE: why" (a file that
+ * cannot be read: on stderr; a gap or a fork: on stdout).
  */
 int	verifytool_order(char *const *paths, int n, int *order, int *n_order);
 

@@ -580,14 +580,14 @@ verifytool_order(char *const *paths, int n, int *order, int *n_order)
 	if (files == NULL || is_stage_file == NULL) {
 		free(files);
 		free(is_stage_file);
-		printf("-:0: out of memory\n");
+		fprintf(stderr, "-:0: out of memory\n");
 		return -1;
 	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		files[i].path = paths[i];
 		if ((is_stage_file[i] = is_stage(paths[i])))
-			printf("%s:0: warning: the milter's stage file, not a"
-			    " log; skipped\n", paths[i]);
+			fprintf(stderr, "%s:0: warning: the milter's stage"
+			    " file, not a log; skipped\n", paths[i]);
 		else
 			rc = scan_one(&files[i]);
 	}
@@ -628,7 +628,8 @@ scan_one(struct vfile *f)
 	FILE *in;
 
 	if ((in = open_any(f->path)) == NULL) {
-		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
+		fprintf(stderr, "%s:0: cannot open: %s\n", f->path,
+		    strerror(errno));
 		return -1;
 	}
 	while ((len = getline(&line, &cap, in)) > 0) {

@@ -90,4 +90,15 @@ fi
 kill -TERM "$pid"
 wait "$pid"
 pid=""
+
+# 5. the logs as a shell glob gives them (the stage files included) to
+# --simulate --json: standard output stays one JSON document
+"$MILTER" --simulate --json "$w"/a*.jsonl* >"$w/sim.json" 2>"$w/sim.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 -m json.tool "$w/sim.json" >/dev/null 2>&1 &&
+    grep -q 'stage file, not a log' "$w/sim.err"; then
+	ok "--simulate --json over a glob with stage files: valid JSON, the skipped stage named on stderr"
+else
+	ko "--simulate --json over a glob: exit $rc, stdout $(head -c 300 "$w/sim.json"), stderr $(cat "$w/sim.err")"
+fi
 tl_finish
