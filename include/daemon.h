@@ -38,7 +38,8 @@ struct daemon_user {
 
 /*
  * daemon_check_trusted - path names a regular file that it and every
- * directory above it (after resolving links) can be changed only by root
+ * directory above it (on the path as given, whose links must be owned by
+ * root or trusted_uid, and after resolving them) can be changed only by root
  * or by trusted_uid: owned by one of them and not writable by group or
  * others; a directory writable by others passes only when root owns it
  * and it has the sticky bit (like /tmp: nobody else can rename what root

@@ -69,6 +69,8 @@ static int	fail_errno(struct daemon_error *, const char *, ...)
 static int	check_one(const char *, const struct stat *, uid_t, bool,
 		    const char *, struct daemon_error *);
 static int	check_above(char *, uid_t, const char *, struct daemon_error *);
+static int	check_links(const char *, uid_t, bool, const char *,
+		    struct daemon_error *);
 static int	make_dir(const char *, gid_t, struct daemon_error *);
 static int	clear_stale(int, const char *, const char *,
 		    struct daemon_error *);
@@ -83,6 +85,9 @@ daemon_check_trusted(const char *path, const char *what, uid_t trusted_uid,
 	char *rp;
 	int rc;
 
+	if (check_links(path, trusted_uid, false, "directory above it",
+	    err) == -1)
+		return -1;
 	if ((rp = realpath(path, NULL)) == NULL)
 		return fail_errno(err, "%s: %s", path, what);
 	if (stat(rp, &st) == -1) {
@@ -160,6 +165,10 @@ daemon_socket_dir(const char *path, gid_t gid, struct daemon_error *err)
 		return clear_stale(AT_FDCWD, path, path, err) == -1 ? -1 : -2;
 	if ((dir = dir_name(path)) == NULL)
 		return fail(err, "%s: out of memory", path);
+	/* before anything is made: no link on the way another user could swap */
+	if (check_links(dir, 0, true, "directory above the socket",
+	    err) == -1)
+		goto out;
 	if (stat(dir, &st) == -1 && errno == ENOENT &&
 	    make_dir(dir, gid, err) == -1)
 		goto out;
@@ -370,6 +379,47 @@ check_above(char *rp, uid_t trusted, const char *what,
 			rc = check_one(copy, &st, trusted, true, what, err);
 		if (slash == copy)
 			break;
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * check_links - the path as given, before links are resolved: every
+ * directory on it passes check_one and every link on it is owned by root
+ * or trusted, so nobody else can point it elsewhere (realpath alone would
+ * check only where a link points today).  With may_be_missing the last
+ * component may not exist yet.  what names a directory in the message.
+ */
+static int
+check_links(const char *path, uid_t trusted, bool may_be_missing,
+    const char *what, struct daemon_error *err)
+{
+	char *copy, *slash;
+	struct stat st;
+	int rc = 0;
+
+	if (path[0] != '/')
+		return fail(err, "%s: must be an absolute path", path);
+	if ((copy = strdup(path)) == NULL)
+		return fail(err, "%s: out of memory", path);
+	for (slash = copy; rc == 0 && slash != NULL; ) {
+		slash = strchr(slash + 1, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (lstat(copy, &st) == -1) {
+			if (!(errno == ENOENT && slash == NULL && may_be_missing))
+				rc = fail_errno(err, "%s", copy);
+		} else if (S_ISLNK(st.st_mode)) {
+			if (st.st_uid != 0 && st.st_uid != trusted)
+				rc = fail(err, "%s: a link owned by uid %ld: a"
+				    " user other than root could point it"
+				    " elsewhere", copy, (long)st.st_uid);
+		} else if (S_ISDIR(st.st_mode)) {
+			rc = check_one(copy, &st, trusted, true, what, err);
+		}
+		if (slash != NULL)
+			*slash = '/';
 	}
 	free(copy);
 	return rc;

@@ -272,6 +272,30 @@ else
 	ko "4c. writable key file"
 fi
 
+# 4d. a link in a directory of the user's, pointing at a root-owned
+# config (which passes by itself): the user could point it elsewhere
+mkdir -p "$w/rootconf" "$w/userlinks" && chown nobody "$w/userlinks"
+conf "$w/rootconf/real.conf" "socket unix:$w/sock/m.sock"
+as_nobody ln -s "$w/rootconf/real.conf" "$w/userlinks/m.conf"
+start "$w/userlinks/m.conf"; stop
+if refused_naming x "$w/userlinks: directory above it is owned by uid $(id -u nobody)"; then
+	ok "4d. config reached through a link in the user's directory: refused, naming the directory"
+else
+	ko "4d. config through a user's link"
+fi
+
+# 3b. the socket's directory reached through a link the user could swap
+mkdir -p "$w/rootsock" && chmod 755 "$w/rootsock"
+as_nobody ln -s "$w/rootsock" "$w/userlinks/sock"
+conf "$w/a3b.conf" "socket unix:$w/userlinks/sock/m.sock"
+start "$w/a3b.conf"; stop
+if [ ! -e "$w/rootsock/m.sock" ] &&
+    refused_naming x "$w/userlinks: directory above the socket is owned by uid"; then
+	ok "3b. socket directory reached through a link in the user's directory: refused; nothing bound there"
+else
+	ko "3b. socket through a user's link: $(ls "$w/rootsock")"
+fi
+
 # 5. userid root without allow-root
 printf 'userid root\nsyslog no\nsocket unix:%s/sock/m.sock\n' "$w" >"$w/a5.conf"
 start "$w/a5.conf"; stop

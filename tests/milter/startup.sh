@@ -49,7 +49,7 @@ fails "pid file in a missing directory" "$w/nodir/m.pid: pid file" "$sock" "pid-
 fails "audit log in a missing directory" "$w/nodir/audit.jsonl" "$sock" "audit-log $w/nodir/audit.jsonl"
 fails "audit log in a directory the user cannot write" "$w/audit.jsonl" "$sock" "audit-log $w/audit.jsonl"
 fails "log file in a missing directory" "$w/nodir/m.log: cannot open the log file" "$sock" "log-file $w/nodir/m.log"
-fails "socket in a missing directory tree" "$w/no/deep" "socket unix:$w/no/deep/m.sock"
+fails "socket in a missing directory tree" "$w/no: No such file" "socket unix:$w/no/deep/m.sock"
 fails "missing audit key file" "$w/no.key" "$sock" "audit-log $w/log/audit.jsonl" "audit-key-file $w/no.key"
 fails "unknown user" "userid nosuchuser" "$sock" "userid nosuchuser"
 fails "unknown socket group" "group nosuchgroup" "$sock" "socket-group nosuchgroup"
