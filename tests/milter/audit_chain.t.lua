@@ -22,7 +22,7 @@ local sub = { listener = { port = "587", name = "submission" }, tls = T.TLS13, a
 -- A session that reaches TLS but never sends MAIL still leaves a record.
 local conn = T.open(sub)
 mt.disconnect(conn)
-mt.sleep(0.3)
+T.wait_records(1, "session")
 local s = T.records("session")
 if #s ~= 1 then error(#s .. " session records, expected 1") end
 for _, want in ipairs({ '"type":"session"', '"mails":0', '"helos":2', '"tls":true',
@@ -37,10 +37,10 @@ T.expect_record("the chain members", { prev = T.records()[1]:match('"prev":"(%x+
 -- Rotation: the first record of the new file links to the old file's last.
 assert(os.rename(T.audit, T.audit .. ".1"))
 mt.signal(10)
-mt.sleep(0.5)
+T.expect_log("the reopen is logged", "SIGUSR1: audit log reopened", 1)
 T.expect("after rotation", { listener = { port = "587" } }, { reply = "replycode",
 	record = { rule = "require-tls" } })
-mt.sleep(0.3)
+T.wait_records(3, "session")	-- the last session's record is written too
 
 local function run(cmd)
 	local p = assert(io.popen(cmd .. " 2>&1; echo \"rc=$?\""))

@@ -94,7 +94,11 @@ end
 
 local function check(cond, what, ...)
 	if not cond then
-		error(string.format(what, ...), 2)
+		-- miltertest does not print a script's error: say it on stdout,
+		-- which run.sh shows with the failure
+		local msg = string.format(what, ...)
+		mt.echo("not ok - " .. msg)
+		error(msg, 2)
 	end
 end
 
@@ -189,13 +193,16 @@ end
 -- T.records(kind) - the audit file's decision records (rotated files
 -- first); kind "session" gives the session records, "all" every line.
 -- Session records are written at close, after the reply, so decision
--- counts leave them out.
+-- counts leave them out.  Only whole lines count: the writer appends a
+-- batch while this reads, so the file may end in part of a line.
 function T.records(kind)
 	local lines = {}
 	for _, name in ipairs({ T.audit .. ".1", T.audit }) do
 		local f = io.open(name, "r")
 		if f ~= nil then
-			for l in f:lines() do
+			local text = f:read("*a") or ""
+			f:close()
+			for l in text:gmatch("([^\n]*)\n") do
 				local is_session = l:find('"type":"session"', 1, true) ~= nil
 				local is_policy = l:find('"type":"policy"', 1, true) ~= nil
 				if kind == "all" or (kind == "policy" and is_policy) or
@@ -204,7 +211,6 @@ function T.records(kind)
 					table.insert(lines, l)
 				end
 			end
-			f:close()
 		end
 	end
 	return lines
@@ -212,17 +218,31 @@ end
 
 function T.count_records() return #T.records() end
 
--- T.wait_records(n) - the number of decision records once there are n,
--- or after 2 s: a record is staged before the reply and reaches the file
--- with the next batch, within a second at most.
-function T.wait_records(n)
-	local got = T.count_records()
-	for _ = 1, 40 do
+-- T.wait_until(count, n) - count() once it is n or more, or after 30 s.
+-- A record is staged before the reply and reaches the file with the next
+-- batch, and a signal's log line comes when the daemon has handled it:
+-- within a second on an idle machine, later under valgrind on a busy one.
+-- The wait ends as soon as the count is reached.
+function T.wait_until(count, n)
+	local got = count()
+	for _ = 1, 600 do
 		if got >= n then break end
 		mt.sleep(0.05)
-		got = T.count_records()
+		got = count()
 	end
 	return got
+end
+
+-- T.wait_records(n, kind) - the number of records of kind (as for
+-- T.records) once there are n, or after 30 s.
+function T.wait_records(n, kind)
+	return T.wait_until(function() return #T.records(kind) end, n)
+end
+
+-- T.wait_log(text, n) - the number of stderr lines containing text once
+-- there are n (default 1), or after 30 s.
+function T.wait_log(text, n)
+	return T.wait_until(function() return T.log_count(text) end, n or 1)
 end
 
 -- T.expect_record(label, fields) - the newest record holds each field:
@@ -266,17 +286,10 @@ function T.log_count(text)
 	return n
 end
 
--- T.expect_log(label, text, n) - exactly n stderr lines contain text.
+-- T.expect_log(label, text, n) - exactly n stderr lines contain text,
+-- once the daemon has written them (see T.wait_log).
 function T.expect_log(label, text, n)
-	-- a signal's line comes when the daemon has handled it: wait for it,
-	-- at most 10 s (a busy machine), then check the count
-	local got = T.log_count(text)
-	local waited = 0
-	while got < n and waited < 10 do
-		mt.sleep(0.05)
-		waited = waited + 0.05
-		got = T.log_count(text)
-	end
+	local got = T.wait_log(text, n)
 	check(got == n, "%s: %d log lines contain %q, expected %d", label, got, text, n)
 	mt.echo("ok - " .. label)
 end

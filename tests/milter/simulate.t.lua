@@ -83,7 +83,6 @@ T.expect("alice with TLSv1.2 again", { listener = sub, tls = T.TLS12, auth = T.A
 -- A reload: a policy record of its own, and the decisions after it name it.
 T.write_config(conf .. "\n[listener legacy]\nport 2525\n")
 mt.signal(1)
-mt.sleep(0.5)
 T.expect_log("the reload is logged", "SIGHUP: configuration", 1)
 T.expect("bob with TLSv1.2 after the reload", { listener = sub, tls = T.TLS12, auth = BOB,
 	client = "192.0.2.13", helo = "other.example", from = "<>" }, {
