@@ -5,7 +5,8 @@
  * a hasher and through the sink, is what the verifier's parser reads
  * back (round trip); the split hash (fields first, tail later) equals
  * the one-call hash; a copied key hashes as the original; tails that are
- * not exactly the chain's are refused.  Sealing: the key schedule
+ * not exactly the chain's are refused; the one-call hash against the
+ * SHA-256 and HMAC-SHA256 test vectors.  Sealing: the key schedule
  * against a known answer (computed independently), the state and the
  * verification key in text, the epoch member read back only where the
  * chain puts it, and a sealed sink across an epoch step read back by the
@@ -434,6 +435,40 @@ START_TEST(test_sealed_sink)
 }
 END_TEST
 
+/* RFC 4231 test cases 2 and 6 (HMAC-SHA256) and FIPS 180-2 "abc". */
+static const struct {
+	const char	*label;
+	const char	*key;
+	size_t		 keylen;
+	const char	*data;
+	const char	*hex;
+} vectors[] = {
+	{ "SHA-256 abc", "", 0, "abc",
+	  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+	{ "RFC 4231 case 2", "Jefe", 4, "what do ya want for nothing?",
+	  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+	{ "RFC 4231 case 6 (131-byte key)", NULL, 131,
+	  "Test Using Larger Than Block-Size Key - Hash Key First",
+	  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+};
+
+START_TEST(test_hash_vectors)
+{
+	unsigned char long_key[131];
+	char hex[AUDIT_HASH_HEX + 1];
+	const unsigned char *k = (const unsigned char *)vectors[_i].key;
+
+	if (k == NULL) {
+		(void) memset(long_key, 0xaa, sizeof(long_key));
+		k = long_key;
+	}
+	ck_assert_int_eq(auditchain_hash(k, vectors[_i].keylen,
+	    vectors[_i].data, strlen(vectors[_i].data), hex), 0);
+	ck_assert_msg(strcmp(hex, vectors[_i].hex) == 0, "%s: %s",
+	    vectors[_i].label, hex);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -451,6 +486,8 @@ main(void)
 	tcase_add_loop_test(tc, test_epoch_parse, 0,
 	    sizeof(epoch_cases) / sizeof(epoch_cases[0]));
 	tcase_add_test(tc, test_sealed_sink);
+	tcase_add_loop_test(tc, test_hash_vectors, 0,
+	    sizeof(vectors) / sizeof(vectors[0]));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
