@@ -60,18 +60,18 @@ milter="$builddir/milter/tlspolicy-milter"
 [ -x "$milter" ] || { echo "demo: no $milter after the build"; exit 1; }
 echo "   built $milter"
 
+# shellcheck source=SCRIPTDIR/lib/daemon.sh
+. "$top/tests/lib/daemon.sh"	# free ports, the milter started and stopped by its PID
 # shellcheck source=SCRIPTDIR/postfix/lab.sh
 . "$top/tests/postfix/lab.sh"	# picks free ports for the three listeners
 work=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-demo.XXXXXX") || exit 1
 chmod 755 "$work"
-port=$(lab_free_port) || { echo "demo: no free port"; exit 1; }
+tl_free_port port || exit 1
 mpid=""
+bad=0
 stop_all() {
-	if [ -n "$mpid" ]; then
-		kill -TERM "$mpid" 2>/dev/null
-		wait "$mpid" 2>/dev/null
-		mpid=""
-	fi
+	tl_milter_stop "$mpid" || bad=1
+	mpid=""
 	(lab_stop "$work/lab") || echo "demo: could not stop the lab cleanly"
 }
 trap 'stop_all; echo "demo: stopped early; kept $work"' EXIT
@@ -81,29 +81,19 @@ echo "== starting a private Postfix on 127.0.0.1: MX (stands for 25) on $LAB_MX_
     "submission (587) on $LAB_SUB_PORT, submissions (465) on $LAB_SMTPS_PORT"
 (lab_start "$work/lab" "$port") || { echo "demo: Postfix did not start"; exit 1; }
 echo "== starting tlspolicy-milter with its built-in policy (no -c) on inet:$port@127.0.0.1, as user nobody"
-"$milter" -f -u nobody -p "inet:$port@127.0.0.1" </dev/null 2>"$work/milter.log" &
-mpid=$!
-i=0
-until lab_listening "$port" "$mpid"; do
-	i=$((i + 1))
-	if [ $i -gt 50 ] || ! kill -0 "$mpid" 2>/dev/null; then
-		cat "$work/milter.log"
-		echo "demo: the milter did not start"
-		exit 1
-	fi
-	sleep 0.1
-done
+tl_milter_start "inet:$port@127.0.0.1" "$work/milter.log" \
+    "$milter" -f -u nobody -p "inet:$port@127.0.0.1" || exit 1
+mpid=$TL_PID
 echo "   the policy it enforces (tlspolicy-milter -n):"
 "$milter" -n 2>&1 | awk '/^listener|^\[default\]/ { print; getline; print }' | sed 's/^/     /'
 
-bad=0
 n=0
 # session TITLE PORT EXPECT-REPLY EXPECT-OUTCOME SWAKS-ARGS...
 session() {
 	title=$1 p=$2 expect=$3 want=$4
 	shift 4
 	n=$((n + 1))
-	cport=$(lab_free_port) || { echo "demo: no free port"; bad=1; return; }
+	tl_free_port cport || { bad=1; return; }
 	echo
 	echo "-- $n. $title"
 	swaks --server 127.0.0.1 --port "$p" --local-interface 127.0.0.1 --local-port "$cport" \

@@ -41,7 +41,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-bench.XXXXXX")
 chmod 755 "$W"
 . "$here/common.sh"
 . "$top/tests/postfix/lab.sh"
-port=$(free_port $((23000 + $$ % 1000)))
+tl_free_port port || exit 1
 mkdir "$W/log" && chown nobody:nogroup "$W/log"	# opened as nobody
 printf 'syslog no\nuserid nobody\npid-file %s/m.pid\naudit-log %s/log/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\nmin-tls-version TLSv1.2\n' "$W" "$W" >"$W/m.conf"
 grep -v '^audit-log' "$W/m.conf" >"$W/noaudit.conf"
@@ -49,7 +49,7 @@ mkdir -m 700 "$W/seal"
 "$MILTER" --setup-keys --epoch 1 --state "$W/seal/state" >/dev/null 2>&1 ||
     { echo "--setup-keys failed"; exit 1; }
 sed "s#^audit-log .*#&\naudit-seal-state $W/seal/state#" "$W/m.conf" >"$W/sealed.conf"
-mport=$(free_port $((port + 1)))
+tl_free_port mport || exit 1
 sed "1i metrics-listen inet:$mport@127.0.0.1" "$W/m.conf" >"$W/metrics.conf"
 UP_PID=""
 SCRAPER_PID=""

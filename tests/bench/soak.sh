@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${SOAK_TICK:=1}"
 W=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-soak.XXXXXX")
 . "$here/common.sh"
-port=$(free_port $((22000 + $$ % 1000)))
+tl_free_port port || { echo "0 passed, 1 failed"; exit 1; }
 printf 'syslog no\nallow-root yes\naudit-log %s/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\nrequire-auth yes\nmin-tls-version TLSv1.2\n' "$W" >"$W/m.conf"
 milter_up milter "$port" "$MILTER" -f -c "$W/m.conf" -p "inet:$port@127.0.0.1" ||
     { echo "0 passed, 1 failed"; exit 1; }

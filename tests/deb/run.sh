@@ -76,15 +76,6 @@ STRACE_PID=""
 stop_why=""
 out=""
 uid=""
-printf '%s\n' "$LAB_MX_PORT" "$LAB_SUB_PORT" "$LAB_SMTPS_PORT" >"$WORK/ports.used"
-
-mta_port() {
-	case "$1" in
-	mx) echo "$LAB_MX_PORT" ;;
-	submission) echo "$LAB_SUB_PORT" ;;
-	submissions) echo "$LAB_SMTPS_PORT" ;;
-	esac
-}
 
 # The daemon is started once, as the unit says; the matrix runner's hooks
 # do nothing.
@@ -149,37 +140,22 @@ daemon_start() {
 		return 1
 	fi
 	echo "--- ExecStart: $_start" >>"$MILTER_ERR"
-	# shellcheck disable=SC2086
-	(set -f; umask "${_umask:-022}"; exec $_start) >>"$MILTER_ERR" 2>&1 </dev/null &
-	MILTER_PID=$!
-	_i=0
-	until ss -xlpH 2>/dev/null | grep -F "$SOCK " | grep -q "pid=$MILTER_PID,"; do
-		_i=$((_i + 1))
-		if ! kill -0 "$MILTER_PID" 2>/dev/null || [ $_i -gt 100 ]; then
-			START_WHY="the daemon does not listen on $SOCK: $(tail -n 5 "$MILTER_ERR")"
-			daemon_stop >/dev/null
-			return 1
-		fi
-		sleep 0.1
-	done
+	# shellcheck disable=SC2086 # the unit's words, as systemd splits them
+	set -f
+	tl_milter_start "unix:$SOCK" "$MILTER_ERR" \
+	    sh -c 'umask "$1"; shift; exec "$@"' sh "${_umask:-022}" $_start >"$WORK/start.why"
+	_rc=$?
+	set +f
+	[ $_rc -eq 0 ] || { START_WHY=$(cat "$WORK/start.why"); return 1; }
+	MILTER_PID=$TL_PID
 }
 
-# daemon_stop - SIGTERM to the daemon's PID; wait up to 10 s; print what
-# was wrong (killed, exit status not 0, pid file left).
+# daemon_stop - the daemon by its PID (tl_milter_stop); print what was
+# wrong (killed, exit status not 0, pid file left).
 daemon_stop() {
 	[ -n "$MILTER_PID" ] || return 0
-	kill -TERM "$MILTER_PID" 2>/dev/null
-	_i=0
-	while kill -0 "$MILTER_PID" 2>/dev/null && [ $_i -lt 100 ]; do
-		_i=$((_i + 1))
-		sleep 0.1
-	done
-	if kill -0 "$MILTER_PID" 2>/dev/null; then
-		kill -KILL "$MILTER_PID" 2>/dev/null
-		echo "pid $MILTER_PID ignored SIGTERM for 10 s (killed)"
-	fi
-	wait "$MILTER_PID" 2>/dev/null
-	_rc=$?
+	tl_milter_stop "$MILTER_PID"
+	_rc=$TL_STATUS
 	# what systemctl stop would report: a clean exit, no pid file left
 	[ $_rc -eq 0 ] || echo "exit status $_rc after SIGTERM$( [ $_rc -gt 128 ] && echo " (signal $((_rc - 128)))")"
 	[ ! -e "$PIDFILE" ] || echo "$PIDFILE left behind"

@@ -4,20 +4,26 @@
 # inputs go to a scratch corpus; a crash leaves its input in the build
 # directory and fails the run.  Ends with "N passed, N failed".
 #
-#   FUZZ_SECONDS=60 sh tests/fuzz/run.sh [BUILD_DIR] [NAME]
-#   sh tests/fuzz/run.sh NAME          (one target: conf, policy, ...)
+#   FUZZ_SECONDS=60 sh tests/fuzz/run.sh [BUILD_DIR [NAME]]
+#   sh tests/fuzz/run.sh NAME [BUILD_DIR]    (one target: facts or fuzz_facts)
+#
+# An argument with a / in it is the build directory (default build/fuzz
+# in the source tree); one without is a target's name.  An unknown name
+# fails and lists the targets.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 only=""
-if [ $# -ge 1 ] && [ -f "$here/fuzz_$1.c" ]; then
-	only=$1
-	shift
-fi
-out=${1:-$top/build/fuzz}
-[ $# -ge 2 ] && only=$2
+out=$top/build/fuzz
+for a in "$@"; do
+	case "$a" in
+	*/*) out=$a ;;
+	*) only=${a#fuzz_} ;;
+	esac
+done
 if [ -n "$only" ] && [ ! -f "$here/fuzz_$only.c" ]; then
-	echo "FAIL: no fuzz target $only (tests/fuzz/fuzz_$only.c)"
+	echo "FAIL: no fuzz target '$only'; the targets are:" \
+	    $(cd "$here" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
 	echo "0 passed, 1 failed"
 	exit 1
 fi

@@ -1,10 +1,14 @@
 # testlib.sh - what the daemon's shell suites share: PASS/FAIL counting
 # with the closing "N passed, N failed" line, a one-MAIL session through
-# miltertest, and whether a process still runs.  Sourced:
+# miltertest, and daemon.sh beside it (ports, whether a process still
+# runs, a milter started and stopped by its PID).  Sourced, from a script
+# one folder below tests/:
 #
-#   . "$(dirname "$0")/../lib/testlib.sh"
+#   . "$(cd "$(dirname "$0")" && pwd)/../lib/testlib.sh"
 #
 # Needs MILTERTEST (default miltertest) for tl_mail.
+
+. "$(cd "$(dirname "$0")" && pwd)/../lib/daemon.sh"
 
 : "${MILTERTEST:=miltertest}"
 passed=0
@@ -18,13 +22,6 @@ ko() { failed=$((failed + 1)); echo "FAIL: $1"; }
 tl_finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
-}
-
-# tl_alive PID - the process runs (a zombie its new parent has not reaped
-# yet does not: a daemon's parent may be slow to reap it).
-tl_alive() {
-	kill -0 "$1" 2>/dev/null &&
-	    [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
 }
 
 # tl_mail SOCKET DIR - one session on port 587 in plaintext up to MAIL,

@@ -70,20 +70,11 @@ MILTER_ERR="$WORK/milter.err"
 MILTER_PID=""
 PROM_PID=""
 HOSTILE_PID=""
-printf '%s\n' "$LAB_MX_PORT" "$LAB_SUB_PORT" "$LAB_SMTPS_PORT" >"$WORK/ports.used"
-MILTER_PORT=$(free_port)
-METRICS_PORT=$(free_port)
-PROM_PORT=$(free_port)
+tl_free_port MILTER_PORT || exit 1
+tl_free_port METRICS_PORT || exit 1
+tl_free_port PROM_PORT || exit 1
 METRICS_URL="http://127.0.0.1:$METRICS_PORT/metrics"
 PROM_URL="http://127.0.0.1:$PROM_PORT"
-
-mta_port() {
-	case "$1" in
-	mx) echo "$LAB_MX_PORT" ;;
-	submission) echo "$LAB_SUB_PORT" ;;
-	submissions) echo "$LAB_SMTPS_PORT" ;;
-	esac
-}
 
 # label LISTENER - the names.conf section a lab listener falls into.
 label() {
@@ -103,30 +94,14 @@ wait_pid() {
 	wait "$1" 2>/dev/null
 }
 
-stop_pid() {	# stop_pid PID - SIGTERM, wait, SIGKILL
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null
-	wait_pid "$1"
-}
-
 milter_start() {
 	{ printf 'audit-log %s\nsyslog no\nuserid nobody\nmetrics-listen inet:%s@127.0.0.1\n' \
 	    "$AUDIT" "$METRICS_PORT"
 	  scenario_config names.conf; } >"$WORK/milter.conf"
 	chmod 644 "$WORK/milter.conf"
-	"$MILTER" -f -c "$WORK/milter.conf" -p "inet:$MILTER_PORT@127.0.0.1" \
-	    </dev/null 2>>"$MILTER_ERR" &
-	MILTER_PID=$!
-	_i=0
-	until lab_listening "$MILTER_PORT" "$MILTER_PID" &&
-	    lab_listening "$METRICS_PORT" "$MILTER_PID"; do
-		_i=$((_i + 1))
-		if ! kill -0 "$MILTER_PID" 2>/dev/null || [ $_i -gt 100 ]; then
-			tail -n 5 "$MILTER_ERR"
-			return 1
-		fi
-		sleep 0.1
-	done
+	tl_milter_start -w "$METRICS_PORT" "inet:$MILTER_PORT@127.0.0.1" "$MILTER_ERR" \
+	    "$MILTER" -f -c "$WORK/milter.conf" -p "inet:$MILTER_PORT@127.0.0.1" || return 1
+	MILTER_PID=$TL_PID
 }
 
 prom_start() {
@@ -180,9 +155,9 @@ await() {
 }
 
 cleanup() {
-	[ -n "$HOSTILE_PID" ] && stop_pid "$HOSTILE_PID"
-	stop_pid "$PROM_PID"
-	stop_pid "$MILTER_PID"
+	tl_milter_stop "$HOSTILE_PID"
+	tl_milter_stop "$PROM_PID"
+	milter_stop
 	(lab_stop "$LAB") 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -221,7 +196,7 @@ play() {
 	for _r in $(seq "$ROUNDS"); do
 		grep '^names\.conf|' "$top/tests/scenarios/matrix" >"$WORK/rows"
 		while IFS='|' read -r _c name listener tls auth reply text queued rule outcome type exposure jqx; do
-			_cp=$(free_port) || { fail "$name" "no free client port"; continue; }
+			tl_free_port _cp >/dev/null || { fail "$name" "no free client port"; continue; }
 			_out="$WORK/s-$_cp.out"
 			swaks_session "$listener" "$tls" "$auth" "$_out" "$_cp"
 			_why=$(check_reply "$_out" "$reply" "$text")
@@ -347,7 +322,7 @@ hostile_start() {	# hostile_start SECONDS
 }
 
 hostile_stop() {
-	stop_pid "$HOSTILE_PID"
+	tl_milter_stop "$HOSTILE_PID"
 	HOSTILE_PID=""
 }
 

@@ -74,15 +74,10 @@ start() {
 	done
 	mout=$(cat "$w/out")
 }
-# stop - SIGTERM the started milter by its pid and wait (at most 20 s).
+# stop - the started milter by its pid (tl_milter_stop); a SIGKILL fails.
 stop() {
 	[ -n "$mrc" ] && return 0
-	kill -TERM "$mpid" 2>/dev/null
-	_i=0
-	while kill -0 "$mpid" 2>/dev/null && [ $_i -lt 200 ]; do
-		_i=$((_i + 1)); sleep 0.1
-	done
-	wait "$mpid" 2>/dev/null
+	tl_milter_stop "$mpid" >"$w/stop.why" || ko "stop: $(cat "$w/stop.why")"
 }
 # session SOCKET - one MAIL on port 587 in plaintext: REFUSED, ACCEPTED, ERROR.
 session() { tl_mail "$1" "$w"; }

@@ -7,6 +7,8 @@
 # Needs a build without sanitizers (they own malloc).  "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/daemon.sh
+. "$here/../lib/daemon.sh"
 : "${MILTER:=$here/../../milter/tlspolicy-milter}"
 : "${MILTERTEST:=miltertest}"
 w=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-failalloc.XXXXXX")
@@ -17,8 +19,8 @@ if ldd "$MILTER" | grep -q -E 'libasan|libubsan'; then
 	echo "0 passed, 1 failed"; exit 1
 fi
 cc -shared -fPIC -O1 -o "$w/failalloc.so" "$here/failalloc.c" || { echo "0 passed, 1 failed"; exit 1; }
-port=$((24000 + $$ % 1000))
 for action in tempfail reject; do
+	tl_free_port port || { failed=$((failed + 1)); continue; }
 	printf 'syslog no\nallow-root yes\nfailure-action %s\naudit-log %s/audit.jsonl\n[listener submission]\nport 587\nrequire-tls yes\n' \
 	    "$action" "$w" >"$w/m.conf"
 	cat >"$w/t.lua" <<LUA
@@ -59,7 +61,6 @@ LUA
 		echo "FAIL: failure-action $action (miltertest exit $rc)"
 		cat "$w/out" "$w/err" | tail -n 10
 	fi
-	port=$((port + 1))
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && rm -rf "$w"

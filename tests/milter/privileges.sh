@@ -161,9 +161,7 @@ if [ -S "$w/milter.sock" ] || [ ! -e "$w/milter.sock" ]; then
 	else
 		ko "restart over a stale socket"
 	fi
-	kill -TERM "$pid" 2>/dev/null
-	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do i=$((i + 1)); sleep 0.1; done
+	tl_milter_stop "$pid" >"$w/stop.why" || ko "stop after the restart: $(cat "$w/stop.why")"
 	pid=""
 fi
 sed -i "s#^socket .*#socket unix:$w/stale#" "$w/m.conf"

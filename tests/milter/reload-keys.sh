@@ -33,10 +33,9 @@ wait_records() {
 }
 
 printf 'socket %s\nsyslog no\nallow-root yes\n[listener submission]\nport 587\nrequire-tls yes\n' "$sock" >"$w/m.conf"
-"$MILTER" -f -c "$w/m.conf" 2>"$w/err" &
-pid=$!
-i=0
-until grep -q 'starting: socket' "$w/err" 2>/dev/null || [ $i -ge 200 ]; do i=$((i + 1)); sleep 0.1; done
+tl_milter_start -r 'starting: socket' "$sock" "$w/err" "$MILTER" -f -c "$w/m.conf" ||
+    { ko "the milter did not start"; tl_finish; exit 1; }
+pid=$TL_PID
 
 # 1. audit-log turned on by a reload
 sed -i "1i audit-log $w/a1.jsonl" "$w/m.conf"
@@ -87,8 +86,7 @@ else
 	ko "broken reload: reply $r; $(grep SIGHUP "$w/err" | tail -n 3)"
 fi
 
-kill -TERM "$pid"
-wait "$pid"
+tl_milter_stop "$pid" >"$w/stop.why" || ko "stop: $(cat "$w/stop.why")"
 pid=""
 
 # 5. the logs as a shell glob gives them (the stage files included) to

@@ -47,11 +47,10 @@ replay_check() {
 	    echo "--simulate -c test.conf differs from the log ($_n decisions): $(grep -v '^ ' "$_w/replay-c" | head -n 8)"
 }
 
+# shellcheck source=SCRIPTDIR/../lib/daemon.sh
+. "$(cd "$(dirname "$0")" && pwd)/../lib/daemon.sh"
 passed=0
 failed=0
-# A port range per run, away from the usual services.
-base=$(( 20000 + ($$ % 500) * 20 ))
-i=0
 if [ $# -ge 1 ] && [ ! -f "$SRCDIR/$1.t.lua" ]; then
 	echo "FAIL: no protocol test $1 ($SRCDIR/$1.t.lua)"
 	echo "0 passed, 1 failed"
@@ -60,7 +59,6 @@ fi
 for script in "$SRCDIR"/*.t.lua; do
 	name=$(basename "$script" .t.lua)
 	[ $# -eq 0 ] || [ "$name" = "$1" ] || continue
-	i=$((i + 1))
 	work=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-mt.XXXXXX")
 	daemon=$MILTER
 	if [ -n "${VALGRIND:-}" ]; then
@@ -69,10 +67,7 @@ for script in "$SRCDIR"/*.t.lua; do
 		    "$work" "$MILTER" >"$daemon"
 		chmod +x "$daemon"
 	fi
-	port=$((base + i * 7))
-	while ss -tanH "sport = :$port" 2>/dev/null | grep -q .; do	# in use: next
-		port=$((port + 1))
-	done
+	tl_free_port port || { failed=$((failed + 1)); echo "FAIL: $name"; continue; }
 	"$MILTERTEST" -D MILTER="$daemon" -D PORT=$port -D WORK="$work" \
 	    -D SRCDIR="$SRCDIR" -s "$script" >"$work/out" 2>"$work/err" </dev/null
 	rc=$?

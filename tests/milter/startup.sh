@@ -93,11 +93,7 @@ if [ "$(grep -c 'outcome=reject' "$w/log/m.log" 2>/dev/null)" = 1 ] &&
 else
 	ko "log-file reopen: new $(cat "$w/log/m.log" 2>&1); old $(grep -c outcome "$w/log/m.log.1")"
 fi
-kill -TERM "$pid"
-i=0
-while tl_alive "$pid" && [ $i -lt 100 ]; do
-	i=$((i + 1)); sleep 0.1
-done
+tl_milter_stop "$pid" >"$w/stop.why" || ko "stop: $(cat "$w/stop.why")"
 pid=""
 
 tl_finish

@@ -45,31 +45,6 @@ mkdir "$WORK/log" && chown nobody:nogroup "$WORK/log" && chmod 755 "$WORK/log"
 AUDIT="$WORK/log/audit.jsonl"
 MILTER_ERR="$WORK/milter.err"
 MILTER_PID=""
-printf '%s\n' "$LAB_MX_PORT" "$LAB_SUB_PORT" "$LAB_SMTPS_PORT" >"$WORK/ports.used"
-
-mta_port() {
-	case "$1" in
-	mx) echo "$LAB_MX_PORT" ;;
-	submission) echo "$LAB_SUB_PORT" ;;
-	submissions) echo "$LAB_SMTPS_PORT" ;;
-	esac
-}
-
-milter_stop() {
-	[ -n "$MILTER_PID" ] || return 0
-	kill -TERM "$MILTER_PID" 2>/dev/null
-	_i=0
-	while kill -0 "$MILTER_PID" 2>/dev/null && [ $_i -lt 100 ]; do
-		_i=$((_i + 1))
-		sleep 0.1
-	done
-	if kill -0 "$MILTER_PID" 2>/dev/null; then
-		kill -KILL "$MILTER_PID" 2>/dev/null
-		fail "milter stop" "pid $MILTER_PID ignored SIGTERM for 10 s (killed)"
-	fi
-	wait "$MILTER_PID" 2>/dev/null
-	MILTER_PID=""
-}
 
 cleanup() {
 	milter_stop
@@ -117,7 +92,7 @@ session_closed() { [ -n "$(session_records_for "$1")" ]; }
 
 # --- the milter: TLS and AUTH on submission, an audit log -------------------
 [ -x "$MILTER" ] || { fail "setup" "no daemon at $MILTER"; finish; }
-MILTER_PORT=$(free_port) || { fail "setup" "no free port"; finish; }
+tl_free_port MILTER_PORT || { fail "setup" "no free port"; finish; }
 cat >"$WORK/milter.conf" <<EOF
 audit-log $AUDIT
 syslog no
@@ -131,10 +106,10 @@ require-auth yes
 min-tls-version TLSv1.2
 EOF
 chmod 644 "$WORK/milter.conf"
-"$MILTER" -f -c "$WORK/milter.conf" -p "inet:$MILTER_PORT@127.0.0.1" </dev/null 2>"$MILTER_ERR" &
-MILTER_PID=$!
-wait_for "the milter on port $MILTER_PORT" lab_listening "$MILTER_PORT" "$MILTER_PID" ||
-    { fail "setup" "the milter did not start: $(tail -n 3 "$MILTER_ERR")"; finish; }
+tl_milter_start "inet:$MILTER_PORT@127.0.0.1" "$MILTER_ERR" \
+    "$MILTER" -f -c "$WORK/milter.conf" -p "inet:$MILTER_PORT@127.0.0.1" ||
+    { fail "setup" "the milter did not start"; finish; }
+MILTER_PID=$TL_PID
 
 # --- Postfix with the snippets' deployment ---------------------------------
 ( lab_start "$LAB" "$MILTER_PORT" ) || { fail "setup" "the Postfix lab did not start"; finish; }
@@ -152,7 +127,7 @@ postfix_reload || { fail "setup" "Postfix did not reload"; finish; }
 echo "submission service: $(postconf -c "$LAB/etc" -P | grep "^$sub/" | sed "s|^$sub/||" | tr '\n' ' ')"
 
 # 1. Plaintext EHLO: STARTTLS offered, AUTH not; no password sent.
-cp=$(free_port)
+tl_free_port cp
 swaks_session submission none PLAIN "$WORK/1.out" "$cp"
 why=""
 grep -Eq '^ *<- +250[ -]STARTTLS' "$WORK/1.out" || why="STARTTLS not offered on a plaintext session"
@@ -167,7 +142,7 @@ else
 fi
 
 # 2. Plaintext MAIL FROM: refused by the milter, with a record.
-cp=$(free_port)
+tl_free_port cp
 swaks_session submission none none "$WORK/2.out" "$cp"
 reply=$(mail_reply_line "$WORK/2.out")
 why=""
@@ -192,7 +167,7 @@ else
 fi
 
 # 3. STARTTLS and AUTH: accepted.
-cp=$(free_port)
+tl_free_port cp
 swaks_session submission starttls PLAIN "$WORK/3.out" "$cp"
 why=""
 grep -Eq '^ *<~ +250 .*queued as' "$WORK/3.out" || why="not queued: $(mail_reply_line "$WORK/3.out")"
@@ -211,7 +186,7 @@ fi
 # 4. The alternative: smtpd_tls_security_level=encrypt on submission.
 postconf -c "$LAB/etc" -P "$sub/smtpd_tls_security_level=encrypt" &&
     postfix_reload || { fail "setup" "could not switch submission to encrypt"; finish; }
-cp=$(free_port)
+tl_free_port cp
 swaks_session submission none none "$WORK/4.out" "$cp"
 reply=$(mail_reply_line "$WORK/4.out")
 why=""

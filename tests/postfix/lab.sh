@@ -46,6 +46,13 @@
 # stderr, exit status 1.
 
 set -u
+# tests/lib/daemon.sh: run as a script, from beside this file; sourced,
+# the caller sources it first.
+case "${0##*/}" in
+lab.sh) . "$(cd "$(dirname "$0")" && pwd)/../lib/daemon.sh" ;;
+esac
+command -v tl_free_port >/dev/null ||
+    { echo "lab: source tests/lib/daemon.sh before lab.sh" >&2; exit 1; }
 LAB_USER=alice
 LAB_DOMAIN=example.test
 LAB_PASSWORD=lab-password
@@ -56,37 +63,17 @@ lab_die() {
 	exit 1
 }
 
-# lab_port_free PORT - no TCP socket of any state uses PORT.
-lab_port_free() {
-	[ -z "$(ss -tanH "sport = :$1" 2>/dev/null)" ]
-}
-
-# lab_free_port - print a free port in 20000..32000 (below the ephemeral
-# range, so the kernel never hands it to an outgoing connection).
-lab_free_port() {
-	_n=0
-	while [ $_n -lt 200 ]; do
-		_p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 ))
-		case " ${LAB_TAKEN:-} " in *" $_p "*) _n=$((_n + 1)); continue ;; esac
-		if lab_port_free "$_p"; then
-			LAB_TAKEN="${LAB_TAKEN:-} $_p"
-			echo "$_p"
-			return 0
-		fi
-		_n=$((_n + 1))
-	done
-	return 1
-}
-
-# lab_pick_ports - set LAB_MX_PORT, LAB_SUB_PORT, LAB_SMTPS_PORT unless set.
+# lab_pick_ports - set LAB_MX_PORT, LAB_SUB_PORT, LAB_SMTPS_PORT unless
+# set (tl_free_port), and count the given ones as taken.
 lab_pick_ports() {
-	LAB_TAKEN="${LAB_MX_PORT:-} ${LAB_SUB_PORT:-} ${LAB_SMTPS_PORT:-}"
-	[ -n "${LAB_MX_PORT:-}" ] || LAB_MX_PORT=$(lab_free_port) || lab_die "no free port"
-	LAB_TAKEN="$LAB_TAKEN $LAB_MX_PORT"
-	[ -n "${LAB_SUB_PORT:-}" ] || LAB_SUB_PORT=$(lab_free_port) || lab_die "no free port"
-	LAB_TAKEN="$LAB_TAKEN $LAB_SUB_PORT"
-	[ -n "${LAB_SMTPS_PORT:-}" ] || LAB_SMTPS_PORT=$(lab_free_port) || lab_die "no free port"
-	LAB_TAKEN="$LAB_TAKEN $LAB_SMTPS_PORT"
+	for _v in LAB_MX_PORT LAB_SUB_PORT LAB_SMTPS_PORT; do
+		eval "_p=\${$_v:-}"
+		if [ -n "$_p" ]; then
+			tl_take_port "$_p"
+		else
+			tl_free_port "$_v" >/dev/null || lab_die "no free port"
+		fi
+	done
 	export LAB_MX_PORT LAB_SUB_PORT LAB_SMTPS_PORT
 }
 
@@ -242,7 +229,7 @@ lab_chroot_files() {
 # 127.0.0.1:PORT.  Looks with ss; never connects.
 lab_listening() {
 	if [ -n "${2:-}" ]; then
-		ss -ltnpH "sport = :$1" 2>/dev/null | grep -q "pid=$2,"
+		tl_listening "$1" "$2"
 	else
 		ss -ltnH "sport = :$1" 2>/dev/null | grep -q .
 	fi

@@ -50,61 +50,15 @@ MILTER_SOCK_REL=tlspolicy-milter/tlspolicy-milter.sock
 MILTER_SOCK="$LAB/queue/$MILTER_SOCK_REL"
 MILTER_ERR="$WORK/milter.err"
 MILTER_PID=""
-printf '%s\n' "$LAB_MX_PORT" "$LAB_SUB_PORT" "$LAB_SMTPS_PORT" >"$WORK/ports.used"
 etc_copy="$WORK/etc-postfix.before"
 [ -d /etc/postfix ] && cp -a /etc/postfix "$etc_copy"
 
-mta_port() {
-	case "$1" in
-	mx) echo "$LAB_MX_PORT" ;;
-	submission) echo "$LAB_SUB_PORT" ;;
-	submissions) echo "$LAB_SMTPS_PORT" ;;
-	esac
-}
-
 # milter_start CONFIG [EXTRA-LINE] - the daemon in the foreground, as the
 # unprivileged user nobody, with CONFIG from tests/scenarios/ below a
-# preamble naming the audit file.
+# preamble naming the audit file (scenario_milter_start).
 milter_start() {
-	[ "$1" = - ] && return 0
-	{ printf '# %s for the Postfix suite\naudit-log %s\nsyslog no\nuserid nobody\nsocket-mode 0660\nsocket-group postfix\n%s\n' \
-	    "$1" "$AUDIT" "${2:-}"
-	  scenario_config "$1"; } >"$WORK/milter.conf"
-	echo "--- milter start: $1 ${2:-}" >>"$MILTER_ERR"
-	_n=$(grep -c 'starting: socket' "$MILTER_ERR")
-	# the config of the K-th start's policy record, for tests/simulate-replay.sh
-	MILTER_STARTS=$((${MILTER_STARTS:-0} + 1))
-	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$MILTER_STARTS.conf"
-	"$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" \
-	    </dev/null 2>>"$MILTER_ERR" &
-	MILTER_PID=$!
-	_i=0
-	until [ -S "$MILTER_SOCK" ] && [ "$(grep -c 'starting: socket' "$MILTER_ERR")" -gt "$_n" ]; do
-		_i=$((_i + 1))
-		if ! kill -0 "$MILTER_PID" 2>/dev/null || [ $_i -gt 100 ]; then
-			tail -n 5 "$MILTER_ERR" | sed 's/^/    /'
-			milter_stop
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
-# milter_stop - SIGTERM to our milter's PID, and wait until it is gone.
-milter_stop() {
-	[ -n "$MILTER_PID" ] || return 0
-	kill -TERM "$MILTER_PID" 2>/dev/null
-	_i=0
-	while kill -0 "$MILTER_PID" 2>/dev/null && [ $_i -lt 100 ]; do
-		_i=$((_i + 1))
-		sleep 0.1
-	done
-	if kill -0 "$MILTER_PID" 2>/dev/null; then
-		kill -KILL "$MILTER_PID" 2>/dev/null
-		fail "milter stop" "pid $MILTER_PID ignored SIGTERM for 10 s (killed)"
-	fi
-	wait "$MILTER_PID" 2>/dev/null
-	MILTER_PID=""
+	scenario_milter_start "$(printf '# %s for the Postfix suite\naudit-log %s\nsyslog no\nuserid nobody\nsocket-mode 0660\nsocket-group postfix' \
+	    "$1" "$AUDIT")" "$@"
 }
 
 # wait_log PATTERN - wait up to 10 s for an extended regexp in the log.
@@ -167,7 +121,7 @@ finish() {
 # Two transactions in one TLS session, RSET between: the first MAIL before
 # AUTH is refused, the second after AUTH accepted; two records, one session.
 two_transactions() {
-	_cp=$(free_port)
+	tl_free_port _cp
 	perl "$here/two-transactions.pl" "$LAB_SUB_PORT" "$_cp" "$SCEN_LOGIN" "$SCEN_PASSWORD" \
 	    >"$WORK/two.out" 2>&1 </dev/null
 	_why=""
@@ -222,7 +176,7 @@ default_macros() {
 		_before=$(count_records)
 		_why=""
 		for _s in 1 2 3; do
-			_cp=$(free_port)
+			tl_free_port _cp
 			swaks_session submission plain none "$WORK/dm$_s.out" "$_cp"
 			[ -n "$_why" ] || _why=$(check_reply "$WORK/dm$_s.out" 250 -)
 			[ -n "$_why" ] || _why=$(mta_log_check "$_cp" yes 250)
@@ -250,7 +204,7 @@ default_macros() {
 	fi
 	MILTER_ERR="$WORK/milter-symlist.err"
 	if milter_start ports.conf; then
-		_cp=$(free_port)
+		tl_free_port _cp
 		swaks_session submission plain none "$WORK/dm-ask.out" "$_cp"
 		_why=$(check_reply "$WORK/dm-ask.out" "530 5.7.0" "STARTTLS")
 		[ -n "$_why" ] || _why=$(mta_log_check "$_cp" no "530 5.7.0")

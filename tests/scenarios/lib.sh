@@ -5,10 +5,12 @@
 # The suite that sources this file sets WORK (a scratch directory), AUDIT
 # (the milter's audit file) and MILTER_ERR (the milter's stderr), and
 # provides:
-#   mta_port LISTENER        the port of mx / submission / submissions
+#   LAB_MX_PORT, LAB_SUB_PORT, LAB_SMTPS_PORT
+#                            the ports of mx / submission / submissions
 #   milter_start CONFIG      start the milter with the file made by
 #                            scenario_config CONFIG ("-": nothing to start)
-#   milter_stop              stop it by its PID
+#   milter_stop              stop it by its PID (the one below stops
+#                            MILTER_PID)
 #   mta_log_check CPORT QUEUED REPLY
 #                            look in the MTA's log at the session from
 #                            client port CPORT: was the message queued
@@ -18,11 +20,13 @@
 # It then calls run_matrix, may call pass/fail for its own cases, and
 # ends with summary.
 #
-# Each session is sent from a client port chosen here (free_port), and
+# Each session is sent from a client port chosen here (tl_free_port), and
 # every check selects the MTA log lines and the audit records by that
 # port, so no other traffic can be mistaken for the scenario's.
 
 SCENARIOS=$(cd "$(dirname "${SCENARIO_LIB:-$0}")" 2>/dev/null && pwd)
+# shellcheck source=SCRIPTDIR/../lib/daemon.sh
+. "$SCENARIOS/../lib/daemon.sh"
 passed=0
 failed=0
 SCEN_LOGIN=alice@example.test
@@ -44,20 +48,38 @@ summary() {
 	echo "$passed passed, $failed failed"
 }
 
-# free_port - a port no TCP socket uses in any state (TIME_WAIT included),
-# below the kernel's ephemeral range, not handed out before in this run.
-free_port() {
-	_n=0
-	while [ $_n -lt 200 ]; do
-		_n=$((_n + 1))
-		_p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 ))
-		grep -qx "$_p" "$WORK/ports.used" 2>/dev/null && continue
-		[ -z "$(ss -tanH "sport = :$_p or dport = :$_p" 2>/dev/null)" ] || continue
-		echo "$_p" >>"$WORK/ports.used"
-		echo "$_p"
-		return 0
-	done
-	return 1
+# mta_port LISTENER - the port of mx / submission / submissions.
+mta_port() {
+	case "$1" in
+	mx) echo "$LAB_MX_PORT" ;;
+	submission) echo "$LAB_SUB_PORT" ;;
+	submissions) echo "$LAB_SMTPS_PORT" ;;
+	esac
+}
+
+# scenario_milter_start PREAMBLE CONFIG [EXTRA-LINE] - the milter in the
+# foreground on unix:$MILTER_SOCK, its config PREAMBLE, EXTRA-LINE and
+# scenario_config CONFIG ("-": nothing to start), its output appended to
+# MILTER_ERR; waits until it listens and says it started (tl_milter_start).
+# Sets MILTER_PID.  The config of the K-th start is kept as
+# AUDIT_OUT.startK.conf, for tests/simulate-replay.sh.
+scenario_milter_start() {
+	[ "$2" = - ] && return 0
+	{ printf '%s\n%s\n' "$1" "${3:-}"; scenario_config "$2"; } >"$WORK/milter.conf"
+	echo "--- milter start: $2 ${3:-}" >>"$MILTER_ERR"
+	MILTER_STARTS=$((${MILTER_STARTS:-0} + 1))
+	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$MILTER_STARTS.conf"
+	tl_milter_start -r 'starting: socket' "unix:$MILTER_SOCK" "$MILTER_ERR" \
+	    "$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" || return 1
+	MILTER_PID=$TL_PID
+}
+
+# milter_stop - the suite's milter, MILTER_PID, by its PID (tl_milter_stop);
+# a SIGKILL is a failure.  A suite may define its own after this file.
+milter_stop() {
+	tl_milter_stop "${MILTER_PID:-}" >"$WORK/stop.why" ||
+	    fail "milter stop" "$(cat "$WORK/stop.why")"
+	MILTER_PID=""
 }
 
 # scenario_config CONFIG - the config file with the lab's ports filled in.
@@ -224,7 +246,7 @@ run_scenario() {
 	IFS='|' read -r _c name listener tls auth reply text queued rule outcome type exposure jqx <<ROW
 $1
 ROW
-	cport=$(free_port) || { fail "$name" "no free client port"; return; }
+	tl_free_port cport >/dev/null || { fail "$name" "no free client port"; return; }
 	out="$WORK/scenario-$cport.out"
 	before=$(count_records)
 	swaks_session "$listener" "$tls" "$auth" "$out" "$cport"

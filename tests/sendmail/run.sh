@@ -58,14 +58,6 @@ MILTER_PORT="unix:$MILTER_SOCK"	# what the lab puts in S=
 MILTER_PID=""
 LAB_PASSWORD=$SCEN_PASSWORD
 
-mta_port() {
-	case "$1" in
-	mx) echo "$LAB_MX_PORT" ;;
-	submission) echo "$LAB_SUB_PORT" ;;
-	submissions) echo "$LAB_SMTPS_PORT" ;;
-	esac
-}
-
 # Sendmail-specific expectations: the shared matrix with the fields that
 # overrides.matrix names replaced (Sendmail's {daemon_name}, its replies
 # when the milter is down).  The scenario configs are the shared files.
@@ -131,33 +123,10 @@ mta_log_check() {
 	esac
 }
 
-# milter_start CONFIG [extra config lines] - the daemon in the foreground.
+# milter_start CONFIG [extra config lines] - the daemon in the foreground
+# (scenario_milter_start).
 milter_start() {
-	[ "$1" = - ] && return 0
-	{ printf 'audit-log %s\nsyslog no\nuserid nobody\nsocket-group root\n%s\n' "$AUDIT" "${2:-}"
-	  scenario_config "$1"; } >"$WORK/milter.conf"
-	_n=$(grep -c 'starting: socket' "$MILTER_ERR" 2>/dev/null)
-	# the config of the K-th start's policy record, for tests/simulate-replay.sh
-	MILTER_STARTS=$((${MILTER_STARTS:-0} + 1))
-	[ -z "${AUDIT_OUT:-}" ] || cp "$WORK/milter.conf" "$AUDIT_OUT.start$MILTER_STARTS.conf"
-	"$MILTER" -f -c "$WORK/milter.conf" -p "unix:$MILTER_SOCK" \
-	    2>>"$MILTER_ERR" &
-	MILTER_PID=$!
-	i=0
-	until [ -S "$MILTER_SOCK" ] &&
-	    [ "$(grep -c 'starting: socket' "$MILTER_ERR")" -gt "${_n:-0}" ]; do
-		i=$((i + 1))
-		kill -0 "$MILTER_PID" 2>/dev/null && [ $i -lt 100 ] || {
-			tail -n 5 "$MILTER_ERR"; MILTER_PID=""; return 1; }
-		sleep 0.1
-	done
-}
-
-milter_stop() {
-	[ -n "$MILTER_PID" ] || return 0
-	kill -TERM "$MILTER_PID" 2>/dev/null
-	wait "$MILTER_PID" 2>/dev/null
-	MILTER_PID=""
+	scenario_milter_start "$(printf 'audit-log %s\nsyslog no\nuserid nobody\nsocket-group root' "$AUDIT")" "$@"
 }
 
 cleanup() {
@@ -378,8 +347,8 @@ default_macros() {
 	    { fail "default macros" "the lab still defines confMILTER_MACROS_*"; return; }
 	milter_start ports.conf || { fail "default macros" "milter did not start"; return; }
 	before=$(count_records)
-	swaks_session submission plain none "$WORK/dm1.out" "$(free_port)"
-	swaks_session submissions wrapper PLAIN "$WORK/dm2.out" "$(free_port)"
+	tl_free_port _cp && swaks_session submission plain none "$WORK/dm1.out" "$_cp"
+	tl_free_port _cp && swaks_session submissions wrapper PLAIN "$WORK/dm2.out" "$_cp"
 	milter_stop
 	why=$(decisions_since "$before" | jq -rs 'if length != 2 then "\(length) records" else
 	    (.[0] | select(.listener != "submission" or .rule != "require-tls" or .outcome != "reject") | "plaintext: \(.)"),
@@ -392,7 +361,7 @@ default_macros() {
 	milter_start ports.conf "request-macros no" || { fail "default macros" "milter did not start"; return; }
 	before=$(count_records)
 	for i in 1 2; do
-		swaks_session submission plain none "$WORK/dmn$i.out" "$(free_port)"
+		tl_free_port _cp && swaks_session submission plain none "$WORK/dmn$i.out" "$_cp"
 	done
 	milter_stop
 	w=$(grep -c 'confMILTER_MACROS_CONNECT' "$MILTER_ERR")
