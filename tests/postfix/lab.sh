@@ -235,6 +235,44 @@ lab_listening() {
 	fi
 }
 
+# lab_wait_log DIR PATTERN - wait up to 10 s for an extended regexp in
+# the instance's log.
+lab_wait_log() {
+	_i=0
+	until grep -Eq "$2" "$1/log/maillog" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+# lab_session_check DIR CPORT QUEUED REPLY - the instance's log of the
+# session from client port CPORT agrees: the message queued and delivered
+# to the discard transport (QUEUED yes) or not, refused at MAIL FROM with
+# REPLY ("250" or "-": not refused there).  Prints why not, or nothing:
+# the Postfix suites' mta_log_check (tests/scenarios/lib.sh).
+lab_session_check() {
+	_dir=$1
+	shift
+	_pat="\[127\.0\.0\.1\]:$1"
+	lab_wait_log "$_dir" "smtpd\[[0-9]+\]: disconnect from [^ ]*$_pat " ||
+	    { echo "Postfix logged no end of the session from port $1"; return; }
+	_qid=$(grep -E "smtpd\[[0-9]+\]: [0-9A-F]+: client=[^ ]*$_pat(,|\$)" "$_dir/log/maillog" |
+	    sed 's/.*: \([0-9A-F]*\): client=.*/\1/')
+	if [ "$2" = yes ]; then
+		[ -n "$_qid" ] || { echo "Postfix logged no queue file for port $1"; return; }
+		lab_wait_log "$_dir" "discard\[[0-9]+\]: $_qid: to=<bob@example.test>,.* status=sent " ||
+		    { echo "Postfix did not deliver $_qid to the discard transport"; return; }
+		return
+	fi
+	[ -z "$_qid" ] || { echo "Postfix queued the message as $_qid"; return; }
+	case "$3" in
+	250*|-) ;;
+	*) grep -Eq "NOQUEUE: milter-reject: MAIL from [^ ]*$_pat: $3 " "$_dir/log/maillog" ||
+	    echo "Postfix logged no 'milter-reject: MAIL from ...:$1: $3'" ;;
+	esac
+}
+
 lab_master_pid() {
 	_pf="$1/queue/pid/master.pid"
 	[ -f "$_pf" ] && tr -d ' \n' <"$_pf"

@@ -61,36 +61,8 @@ milter_start() {
 	    "$1" "$AUDIT")" "$@"
 }
 
-# wait_log PATTERN - wait up to 10 s for an extended regexp in the log.
-wait_log() {
-	_i=0
-	until grep -Eq "$1" "$LAB/log/maillog" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -gt 100 ] && return 1
-		sleep 0.1
-	done
-}
-
 # mta_log_check CPORT QUEUED REPLY - see tests/scenarios/lib.sh.
-mta_log_check() {
-	_pat="\[127\.0\.0\.1\]:$1"
-	wait_log "smtpd\[[0-9]+\]: disconnect from [^ ]*$_pat " ||
-	    { echo "Postfix logged no end of the session from port $1"; return; }
-	_qid=$(grep -E "smtpd\[[0-9]+\]: [0-9A-F]+: client=[^ ]*$_pat(,|\$)" "$LAB/log/maillog" |
-	    sed 's/.*: \([0-9A-F]*\): client=.*/\1/')
-	if [ "$2" = yes ]; then
-		[ -n "$_qid" ] || { echo "Postfix logged no queue file for port $1"; return; }
-		wait_log "discard\[[0-9]+\]: $_qid: to=<bob@example.test>,.* status=sent " ||
-		    { echo "Postfix did not deliver $_qid to the discard transport"; return; }
-		return
-	fi
-	[ -z "$_qid" ] || { echo "Postfix queued the message as $_qid"; return; }
-	case "$3" in
-	250*|-) ;;
-	*) grep -Eq "NOQUEUE: milter-reject: MAIL from [^ ]*$_pat: $3 " "$LAB/log/maillog" ||
-	    echo "Postfix logged no 'milter-reject: MAIL from ...:$1: $3'" ;;
-	esac
-}
+mta_log_check() { lab_session_check "$LAB" "$@"; }
 
 cleanup() {
 	milter_stop
