@@ -121,7 +121,8 @@ tl_milter_start() {
 	return 1
 }
 
-# tl_milter_stop PID - SIGTERM to PID; wait until it is gone, at most
+# tl_milter_stop PID - stop a process the suite started (the milter, or
+# another daemon or client): SIGTERM to PID; wait until it is gone, at most
 # 15 s (150 checks, and 30 s by the clock); then SIGKILL, which is a
 # failure: said on stdout, status 1.  TL_STATUS: its exit status when it
 # is a child of this shell (else 127).  No PID: nothing to do.
