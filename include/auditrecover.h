@@ -6,6 +6,9 @@
  * those that continue its chain (each line's own hash checked), skips
  * those the log has, and copies the lines that do not continue a
  * non-empty log to STAGE.orphan, so nothing staged is ever dropped.
+ * A log that ends in the start of the first line to append (a write cut
+ * short by SIGKILL or a crash) gets the rest of that line, so the torn
+ * line becomes whole instead of staying as a fragment.
  * Not thread-safe: the sink calls it under its lock, before any record.
  */
 #ifndef TLSPOLICY_AUDITRECOVER_H
@@ -30,6 +33,8 @@ struct auditrecover {
 						 * hash; out: the new head */
 	bool			 is_new_log;	/* in: the log is empty */
 	bool			 needs_newline;	/* in/out: it ends in a torn line */
+	const char		*torn;		/* in: that torn line's bytes, */
+	size_t			 torn_len;	/* or NULL (not read) (borrowed) */
 	unsigned long		 n_replayed;	/* out: lines appended */
 	unsigned long		 n_orphans;	/* out: lines copied aside */
 };

@@ -17,6 +17,12 @@
  *	none is the log's head (the log was replaced), every staged line is
  *	copied to the orphan file instead.
  *
+ *	A torn line at the end of the log (the process died in the middle
+ *	of a write) is most often the start of the first line to append:
+ *	then only the rest of that line is written, and the line is whole.
+ *	Any other torn line is kept and ended by a newline before the next
+ *	line (the verifier warns about it and skips it).
+ *
  *	The caller holds the sink's lock and owns everything passed in.
  *
  *	A line whose hash matches but which is not one JSON object (without
@@ -63,6 +69,7 @@ struct walk {
 };
 
 static bool	recover_line(void *, const char *, size_t);
+static int	append(struct auditrecover *, const char *, size_t);
 static bool	orphan_line(void *, const char *, size_t);
 static int	cut_back(int, size_t);
 static int	write_orphans(struct walk *);
@@ -94,10 +101,7 @@ recover_line(void *arg, const char *line, size_t len)
 	struct walk *w = arg;
 	struct auditrecover *r = w->r;
 	struct auditchain_tail t;
-	struct iovec iov[2];
 	char hash[AUDIT_HASH_HEX + 1];
-	size_t done = 0, nl;
-	int iovcnt = 0;
 
 	if (len < 2 || line[len - 1] != '\n' ||
 	    auditchain_parse(line, len - 1, &t) == -1 ||
@@ -126,22 +130,46 @@ recover_line(void *arg, const char *line, size_t len)
 	if (memcmp(t.prev, r->head, AUDIT_HASH_HEX) != 0)
 		return !w->is_linked;
 	w->is_linked = true;
-	if (r->needs_newline)
-		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
-	iov[iovcnt++] = (struct iovec){ (void *)line, len };
-	if (auditrecover_writev(r->fd, iov, iovcnt, &done) == -1) {
+	if (append(r, line, len) == -1) {
 		w->error = errno;
-		nl = r->needs_newline && done > 0;
-		r->needs_newline = r->needs_newline && nl == 0;
-		if (cut_back(r->fd, done - nl) == -1)	/* no part of it stays */
-			r->needs_newline = true;
-		errno = w->error;
 		return false;
 	}
-	r->needs_newline = false;
 	(void) memcpy(r->head, hash, AUDIT_HASH_HEX);
 	r->n_replayed++;
 	return true;
+}
+
+/*
+ * append - write the line to the log: its rest, when the log ends in
+ * its start (torn); after a newline, when the log ends in another torn
+ * line.  0, or -1 with errno (no part of the line stays, unless cutting
+ * it off failed too: then the log ends in a torn line).
+ */
+static int
+append(struct auditrecover *r, const char *line, size_t len)
+{
+	struct iovec iov[2];
+	size_t done = 0, skip = 0, nl;
+	int iovcnt = 0, e;
+
+	if (r->needs_newline && r->torn != NULL && r->torn_len > 0 &&
+	    r->torn_len < len && memcmp(line, r->torn, r->torn_len) == 0)
+		skip = r->torn_len;		/* complete the torn line */
+	else if (r->needs_newline)
+		iov[iovcnt++] = (struct iovec){ (void *)"\n", 1 };
+	iov[iovcnt++] = (struct iovec){ (void *)(line + skip), len - skip };
+	if (auditrecover_writev(r->fd, iov, iovcnt, &done) == 0) {
+		r->needs_newline = false;
+		r->torn = NULL;
+		return 0;
+	}
+	e = errno;
+	nl = iovcnt == 2 && done > 0;		/* the newline went out */
+	r->needs_newline = r->needs_newline && nl == 0;
+	if (cut_back(r->fd, done - nl) == -1)	/* no part of it stays */
+		r->needs_newline = true;
+	errno = e;
+	return -1;
 }
 
 /* write_orphans - lines the log does not continue: kept aside, never dropped. */

@@ -201,6 +201,7 @@ static void	hasher_key_init(void);
 static void	hasher_free(void *);
 static void	cut_torn(struct audit_sink *, int, size_t);
 static void	read_head(struct audit_sink *);
+static size_t	read_torn(const struct audit_sink *, char *, size_t);
 static void	sync_locked(struct audit_sink *);
 static int	seal_locked(struct audit_sink *, const char *, bool,
 		    struct audit_sink_sealed *);
@@ -512,6 +513,7 @@ long
 audit_sink_recover(struct audit_sink *s, unsigned long *n_orphans)
 {
 	struct auditrecover r = { .fd = s->fd, .stage = s->stage };
+	char *torn = NULL;
 	int e = 0;
 
 	(void) pthread_mutex_lock(&s->lock);
@@ -520,8 +522,15 @@ audit_sink_recover(struct audit_sink *s, unsigned long *n_orphans)
 	(void) memcpy(r.head, s->head, sizeof(r.head));
 	r.is_new_log = lseek(s->fd, 0, SEEK_END) == 0;
 	r.needs_newline = s->needs_newline;
+	if (r.needs_newline && (torn = malloc(AUDIT_RECORD_MAX +
+	    AUDITCHAIN_TAIL_LEN)) != NULL) {	/* without it: a newline */
+		r.torn = torn;
+		r.torn_len = read_torn(s, torn, AUDIT_RECORD_MAX +
+		    AUDITCHAIN_TAIL_LEN);
+	}
 	if (auditrecover_run(&r) == -1)
 		e = errno;
+	free(torn);
 	s->needs_newline = r.needs_newline;
 	if (e == 0 && r.n_replayed > 0 && s->fsync != AUDIT_FSYNC_NONE &&
 	    fdatasync(s->fd) == -1)
@@ -1108,6 +1117,37 @@ read_head(struct audit_sink *s)
 			    memcmp(hash, t.hash, AUDIT_HASH_HEX) != 0;
 	} else
 		s->tail.is_empty = false;
+}
+
+/*
+ * read_torn - the bytes after the last newline of the log (a line torn
+ * by a crash) into buf; their length, 0 when there are none or they do
+ * not fit.
+ */
+static size_t
+read_torn(const struct audit_sink *s, char *buf, size_t size)
+{
+	struct stat st;
+	const char *nl;
+	ssize_t n = -1;
+	off_t at = 0;
+	int fd;
+
+	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		at = st.st_size > (off_t)size ? st.st_size - (off_t)size : 0;
+		n = pread(fd, buf, size, at);
+	}
+	(void) close(fd);
+	if (n <= 0 || buf[n - 1] == '\n')
+		return 0;
+	if ((nl = memrchr(buf, '\n', (size_t)n)) != NULL) {
+		n -= nl + 1 - buf;
+		(void) memmove(buf, nl + 1, (size_t)n);
+	} else if (at > 0)
+		return 0;			/* longer than any line */
+	return (size_t)n;
 }
 
 /*

@@ -220,23 +220,28 @@ for mode in interval every; do
 	dd if=/dev/zero of="$mnt/fill" bs=1k 2>/dev/null	# until ENOSPC
 	"$MLOAD" -s "$sock" -c 4 -n 200 -r 30 >"$W/full1.load" 2>&1
 	rm -f "$mnt/fill"
-	i=0	# the writer retries every second; a decision retries at once
+	# the writer retries every second; a decision retries at once.  Each
+	# probe's session and decision is counted (one that got tempfail too).
+	rm -f "$W"/probe.*.load
+	i=0
 	while [ $i -lt 60 ]; do
-		"$MLOAD" -s "$sock" -c 1 -n 1 >"$W/probe.load" 2>&1
-		[ "$(field accept "$W/probe.load")" = 1 ] && break
-		i=$((i + 1)); sleep 0.1
+		i=$((i + 1))
+		"$MLOAD" -s "$sock" -c 1 -n 1 >"$W/probe.$i.load" 2>&1
+		[ "$(field accept "$W/probe.$i.load")" = 1 ] && break
+		sleep 0.1
 	done
+	probes=$(cd "$W" && ls probe.*.load | sed 's/\.load$//')
 	"$MLOAD" -s "$sock" -c 4 -n 200 -r 30 >"$W/full2.load" 2>&1
 	milter_down "$pid"
 	pid=""
 	sessions=0 written=0 refused=0
-	for l in full0 full1 probe full2; do
+	for l in full0 full1 $probes full2; do
 		sessions=$((sessions + $(field sessions "$W/$l.load")))
 		written=$((written + $(field accept "$W/$l.load") + $(field reject "$W/$l.load")))
 		refused=$((refused + $(field tempfail "$W/$l.load")))
 	done
 	errors=0
-	for l in full0 full1 probe full2; do
+	for l in full0 full1 $probes full2; do
 		errors=$((errors + $(field errors "$W/$l.load")))
 	done
 	lost=$(sed -n 's/.*: \([0-9]*\) queued session records NOT WRITTEN.*/\1/p' "$W/full-$mode.err" |
