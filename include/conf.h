@@ -155,22 +155,6 @@ int	conf_keep_running(struct conf *b, const struct conf *a,
 void	conf_free(struct conf **);
 
 /*
- * conf_match - the listener whose rules apply to a session with these
- * facts; never NULL (falls back to the default section).  Pass one, in
- * file order: listeners with a port equal to {daemon_port} (with match
- * all, the name must match too).  Pass two: listeners with a name equal
- * to {daemon_name}, case-insensitively (with match all, the port must
- * match too, so a missing port never matches).  Nothing matched: the
- * default section.  *port_missing is set when some listener matches by
- * port and the MTA sent no valid {daemon_port} (the caller warns once).
- */
-const struct conf_listener *conf_match(const struct conf *,
-	    const struct facts *, bool *port_missing);
-
-/* conf_uses_ports - some listener matches by port. */
-bool	conf_uses_ports(const struct conf *);
-
-/*
  * conf_print - every global key with its effective value and the
  * effective policy per listener, as "-n" shows it.  0, or -1 when a
  * write failed (a full disk, a closed pipe).

@@ -74,6 +74,7 @@
 #include "callbacks.h"
 #include "conf.h"
 #include "facts.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -305,7 +306,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_QUEUE, lookup_macro, ctx) == -1)
 		return fail(ctx, s, "out of memory reading macros", false);
-	listener = conf_match(s->conf, &s->facts, &port_missing);
+	listener = listener_match(s->conf, &s->facts, &port_missing);
 	if (port_missing) {
 		warn_missing_port(s);
 		metrics_missing_macro(FACT_DAEMON_PORT);
@@ -567,7 +568,8 @@ record_session(struct session *s, bool is_shutdown)
 
 	(void) clock_gettime(CLOCK_REALTIME, &as.time);
 	if (s->conf != NULL)
-		as.listener = conf_match(s->conf, &s->facts, &port_missing)->label;
+		as.listener = listener_match(s->conf, &s->facts,
+		    &port_missing)->label;
 	metrics_session(as.listener, s->facts.tls_version,
 	    facts_has_auth(&s->facts));
 	if (log_lazy(LOG_LEVEL_INFO, s->id, session_kv, &as, sb) == -1)

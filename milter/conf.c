@@ -247,8 +247,6 @@ static const char *suggest(const char *);
 static size_t	edit_distance(const char *, const char *);
 static int	inherit(struct policy_rules *, const struct policy_rules *);
 static struct conf *new_conf(void);
-static bool	port_is(const struct conf_listener *, const struct facts *);
-static bool	name_is(const struct conf_listener *, const struct facts *);
 static void	free_listener(struct conf_listener *);
 static bool	same_value(const struct conf *, const struct conf *,
 		    const struct conf_key *);
@@ -376,37 +374,6 @@ conf_free(struct conf **confp)
 	free(conf->metrics_listen);
 	free(conf);
 	*confp = NULL;
-}
-
-const struct conf_listener *
-conf_match(const struct conf *conf, const struct facts *f, bool *port_missing)
-{
-	const struct conf_listener *l;
-	size_t i;
-
-	*port_missing = conf_uses_ports(conf) && !facts_has_port(f);
-	for (i = 0; i < conf->n_listeners; i++) {
-		l = &conf->listeners[i];
-		if (port_is(l, f) && (l->match == CONF_MATCH_ANY ||
-		    l->n_names == 0 || name_is(l, f)))
-			return l;
-	}
-	for (i = 0; i < conf->n_listeners; i++) {
-		l = &conf->listeners[i];
-		if (name_is(l, f) && (l->match == CONF_MATCH_ANY ||
-		    l->n_ports == 0 || port_is(l, f)))
-			return l;
-	}
-	return &conf->fallback;
-}
-
-bool
-conf_uses_ports(const struct conf *conf)
-{
-	for (size_t i = 0; i < conf->n_listeners; i++)
-		if (conf->listeners[i].n_ports > 0)
-			return true;
-	return false;
 }
 
 /* conf_fail - format "file:line: ..." into the error; returns -1. */
@@ -1022,32 +989,6 @@ new_conf(void)
 		return NULL;
 	}
 	return conf;
-}
-
-/* port_is - the listener lists the session's {daemon_port}. */
-static bool
-port_is(const struct conf_listener *l, const struct facts *f)
-{
-	if (!facts_has_port(f))
-		return false;
-	for (size_t i = 0; i < l->n_ports; i++)
-		if (l->ports[i] == f->f[FACT_DAEMON_PORT].num)
-			return true;
-	return false;
-}
-
-/* name_is - the listener lists the session's {daemon_name}. */
-static bool
-name_is(const struct conf_listener *l, const struct facts *f)
-{
-	const struct fact *name = &f->f[FACT_DAEMON_NAME];
-
-	if (name->state != FACT_OK || name->text == NULL)
-		return false;
-	for (size_t i = 0; i < l->n_names; i++)
-		if (strcasecmp(l->names[i], name->text) == 0)
-			return true;
-	return false;
 }
 
 /* free_listener - a section's storage. */
