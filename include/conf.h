@@ -22,16 +22,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "auditfsync.h"
 #include "facts.h"
 #include "policy.h"
 
 #define CONF_DEFAULT_SOCKET	"inet:8895@127.0.0.1"
 #define CONF_ERROR_MAX		512
-
-/* audit-fsync values (the same order as audit.h's enum audit_fsync). */
-#define CONF_FSYNC_INTERVAL	0	/* at most once a second (default) */
-#define CONF_FSYNC_EVERY	1	/* every record */
-#define CONF_FSYNC_NONE		2	/* never */
 
 /* record-sender values: what decision records keep of the envelope sender. */
 #define CONF_SENDER_NONE	0	/* nothing */
@@ -64,7 +60,7 @@ struct conf {
 	char			*log_file;	/* every log line too; NULL: none */
 	char			*audit_key_file; /* HMAC key for the chain; NULL: none */
 	char			*audit_seal_state; /* sealing state, or NULL */
-	unsigned		 audit_fsync;	/* CONF_FSYNC_* */
+	enum audit_fsync	 audit_fsync;	/* auditfsync.h */
 	unsigned		 record_sender;	/* CONF_SENDER_* */
 	enum policy_action	 audit_failure_action; /* record not written: tempfail|reject */
 	enum policy_action	 failure_action; /* internal failure: tempfail|reject */

@@ -63,6 +63,7 @@
 #include <syslog.h>
 #include <sysexits.h>
 
+#include "auditfsync.h"
 #include "conf.h"
 #include "conf_int.h"
 #include "facts.h"
@@ -216,7 +217,7 @@ static const struct conf defaults = {
 	.syslog_facility = LOG_MAIL,
 	.audit_log = NULL,
 	.failure_action = POLICY_ACTION_TEMPFAIL,
-	.audit_fsync = CONF_FSYNC_INTERVAL,
+	.audit_fsync = AUDIT_FSYNC_INTERVAL,
 	.record_sender = CONF_SENDER_DOMAIN,
 	.audit_failure_action = POLICY_ACTION_TEMPFAIL,
 	.request_macros = true,

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "auditfsync.h"
 #include "conf.h"
 #include "conf_int.h"
 #include "log.h"
@@ -94,10 +95,10 @@ print_globals(const struct conf *conf, FILE *fp)
 static void
 print_global(const struct conf *conf, const struct conf_key *k, FILE *fp)
 {
-	static const char *const fsync_names[] = {
-		[CONF_FSYNC_INTERVAL] = "interval",
-		[CONF_FSYNC_EVERY] = "every",
-		[CONF_FSYNC_NONE] = "none",
+	static const char *const fsync_names[AUDIT_FSYNC_COUNT] = {
+		[AUDIT_FSYNC_INTERVAL] = "interval",
+		[AUDIT_FSYNC_EVERY] = "every",
+		[AUDIT_FSYNC_NONE] = "none",
 	};
 	const void *field = (const char *)conf + k->offset;
 	const char *str;
@@ -119,8 +120,9 @@ print_global(const struct conf *conf, const struct conf_key *k, FILE *fp)
 		fprintf(fp, "%s %04o\n", k->name, *(const unsigned *)field);
 		break;
 	case CONF_KEY_FSYNC:
-		u = *(const unsigned *)field;
-		fprintf(fp, "%s %s\n", k->name, u < 3 ? fsync_names[u] : "?");
+		u = *(const enum audit_fsync *)field;
+		fprintf(fp, "%s %s\n", k->name, u < AUDIT_FSYNC_COUNT ?
+		    fsync_names[u] : "?");
 		break;
 	case CONF_KEY_SENDER:
 		u = *(const unsigned *)field;

@@ -3,7 +3,8 @@
  *	conf_reload - what a reload (SIGHUP) applies of a new config
  *
  * SYNOPSIS
- *	#include "conf.h"
+ *	#include "auditfsync.h"
+#include "conf.h"
  *
  * DESCRIPTION
  *	A reload loads a whole new config beside the running one.  Some
@@ -135,8 +136,11 @@ copy_value(struct conf *b, const struct conf *a, const struct conf_key *k)
 		*(enum policy_action *)(void *)to =
 		    *(const enum policy_action *)(const void *)from;
 		return 0;
-	case CONF_KEY_MODE:
 	case CONF_KEY_FSYNC:
+		*(enum audit_fsync *)(void *)to =
+		    *(const enum audit_fsync *)(const void *)from;
+		return 0;
+	case CONF_KEY_MODE:
 	case CONF_KEY_SENDER:
 		*(unsigned *)(void *)to = *(const unsigned *)(const void *)from;
 		return 0;
@@ -170,8 +174,10 @@ same_value(const struct conf *a, const struct conf *b, const struct conf_key *k)
 	case CONF_KEY_FAILURE:
 		return *(const enum policy_action *)x ==
 		    *(const enum policy_action *)y;
-	case CONF_KEY_MODE:
 	case CONF_KEY_FSYNC:
+		return *(const enum audit_fsync *)x ==
+		    *(const enum audit_fsync *)y;
+	case CONF_KEY_MODE:
 	case CONF_KEY_SENDER:
 		return *(const unsigned *)x == *(const unsigned *)y;
 	case CONF_KEY_SOCKET:

@@ -142,7 +142,6 @@ static int	reload_audit(const struct conf *, struct conf *,
 static bool	on_signal(const struct options *, struct audit_sink **,
 		    const struct setup *, int);
 static void	sync_audit(struct audit_sink *);
-static enum audit_fsync fsync_mode(const struct conf *);
 static struct audit_sink *open_audit(const struct conf *,
 		    const struct setup *);
 
@@ -934,7 +933,7 @@ reload(const struct options *opt, struct audit_sink **sinkp,
 		start_logging(conf, opt);
 	log_set_debug(opt->is_verbose || conf->log_debug);
 	if (*sinkp != NULL && conf->audit_fsync != old->audit_fsync)
-		audit_sink_set_fsync(*sinkp, fsync_mode(conf));
+		audit_sink_set_fsync(*sinkp, conf->audit_fsync);
 	session_conf_release(&old);
 	callbacks_record_policy(conf, "reload");
 	session_conf_install(conf);
@@ -1002,7 +1001,7 @@ reload_audit(const struct conf *old, struct conf *conf,
 		audit_sink_close(&sink);
 		return -1;
 	}
-	audit_sink_set_fsync(sink, fsync_mode(conf));
+	audit_sink_set_fsync(sink, conf->audit_fsync);
 	if (audit_sink_start(sink) == -1)
 		log_errno(LOG_LEVEL_WARNING, "%s: cannot start the audit writer"
 		    " thread; decisions write the log themselves",
@@ -1012,20 +1011,6 @@ reload_audit(const struct conf *old, struct conf *conf,
 	log_msg(LOG_LEVEL_INFO, "SIGHUP: audit log %s opened",
 	    conf->audit_log);
 	return 0;
-}
-
-/* fsync_mode - the sink's mode for the config's audit-fsync. */
-static enum audit_fsync
-fsync_mode(const struct conf *conf)
-{
-	static const enum audit_fsync modes[] = {
-		[CONF_FSYNC_INTERVAL] = AUDIT_FSYNC_INTERVAL,
-		[CONF_FSYNC_EVERY] = AUDIT_FSYNC_EVERY,
-		[CONF_FSYNC_NONE] = AUDIT_FSYNC_NONE,
-	};
-
-	return conf->audit_fsync < sizeof(modes) / sizeof(modes[0]) ?
-	    modes[conf->audit_fsync] : AUDIT_FSYNC_INTERVAL;
 }
 
 /*
@@ -1053,7 +1038,7 @@ open_audit(const struct conf *conf, const struct setup *su)
 		audit_sink_close(&sink);
 		return NULL;
 	}
-	audit_sink_set_fsync(sink, fsync_mode(conf));
+	audit_sink_set_fsync(sink, conf->audit_fsync);
 	if ((n = audit_sink_recover(sink, &n_orphans)) == -1) {
 		fprintf(stderr, "tlspolicy-milter: %s: cannot append the records"
 		    " staged in %s: %s (they stay there)\n", conf->audit_log,
