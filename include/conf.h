@@ -80,6 +80,17 @@ struct conf {
 						 * "" when not set */
 };
 
+/*
+ * Values from outside the file (the command line's -p and -u) that take
+ * the place of the config's socket and userid.  A loaded config is never
+ * changed by them: whoever needs the value in force asks conf_socket()
+ * or conf_userid() with both.  A NULL member, or no struct: the config's.
+ */
+struct conf_overrides {
+	const char	*socket;	/* -p */
+	const char	*userid;	/* -u */
+};
+
 /* At most this many errors are reported per file; then the load stops. */
 #define CONF_ERRORS_MAX		20
 
@@ -124,6 +135,24 @@ int	conf_error_print(const struct conf_error *err, const char *prefix,
 	    FILE *fp);
 
 /*
+ * conf_socket - the libmilter socket in force: ov's if it has one, else
+ * conf's.  Borrowed from ov or conf.
+ */
+const char *conf_socket(const struct conf *, const struct conf_overrides *ov);
+
+/*
+ * conf_userid - the user[:group] to run as: ov's if it has one, else
+ * conf's (NULL: none).  Borrowed from ov or conf.
+ */
+const char *conf_userid(const struct conf *, const struct conf_overrides *ov);
+
+/*
+ * conf_override - the value ov (NULL: none) puts in place of the global
+ * key name ("socket", "userid"), or NULL when it leaves the key alone.
+ */
+const char *conf_override(const struct conf_overrides *ov, const char *name);
+
+/*
  * conf_key_is_reloadable - a reload (SIGHUP) applies this global key;
  * otherwise its running value stays until a restart.
  */
@@ -133,9 +162,11 @@ bool	conf_key_is_reloadable(const char *name);
  * conf_diff - the global keys whose values differ between the running
  * config a and the reloaded b, names joined by ", ": those a reload
  * applies into applied, those that need a restart into restart (cut to
- * the sizes given).
+ * the sizes given).  Keys ov (NULL: none) overrides are in force
+ * whatever the files say, and are left out.
  */
-void	conf_diff(const struct conf *a, const struct conf *b, char *applied,
+void	conf_diff(const struct conf *a, const struct conf *b,
+	    const struct conf_overrides *ov, char *applied,
 	    size_t applied_size, char *restart, size_t restart_size);
 
 /*
@@ -156,5 +187,12 @@ void	conf_free(struct conf **);
  * write failed (a full disk, a closed pipe).
  */
 int	conf_print(const struct conf *, FILE *);
+
+/*
+ * conf_print_with - as conf_print, with the values ov (NULL: none) puts
+ * in place of the config's: what "-n -p ..." shows.
+ */
+int	conf_print_with(const struct conf *, const struct conf_overrides *ov,
+	    FILE *);
 
 #endif /* TLSPOLICY_CONF_H */

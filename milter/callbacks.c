@@ -586,14 +586,15 @@ record_session(struct session *s, bool is_shutdown)
 }
 
 void
-callbacks_record_policy(struct conf *conf, const char *event)
+callbacks_record_policy(struct conf *conf, const struct conf_overrides *ov,
+    const char *event)
 {
 	struct audit_policy p = { .event = event };
 	struct audit_sink *sink;
 	struct strbuf sb;
 	char *text;
 
-	if ((text = policyrec_set(conf, &p.size)) == NULL) {
+	if ((text = policyrec_set(conf, ov, &p.size)) == NULL) {
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot take the policy's"
 		    " fingerprint; its decisions name none", event);
 		return;

@@ -71,8 +71,9 @@ conf_key_is_reloadable(const char *name)
 }
 
 void
-conf_diff(const struct conf *a, const struct conf *b, char *applied,
-    size_t applied_size, char *restart, size_t restart_size)
+conf_diff(const struct conf *a, const struct conf *b,
+    const struct conf_overrides *ov, char *applied, size_t applied_size,
+    char *restart, size_t restart_size)
 {
 	const struct conf_key *keys;
 	char *out;
@@ -81,7 +82,8 @@ conf_diff(const struct conf *a, const struct conf *b, char *applied,
 	applied[0] = restart[0] = '\0';
 	keys = conf_keys(&n_keys);
 	for (size_t i = 0; i < n_keys; i++) {
-		if (!is_global(&keys[i]) || same_value(a, b, &keys[i]))
+		if (!is_global(&keys[i]) || same_value(a, b, &keys[i]) ||
+		    conf_override(ov, keys[i].name) != NULL)
 			continue;
 		out = conf_key_is_reloadable(keys[i].name) ? applied : restart;
 		size = out == applied ? applied_size : restart_size;

@@ -88,8 +88,7 @@
 
 struct options {
 	char		*config_path;	/* absolute; NULL: built-in policy */
-	const char	*socket;	/* -p, overrides the config */
-	const char	*userid;	/* -u, overrides the config */
+	struct conf_overrides ov;	/* -p, -u: in place of the config's */
 	uid_t		 trusted_uid;	/* who may own the config besides root */
 	bool		 is_root_allowed; /* -R */
 	bool		 is_foreground;
@@ -116,12 +115,12 @@ static int	absolute_config(struct options *);
 static void	log_more_errors(const struct conf_error *);
 static int	check_config_file(const struct options *, struct daemon_error *);
 static struct conf *load(const struct options *, struct conf_error *);
-static int	apply_overrides(struct conf *, const struct options *);
 static int	resolve_ids(const struct conf *, const struct options *,
 		    struct setup *);
-static void	warn_inet(const struct conf *, bool);
+static void	warn_inet(const char *, bool);
 static void	start_logging(const struct conf *, const struct options *);
-static int	open_socket(const struct conf *, const struct setup *);
+static int	open_socket(const struct conf *, const char *,
+		    const struct setup *);
 static int	become_user(const struct conf *, const struct options *,
 		    struct setup *, struct audit_sink **);
 static void	*milter_thread(void *);
@@ -203,17 +202,13 @@ run(struct options *opt)
 		(void) conf_error_print(&err, "tlspolicy-milter: ", stderr);
 		return EX_CONFIG;
 	}
-	if (apply_overrides(conf, opt) == -1) {
-		conf_free(&conf);
-		return EX_OSERR;
-	}
 	if (opt->is_check_only) {
-		rc = conf_print(conf, stdout) == -1 || printf("ok\n") < 0 ||
+		rc = conf_print_with(conf, &opt->ov, stdout) == -1 || printf("ok\n") < 0 ||
 		    fflush(stdout) == EOF ? EX_IOERR : EX_OK;
 		if (rc != EX_OK)
 			fprintf(stderr, "tlspolicy-milter: cannot write the"
 			    " policy: %s\n", strerror(errno));
-		warn_inet(conf, true);
+		warn_inet(conf_socket(conf, &opt->ov), true);
 		conf_free(&conf);
 		return rc;
 	}
@@ -231,7 +226,7 @@ parse_args(int argc, char **argv, struct options *opt)
 	while ((c = getopt(argc, argv, "c:p:u:fnRvVh")) != -1) {
 		switch (c) {
 		case 'u':
-			opt->userid = optarg;
+			opt->ov.userid = optarg;
 			break;
 		case 'R':
 			opt->is_root_allowed = true;
@@ -242,7 +237,7 @@ parse_args(int argc, char **argv, struct options *opt)
 				return EX_OSERR;
 			break;
 		case 'p':
-			opt->socket = optarg;
+			opt->ov.socket = optarg;
 			break;
 		case 'f':
 			opt->is_foreground = true;
@@ -355,23 +350,6 @@ check_config_file(const struct options *opt, struct daemon_error *err)
 	    opt->trusted_uid, err);
 }
 
-/* apply_overrides - -p and -u replace the config's socket and userid. */
-static int
-apply_overrides(struct conf *conf, const struct options *opt)
-{
-	if (opt->socket != NULL) {
-		free(conf->socket);
-		if ((conf->socket = strdup(opt->socket)) == NULL)
-			return -1;
-	}
-	if (opt->userid != NULL) {
-		free(conf->userid);
-		if ((conf->userid = strdup(opt->userid)) == NULL)
-			return -1;
-	}
-	return 0;
-}
-
 /*
  * resolve_ids - as root: the user to become (root as a target needs
  * allow-root like no userid at all), the socket's group, and the audit
@@ -383,11 +361,12 @@ resolve_ids(const struct conf *conf, const struct options *opt,
 {
 	bool is_root = geteuid() == 0;
 	bool may_be_root = conf->allow_root || opt->is_root_allowed;
+	const char *userid = conf_userid(conf, &opt->ov);
 	struct daemon_error err;
 
 	su->socket_gid = getegid();
-	if (is_root && conf->userid != NULL) {
-		if (daemon_resolve_user(conf->userid, &su->user, &err) == -1)
+	if (is_root && userid != NULL) {
+		if (daemon_resolve_user(userid, &su->user, &err) == -1)
 			goto fail;
 		su->is_dropping = true;
 		su->socket_gid = su->user.gid;
@@ -434,22 +413,22 @@ fail:
  * records; on stderr for -n, in the log at start.
  */
 static void
-warn_inet(const struct conf *conf, bool to_stderr)
+warn_inet(const char *socket, bool to_stderr)
 {
 	static const char text[] = "socket %s: any local user can connect to"
 	    " an inet socket and have decisions recorded in its name; use a"
 	    " unix socket with socket-mode 0660 and socket-group set to the"
 	    " MTA's group (see SECURITY in tlspolicy-milter(8))";
 
-	if (daemon_unix_path(conf->socket) != NULL)
+	if (daemon_unix_path(socket) != NULL)
 		return;
 	if (to_stderr)
 		fprintf(stderr, "tlspolicy-milter: warning: ");
 	if (to_stderr) {
-		fprintf(stderr, text, conf->socket);
+		fprintf(stderr, text, socket);
 		fputc('\n', stderr);
 	} else {
-		log_msg(LOG_LEVEL_WARNING, text, conf->socket);
+		log_msg(LOG_LEVEL_WARNING, text, socket);
 	}
 }
 
@@ -459,9 +438,10 @@ warn_inet(const struct conf *conf, bool to_stderr)
  * group inside its root-only directory.  0 or an exit status.
  */
 static int
-open_socket(const struct conf *conf, const struct setup *su)
+open_socket(const struct conf *conf, const char *socket,
+    const struct setup *su)
 {
-	const char *path = daemon_unix_path(conf->socket);
+	const char *path = daemon_unix_path(socket);
 	struct daemon_error err;
 	int dirfd = -2, ok;
 	mode_t old;
@@ -472,13 +452,14 @@ open_socket(const struct conf *conf, const struct setup *su)
 		return EX_UNAVAILABLE;
 	}
 	old = umask(~conf->socket_mode & 0777);
-	ok = smfi_setconn(conf->socket) == MI_SUCCESS &&
+	/* smfi_setconn copies the spec; its prototype only lacks const */
+	ok = smfi_setconn((char *)socket) == MI_SUCCESS &&
 	    smfi_register(*callbacks_desc()) == MI_SUCCESS &&
 	    smfi_opensocket(false) == MI_SUCCESS;
 	(void) umask(old);
 	if (!ok) {
 		fprintf(stderr, "tlspolicy-milter: cannot listen on %s\n",
-		    conf->socket);
+		    socket);
 		if (dirfd >= 0)
 			(void) close(dirfd);
 		return EX_UNAVAILABLE;
@@ -589,11 +570,11 @@ serve(const struct options *opt, struct conf *conf)
 		return rc;
 	}
 	start_logging(conf, opt);
-	warn_inet(conf, false);
+	warn_inet(conf_socket(conf, &opt->ov), false);
 	if (tlsinfo_cipher_init() == -1)	/* reads OpenSSL's config: before setuid */
 		log_msg(LOG_LEVEL_WARNING, "OpenSSL's cipher table is not"
 		    " available; every cipher counts as unknown");
-	if ((rc = open_socket(conf, &su)) != 0) {
+	if ((rc = open_socket(conf, conf_socket(conf, &opt->ov), &su)) != 0) {
 		conf_free(&conf);
 		return rc;
 	}
@@ -631,12 +612,12 @@ serve(const struct options *opt, struct conf *conf)
 		log_errno(LOG_LEVEL_WARNING, "%s: cannot start the audit writer"
 		    " thread; decisions write the log themselves",
 		    audit_sink_path(sink));
-	log_msg(LOG_LEVEL_INFO, "starting: socket %s, config %s", conf->socket,
-	    opt->config_path != NULL ? opt->config_path : "built-in");
+	log_msg(LOG_LEVEL_INFO, "starting: socket %s, config %s",
+	    conf_socket(conf, &opt->ov), opt->config_path != NULL ? opt->config_path : "built-in");
 	metrics_config_loaded(conf, false);
 	if (metrics != NULL && metrics_http_start(metrics) == -1)
 		log_msg(LOG_LEVEL_ERROR, "cannot start the metrics endpoint");
-	callbacks_record_policy(conf, "start");
+	callbacks_record_policy(conf, &opt->ov, "start");
 	session_conf_install(conf);
 	rc = run_loop(opt, &sink, &su);	/* a reload may open or move the log */
 	metrics_http_stop(&metrics);
@@ -915,9 +896,8 @@ reload(const struct options *opt, struct audit_sink **sinkp,
 		return;
 	}
 	old = session_conf_acquire();
-	if (apply_overrides(conf, opt) == 0)	/* -p, -u: as at start */
-		conf_diff(old, conf, applied, sizeof(applied), restart,
-		    sizeof(restart));
+	conf_diff(old, conf, &opt->ov, applied, sizeof(applied), restart,
+	    sizeof(restart));	/* -p, -u stay in force: not named */
 	if (conf_keep_running(conf, old, NULL) == -1 ||
 	    reload_audit(old, conf, sinkp, su) == -1) {
 		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
@@ -935,7 +915,7 @@ reload(const struct options *opt, struct audit_sink **sinkp,
 	if (*sinkp != NULL && conf->audit_fsync != old->audit_fsync)
 		audit_sink_set_fsync(*sinkp, conf->audit_fsync);
 	session_conf_release(&old);
-	callbacks_record_policy(conf, "reload");
+	callbacks_record_policy(conf, &opt->ov, "reload");
 	session_conf_install(conf);
 	if (restart[0] != '\0')
 		log_msg(LOG_LEVEL_WARNING, "SIGHUP: %s changed in %s but %s a"
