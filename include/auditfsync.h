@@ -9,13 +9,16 @@
 #ifndef TLSPOLICY_AUDITFSYNC_H
 #define TLSPOLICY_AUDITFSYNC_H
 
-/* When the sink calls fdatasync(2); config values in comments. */
+/*
+ * When the sink calls fdatasync(2); the config value of each in quotes:
+ * "interval" (the default) in audit_sink_sync, which the daemon calls
+ * every second; "every" after every record, before the reply; "none"
+ * never, leaving it to the kernel.
+ */
 enum audit_fsync {
-	AUDIT_FSYNC_INTERVAL = 0,	/* interval (default): in audit_sink_sync,
-					 * the daemon calls it every second */
-	AUDIT_FSYNC_EVERY,		/* every: after every record, before
-					 * the reply */
-	AUDIT_FSYNC_NONE,		/* none: leave it to the kernel */
+	AUDIT_FSYNC_INTERVAL = 0,	/* "interval" */
+	AUDIT_FSYNC_EVERY,		/* "every" */
+	AUDIT_FSYNC_NONE,		/* "none" */
 	AUDIT_FSYNC_COUNT
 };
 

@@ -597,12 +597,15 @@ START_TEST(test_builtin)
 	    l->rules.auth_requires_tls);
 	ck_assert_int_eq(l->rules.min_tls_version, TLS_VERSION_TLSV1_2);
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_PORT, "465"), 0);
-	ck_assert_str_eq(listener_match(conf, &f, &missing)->label, "submissions");
+	ck_assert_str_eq(listener_match(conf, &f, &missing)->label,
+	    "submissions");
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_PORT, "10465"), 0);
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_NAME, "smtps"), 0);
-	ck_assert_str_eq(listener_match(conf, &f, &missing)->label, "submissions");
+	ck_assert_str_eq(listener_match(conf, &f, &missing)->label,
+	    "submissions");
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_NAME, "MSA"), 0);
-	ck_assert_str_eq(listener_match(conf, &f, &missing)->label, "submission");
+	ck_assert_str_eq(listener_match(conf, &f, &missing)->label,
+	    "submission");
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_PORT, "25"), 0);
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_NAME, "mx"), 0);
 	l = listener_match(conf, &f, &missing);
