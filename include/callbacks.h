@@ -1,7 +1,7 @@
 /*
  * callbacks.h - the libmilter callbacks: macros -> facts -> decide -> reply
  *
- * The glue between libmilter and the core.  main.c registers the filter
+ * The glue between libmilter and the core.  setup.c registers the filter
  * description and hands over the audit sink; everything else happens in
  * the callbacks.
  */

@@ -88,7 +88,6 @@
 #include "config.h"
 
 #include <sys/stat.h>
-#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>

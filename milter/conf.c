@@ -66,10 +66,8 @@
 #include "auditfsync.h"
 #include "conf.h"
 #include "conf_int.h"
-#include "facts.h"
 #include "netaddr.h"
 #include "policy.h"
-#include "tlsinfo.h"
 
 #define LINE_MAX_BYTES	4096		/* longest line (bytes) */
 #define FILE_MAX_BYTES	(1024 * 1024)	/* largest file */

@@ -19,7 +19,7 @@
  *	None.
  *
  * SEE ALSO
- *	conf.c, conf_print.c, conf_reload.c, main.c; tlspolicy-milter(8)
+ *	conf.c, conf_print.c, conf_reload.c, main.c, setup.c; tlspolicy-milter(8)
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause

@@ -3,8 +3,7 @@
  *	conf_reload - what a reload (SIGHUP) applies of a new config
  *
  * SYNOPSIS
- *	#include "auditfsync.h"
-#include "conf.h"
+ *	#include "conf.h"
  *
  * DESCRIPTION
  *	A reload loads a whole new config beside the running one.  Some
@@ -26,7 +25,7 @@
  *	a type neither compared nor copied here is our bug: abort().
  *
  * SEE ALSO
- *	conf.c (the key table), main.c (SIGHUP), tlspolicy-milter(8) RELOAD
+ *	conf.c (the key table), reload.c (SIGHUP), tlspolicy-milter(8) RELOAD
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -41,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditfsync.h"
 #include "conf.h"
 #include "conf_int.h"
 #include "policy.h"

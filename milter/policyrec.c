@@ -49,7 +49,6 @@
 
 #include "auditchain.h"
 #include "conf.h"
-#include "policy.h"
 #include "policyrec.h"
 #include "strbuf.h"
 

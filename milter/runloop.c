@@ -40,8 +40,6 @@
 
 #include "config.h"
 
-#include <sys/types.h>
-
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
