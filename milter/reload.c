@@ -49,6 +49,7 @@
 #include "session.h"
 #include "setup.h"
 
+static void	refuse(const char *);
 static void	log_more_errors(const struct conf_error *);
 static int	reload_audit(const struct conf *, struct conf *,
 		    struct audit_sink **, const struct setup *);
@@ -63,16 +64,12 @@ reload_config(const struct options *opt, struct audit_sink **sinkp,
 	struct conf *conf, *old;
 
 	if (options_check_config(opt, &derr) == -1) {
-		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
-		    " configuration stays: %s", derr.text);
-		metrics_config_failed();
+		refuse(derr.text);
 		return;
 	}
 	if ((conf = options_load(opt, &err)) == NULL) {
-		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
-		    " configuration stays: %s", err.text);
+		refuse(err.text);
 		log_more_errors(&err);
-		metrics_config_failed();
 		return;
 	}
 	old = session_conf_acquire();
@@ -80,11 +77,9 @@ reload_config(const struct options *opt, struct audit_sink **sinkp,
 	    sizeof(restart));	/* -p, -u stay in force: not named */
 	if (conf_keep_running(conf, old, NULL) == -1 ||
 	    reload_audit(old, conf, sinkp, su) == -1) {
-		log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
-		    " configuration stays");
+		refuse(NULL);
 		session_conf_release(&old);
 		conf_free(&conf);
-		metrics_config_failed();
 		return;
 	}
 	metrics_config_loaded(conf, true);
@@ -172,6 +167,16 @@ reload_audit(const struct conf *old, struct conf *conf,
 	log_msg(LOG_LEVEL_INFO, "SIGHUP: audit log %s opened",
 	    conf->audit_log);
 	return 0;
+}
+
+/* refuse - a reload refused: why (NULL: logged before), and counted. */
+static void
+refuse(const char *why)
+{
+	log_msg(LOG_LEVEL_ERROR, "SIGHUP: reload refused, the running"
+	    " configuration stays%s%s", why != NULL ? ": " : "",
+	    why != NULL ? why : "");
+	metrics_config_failed();
 }
 
 /* log_more_errors - the errors of a refused reload after the first. */
