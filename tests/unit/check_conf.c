@@ -2,8 +2,9 @@
  * check_conf - the config loader: every key valid and invalid, every error
  * with its file:line text, scopes, duplicates, inheritance of the global
  * keys, the built-in policy and its printout, and the sample config and
- * fixtures (found through $SRCDIR, default ".").  Matching sessions to
- * listeners: check_listener.c.
+ * fixtures (found through $SRCDIR, default "."), the command line's
+ * overrides and what a reload names.  Matching sessions to listeners:
+ * check_listener.c.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  * Copyright (c) 2026 The tlspolicy-milter authors
@@ -707,6 +708,54 @@ START_TEST(test_fixtures)
 }
 END_TEST
 
+/*
+ * The command line's -p and -u (struct conf_overrides) take the place of
+ * the file's socket and userid where they are in force, without changing
+ * the loaded config: -n prints them, and a reload that changes the file's
+ * socket or userid does not warn about keys the command line holds.
+ */
+START_TEST(test_overrides)
+{
+	const struct conf_overrides ov = { .socket = "unix:/run/m/m.sock",
+	    .userid = "milter" };
+	struct conf_error err;
+	struct conf *a = load("socket inet:1@127.0.0.1\nuserid nobody\n",
+	    &err);
+	struct conf *b = load("socket inet:2@127.0.0.1\nuserid daemon\n"
+	    "socket-mode 0600\nlog-debug yes\n", &err);
+	char applied[128], restart[128], *out = NULL;
+	size_t size = 0;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(conf_socket(a, &ov), "unix:/run/m/m.sock");
+	ck_assert_str_eq(conf_userid(a, &ov), "milter");
+	ck_assert_str_eq(conf_socket(a, NULL), "inet:1@127.0.0.1");
+	ck_assert_str_eq(conf_userid(a, NULL), "nobody");
+	ck_assert_str_eq(a->socket, "inet:1@127.0.0.1");	/* unchanged */
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &size));
+	ck_assert_int_eq(conf_print_with(a, &ov, fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\nsocket unix:/run/m/m.sock\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nuserid milter\n"));
+	free(out);
+	out = printed(a);
+	ck_assert_ptr_nonnull(strstr(out, "\nsocket inet:1@127.0.0.1\n"));
+	free(out);
+	conf_diff(a, b, NULL, applied, sizeof(applied), restart,
+	    sizeof(restart));
+	ck_assert_str_eq(applied, "log-debug");
+	ck_assert_str_eq(restart, "socket, userid, socket-mode");
+	conf_diff(a, b, &ov, applied, sizeof(applied), restart,
+	    sizeof(restart));
+	ck_assert_str_eq(applied, "log-debug");
+	ck_assert_str_eq(restart, "socket-mode");
+	conf_free(&a);
+	conf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -722,6 +771,7 @@ main(void)
 	tcase_add_test(tc, test_longest_line);
 	tcase_add_test(tc, test_inheritance);
 	tcase_add_test(tc, test_builtin);
+	tcase_add_test(tc, test_overrides);
 	tcase_add_test(tc, test_sample_is_builtin);
 	tcase_add_loop_test(tc, test_fixtures, 0,
 	    sizeof(fixtures) / sizeof(fixtures[0]));
