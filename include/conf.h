@@ -23,7 +23,6 @@
 #include <stdio.h>
 
 #include "auditfsync.h"
-#include "facts.h"
 #include "policy.h"
 
 #define CONF_DEFAULT_SOCKET	"inet:8895@127.0.0.1"
