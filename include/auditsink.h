@@ -20,14 +20,8 @@
 #include <stddef.h>
 
 #include "auditchain.h"
+#include "auditfsync.h"
 #include "strbuf.h"
-
-/* When the sink calls fdatasync(2). */
-enum audit_fsync {
-	AUDIT_FSYNC_INTERVAL = 0,	/* in audit_sink_sync (the daemon: every second) */
-	AUDIT_FSYNC_EVERY,		/* after every record, before the reply */
-	AUDIT_FSYNC_NONE,		/* leave it to the kernel */
-};
 
 struct audit_sink;
 

@@ -1,7 +1,7 @@
 /*
  * callbacks.h - the libmilter callbacks: macros -> facts -> decide -> reply
  *
- * The glue between libmilter and the core.  main.c registers the filter
+ * The glue between libmilter and the core.  setup.c registers the filter
  * description and hands over the audit sink; everything else happens in
  * the callbacks.
  */
@@ -12,6 +12,7 @@
 
 struct audit_sink;
 struct conf;
+struct conf_overrides;
 
 /* callbacks_desc - the filter description for smfi_register(). */
 struct smfiDesc *callbacks_desc(void);
@@ -26,12 +27,14 @@ void	callbacks_set_sink(struct audit_sink *);
 
 /*
  * callbacks_record_policy - before conf is installed (at start, event
- * "start", and at a reload, "reload"): set its fingerprint (policyrec.h)
- * and queue its "policy" record to the audit log, so every decision made
+ * "start", and at a reload, "reload"): set its fingerprint (policyrec.h;
+ * the policy as in force, with the command line's overrides ov) and
+ * queue its "policy" record to the audit log, so every decision made
  * with it names a policy record earlier in the chain.  Logs the
  * fingerprint; a record that cannot be queued is logged at error level.
  */
-void	callbacks_record_policy(struct conf *, const char *event);
+void	callbacks_record_policy(struct conf *,
+	    const struct conf_overrides *ov, const char *event);
 
 /*
  * callbacks_close_open_sessions - at the stop, after smfi_main returned

@@ -22,16 +22,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "facts.h"
+#include "auditfsync.h"
 #include "policy.h"
 
 #define CONF_DEFAULT_SOCKET	"inet:8895@127.0.0.1"
 #define CONF_ERROR_MAX		512
-
-/* audit-fsync values (the same order as audit.h's enum audit_fsync). */
-#define CONF_FSYNC_INTERVAL	0	/* at most once a second (default) */
-#define CONF_FSYNC_EVERY	1	/* every record */
-#define CONF_FSYNC_NONE		2	/* never */
 
 /* record-sender values: what decision records keep of the envelope sender. */
 #define CONF_SENDER_NONE	0	/* nothing */
@@ -64,7 +59,7 @@ struct conf {
 	char			*log_file;	/* every log line too; NULL: none */
 	char			*audit_key_file; /* HMAC key for the chain; NULL: none */
 	char			*audit_seal_state; /* sealing state, or NULL */
-	unsigned		 audit_fsync;	/* CONF_FSYNC_* */
+	enum audit_fsync	 audit_fsync;	/* auditfsync.h */
 	unsigned		 record_sender;	/* CONF_SENDER_* */
 	enum policy_action	 audit_failure_action; /* record not written: tempfail|reject */
 	enum policy_action	 failure_action; /* internal failure: tempfail|reject */
@@ -82,6 +77,17 @@ struct conf {
 						 * text, set by the daemon before
 						 * the config is installed (policyrec.h);
 						 * "" when not set */
+};
+
+/*
+ * Values from outside the file (the command line's -p and -u) that take
+ * the place of the config's socket and userid.  A loaded config is never
+ * changed by them: whoever needs the value in force asks conf_socket()
+ * or conf_userid() with both.  A NULL member, or no struct: the config's.
+ */
+struct conf_overrides {
+	const char	*socket;	/* -p */
+	const char	*userid;	/* -u */
 };
 
 /* At most this many errors are reported per file; then the load stops. */
@@ -128,6 +134,24 @@ int	conf_error_print(const struct conf_error *err, const char *prefix,
 	    FILE *fp);
 
 /*
+ * conf_socket - the libmilter socket in force: ov's if it has one, else
+ * conf's.  Borrowed from ov or conf.
+ */
+const char *conf_socket(const struct conf *, const struct conf_overrides *ov);
+
+/*
+ * conf_userid - the user[:group] to run as: ov's if it has one, else
+ * conf's (NULL: none).  Borrowed from ov or conf.
+ */
+const char *conf_userid(const struct conf *, const struct conf_overrides *ov);
+
+/*
+ * conf_override - the value ov (NULL: none) puts in place of the global
+ * key name ("socket", "userid"), or NULL when it leaves the key alone.
+ */
+const char *conf_override(const struct conf_overrides *ov, const char *name);
+
+/*
  * conf_key_is_reloadable - a reload (SIGHUP) applies this global key;
  * otherwise its running value stays until a restart.
  */
@@ -137,9 +161,11 @@ bool	conf_key_is_reloadable(const char *name);
  * conf_diff - the global keys whose values differ between the running
  * config a and the reloaded b, names joined by ", ": those a reload
  * applies into applied, those that need a restart into restart (cut to
- * the sizes given).
+ * the sizes given).  Keys ov (NULL: none) overrides are in force
+ * whatever the files say, and are left out.
  */
-void	conf_diff(const struct conf *a, const struct conf *b, char *applied,
+void	conf_diff(const struct conf *a, const struct conf *b,
+	    const struct conf_overrides *ov, char *applied,
 	    size_t applied_size, char *restart, size_t restart_size);
 
 /*
@@ -155,26 +181,17 @@ int	conf_keep_running(struct conf *b, const struct conf *a,
 void	conf_free(struct conf **);
 
 /*
- * conf_match - the listener whose rules apply to a session with these
- * facts; never NULL (falls back to the default section).  Pass one, in
- * file order: listeners with a port equal to {daemon_port} (with match
- * all, the name must match too).  Pass two: listeners with a name equal
- * to {daemon_name}, case-insensitively (with match all, the port must
- * match too, so a missing port never matches).  Nothing matched: the
- * default section.  *port_missing is set when some listener matches by
- * port and the MTA sent no valid {daemon_port} (the caller warns once).
- */
-const struct conf_listener *conf_match(const struct conf *,
-	    const struct facts *, bool *port_missing);
-
-/* conf_uses_ports - some listener matches by port. */
-bool	conf_uses_ports(const struct conf *);
-
-/*
  * conf_print - every global key with its effective value and the
  * effective policy per listener, as "-n" shows it.  0, or -1 when a
  * write failed (a full disk, a closed pipe).
  */
 int	conf_print(const struct conf *, FILE *);
+
+/*
+ * conf_print_with - as conf_print, with the values ov (NULL: none) puts
+ * in place of the config's: what "-n -p ..." shows.
+ */
+int	conf_print_with(const struct conf *, const struct conf_overrides *ov,
+	    FILE *);
 
 #endif /* TLSPOLICY_CONF_H */

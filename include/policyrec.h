@@ -28,11 +28,14 @@ char	*policyrec_text(const struct conf *, size_t *size);
 int	policyrec_fingerprint(const char *text, size_t size, char *hex);
 
 /*
- * policyrec_set - compute conf's text and set conf->fingerprint (before
- * the config is installed, while it is not shared); the text is returned
- * as by policyrec_text.  NULL with errno on failure.
+ * policyrec_set - compute conf's text, with the values ov (NULL: none)
+ * puts in place of the config's (conf_print_with), and set
+ * conf->fingerprint (before the config is installed, while it is not
+ * shared); the text is returned as by policyrec_text.  NULL with errno
+ * on failure.
  */
-char	*policyrec_set(struct conf *, size_t *size);
+char	*policyrec_set(struct conf *, const struct conf_overrides *ov,
+	    size_t *size);
 
 /*
  * policyrec_load - a config whose policy is what text (a policy record's

@@ -8,7 +8,7 @@
  * DESCRIPTION
  *	The key schedule (K(e + 1) = HMAC-SHA256(K(e), "tlspolicy-milter
  *	evolve")), the sealing state file and the verification key in their
- *	text forms, and the seal record.  The daemon (main.c, sealkeeper.c)
+ *	text forms, and the seal record.  The daemon (setup.c, sealkeeper.c)
  *	evolves and stores keys through it, the verifier (auditverify.c)
  *	derives every epoch's key from the verification key through it, so
  *	both use one schedule.  Every temporary copy of a key is wiped with
@@ -37,8 +37,6 @@
  */
 
 #include "config.h"
-
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>

@@ -62,6 +62,10 @@
  *	write and before its waiters return; with interval, only in
  *	audit_sink_sync(), on a copy of the descriptor and outside the mutex.
  *
+ *	This file chains, stages, seals, reopens and recovers; the writing
+ *	of the stage (batches, the writer thread, group commit, a failed or
+ *	torn write) is auditwrite.c's, sharing the state in auditsink_int.h.
+ *
  *	All functions are thread-safe.  No allocation per record: waiters
  *	live on their callers' stacks, lines in the stage, hash contexts
  *	with their threads.
@@ -73,8 +77,8 @@
  *
  * SEE ALSO
  *	audit.c (the records), auditchain.c (the line and its hash),
- *	auditrecover.c (the stage at start), auditverify.c (the chain
- *	check), main.c
+ *	auditwrite.c (the stage written), auditrecover.c (the stage at
+ *	start), auditverify.c (the chain check), setup.c
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -84,7 +88,6 @@
 #include "config.h"
 
 #include <sys/stat.h>
-#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,75 +108,13 @@
 #include "auditrecover.h"
 #include "auditseal.h"
 #include "auditsink.h"
+#include "auditsink_int.h"
 #include "auditstage.h"
 #include "metrics.h"
 #include "strbuf.h"
 
-/* Staged bytes, or time since the last write, at which a record writes. */
-#define BATCH_BYTES	(64 * 1024)
-#define BATCH_NS	10000000LL	/* 10 ms */
-
-/* After a failed write, the writer thread tries again this much later. */
-#define RETRY_NS	1000000000LL	/* 1 s */
-
 /* The stage file's name: the log's with this suffix. */
 #define STAGE_SUFFIX	".stage"
-
-/*
- * A hashing context (auditchain.h): the sink keeps one (recovery, and
- * records when a thread has none), and each thread that writes records
- * keeps its own, so the record's fields are hashed before the lock is
- * taken and under it only the "prev" member and the end are.  gen says
- * which sink and key its key state was copied from.
- */
-struct hasher {
-	struct auditchain_hasher *ch;
-	unsigned long		 gen;
-};
-
-/* A caller waiting for its line: on its own stack, linked while it waits. */
-struct waiter {
-	unsigned long	 seq;		/* its line's number */
-	bool		 is_done;
-	int		 error;		/* 0, or the errno of the failed write */
-	struct waiter	*next;
-};
-
-struct audit_sink {
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 written;	/* a write finished */
-	pthread_cond_t		 wake;		/* for the writer thread */
-	pthread_t		 writer;
-	int			 fd;
-	char			*path;
-	char			 head[AUDIT_HASH_HEX + 1];	/* last hash chained */
-	char			 on_file[AUDIT_HASH_HEX + 1];	/* last hash written */
-	struct audit_stage	*stage;		/* chained, not yet written */
-	unsigned long		 n_chained;	/* lines chained (their numbers) */
-	unsigned long		 n_queued;	/* lines staged, not being written */
-	unsigned long		 n_lost;	/* queued-only lines a failure dropped */
-	struct waiter		*waiters;
-	long long		 last_write;	/* CLOCK_MONOTONIC, ns */
-	int			 error;		/* errno of the failed write, sticky */
-	bool			 is_writing;	/* a writer is writing the stage */
-	bool			 is_draining;	/* batch no more: write at once */
-	bool			 has_writer;	/* the writer thread runs */
-	bool			 is_writer_idle; /* it waits for a first record */
-	bool			 is_stopping;	/* it is to return */
-	bool			 is_dirty;	/* written since the last fdatasync */
-	bool			 needs_newline;	/* the file ends in a torn line */
-	enum audit_fsync	 fsync;
-	struct hasher		 own;		/* keyed with the sink's key */
-	_Atomic unsigned long	 gen;		/* of this sink and key */
-	/* sealing (auditseal.h): own and the threads' hashers stay unkeyed */
-	struct auditchain_hasher *sealer;	/* K(epoch), or NULL */
-	long long		 epoch;
-	bool			 is_sealing;	/* a seal is being written */
-	pthread_cond_t		 sealed;	/* it is done */
-	unsigned long		 n_since_seal;	/* records chained since */
-	struct timespec		 since;		/* the last seal, or open */
-	struct audit_sink_tail	 tail;		/* the file's last line */
-};
 
 /* The threads' own hashers (thread_hasher), and the generations. */
 static pthread_key_t		hasher_key;
@@ -184,22 +125,9 @@ static _Atomic unsigned long	next_gen;
 static int	put_record(struct audit_sink *, struct strbuf *, bool);
 static int	chain_locked(struct audit_sink *, struct strbuf *,
 		    struct hasher *);
-static int	wait_written(struct audit_sink *, unsigned long);
-static int	flush_locked(struct audit_sink *);
-static bool	is_batch_due(struct audit_sink *);
-static void	wake_writer(struct audit_sink *);
-static void	*writer_main(void *);
-static void	stop_writer(struct audit_sink *);
-static long long now_ns(void);
-static void	write_batch(struct audit_sink *);
-static void	keep_batch(struct audit_sink *, int, struct iovec *, int,
-		    size_t, unsigned long);
-static void	finish_batch(struct audit_sink *, unsigned long, const char *,
-		    unsigned long, int);
 static struct hasher *thread_hasher(struct audit_sink *);
 static void	hasher_key_init(void);
 static void	hasher_free(void *);
-static void	cut_torn(struct audit_sink *, int, size_t);
 static void	read_head(struct audit_sink *);
 static size_t	read_torn(const struct audit_sink *, char *, size_t);
 static void	sync_locked(struct audit_sink *);
@@ -279,13 +207,13 @@ audit_sink_write(struct audit_sink *s, const char *p, size_t size)
 	(void) pthread_mutex_lock(&s->lock);
 	while (rc == 0 && !audit_stage_fits(s->stage, size) &&
 	    (s->n_queued > 0 || s->is_writing))
-		rc = flush_locked(s);
+		rc = auditwrite_flush(s);
 	if (rc == 0 && audit_stage_put(s->stage, p, size) == -1)
 		rc = -1;
 	if (rc == 0) {
 		metrics_audit_staged(size);
 		s->n_queued++;
-		rc = wait_written(s, ++s->n_chained);
+		rc = auditwrite_wait(s, ++s->n_chained);
 	}
 	e = errno;
 	(void) pthread_mutex_unlock(&s->lock);
@@ -299,7 +227,7 @@ audit_sink_sync(struct audit_sink *s)
 	int rc = 0, e = 0, fd = -1;
 
 	(void) pthread_mutex_lock(&s->lock);
-	if (s->n_queued > 0 && flush_locked(s) == -1) {
+	if (s->n_queued > 0 && auditwrite_flush(s) == -1) {
 		e = errno;
 		rc = -1;
 	}
@@ -343,7 +271,7 @@ audit_sink_start(struct audit_sink *s)
 		e = EBUSY;
 	else {
 		s->is_stopping = false;	/* a drained sink may start again */
-		e = pthread_create(&s->writer, NULL, writer_main, s);
+		e = pthread_create(&s->writer, NULL, auditwrite_thread, s);
 		s->has_writer = e == 0;
 	}
 	(void) pthread_mutex_unlock(&s->lock);
@@ -358,7 +286,7 @@ audit_sink_drain(struct audit_sink *s)
 	(void) pthread_mutex_lock(&s->lock);
 	s->is_draining = true;
 	(void) pthread_mutex_unlock(&s->lock);
-	stop_writer(s);
+	auditwrite_stop(s);
 	return audit_sink_sync(s);
 }
 
@@ -567,7 +495,7 @@ audit_sink_reopen(struct audit_sink *s)
 	(void) pthread_mutex_lock(&s->lock);
 	/* what is chained so far belongs to the old file (if it fails: the new) */
 	if (s->n_queued > 0)
-		(void) flush_locked(s);
+		(void) auditwrite_flush(s);
 	while (s->is_writing)
 		(void) pthread_cond_wait(&s->written, &s->lock);
 	sync_locked(s);		/* the old file's records are on disk */
@@ -575,7 +503,7 @@ audit_sink_reopen(struct audit_sink *s)
 	s->fd = fd;
 	s->needs_newline = false;
 	if (s->error != 0 && s->n_queued > 0)
-		write_batch(s);	/* the new file may take what the old refused */
+		auditwrite_batch(s);	/* the new file may take what the old refused */
 	(void) pthread_mutex_unlock(&s->lock);
 	(void) close(old);
 	return 0;
@@ -619,7 +547,7 @@ audit_sink_retarget(struct audit_sink *s, const char *path)
 	free(stage_path);
 	(void) pthread_mutex_lock(&s->lock);
 	if (s->n_queued > 0)
-		(void) flush_locked(s);
+		(void) auditwrite_flush(s);
 	while (s->is_writing)
 		(void) pthread_cond_wait(&s->written, &s->lock);
 	sync_locked(s);
@@ -655,10 +583,10 @@ audit_sink_close(struct audit_sink **sp)
 
 	if (s == NULL)
 		return;
-	stop_writer(s);
+	auditwrite_stop(s);
 	(void) pthread_mutex_lock(&s->lock);
 	if (s->n_queued > 0)
-		(void) flush_locked(s);
+		(void) auditwrite_flush(s);
 	while (s->is_writing)
 		(void) pthread_cond_wait(&s->written, &s->lock);
 	sync_locked(s);
@@ -696,7 +624,7 @@ put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
 	while (s->is_sealing)	/* no record between a seal and the new key */
 		(void) pthread_cond_wait(&s->sealed, &s->lock);
 	if (is_waited && !is_every && s->error != 0 && !s->is_writing)
-		write_batch(s);		/* retry: the disk may have room again */
+		auditwrite_batch(s);		/* retry: the disk may have room again */
 	if (is_waited && !is_every && s->error != 0) {
 		errno = s->error;
 		rc = -1;
@@ -704,105 +632,16 @@ put_record(struct audit_sink *s, struct strbuf *sb, bool is_waited)
 	if (rc == 0)
 		rc = chain_locked(s, sb, h);
 	if (rc == 0 && is_every)
-		rc = wait_written(s, s->n_chained);
+		rc = auditwrite_wait(s, s->n_chained);
 	else if (rc == 0 && s->has_writer && !s->is_draining)
-		wake_writer(s);		/* it writes; the caller goes on */
+		auditwrite_wake(s);		/* it writes; the caller goes on */
 	else if (rc == 0 && (is_waited || s->is_draining) && !s->is_writing &&
-	    is_batch_due(s))
-		write_batch(s);		/* the record is staged whatever happens */
+	    auditwrite_is_due(s))
+		auditwrite_batch(s);		/* the record is staged whatever happens */
 	e = errno;
 	(void) pthread_mutex_unlock(&s->lock);
 	errno = e;
 	return rc;
-}
-
-/* is_batch_due - whether the stage is to be written now (lock held). */
-static bool
-is_batch_due(struct audit_sink *s)
-{
-	if (s->is_draining || audit_stage_used(s->stage) >= BATCH_BYTES)
-		return true;
-	return now_ns() - s->last_write >= BATCH_NS;
-}
-
-/*
- * wake_writer - after a record is staged: wake the writer thread when it
- * waits for a first record or BATCH_BYTES are staged (else its timer
- * runs).  Lock held.
- */
-static void
-wake_writer(struct audit_sink *s)
-{
-	if (s->is_writer_idle || audit_stage_used(s->stage) >= BATCH_BYTES) {
-		s->is_writer_idle = false;
-		(void) pthread_cond_signal(&s->wake);
-	}
-}
-
-/*
- * writer_main - the writer thread: write the stage BATCH_NS after the
- * last write (RETRY_NS after a failed one), or at once when BATCH_BYTES
- * are staged; sleep while nothing is staged.  With fsync every the
- * callers write (group commit) and it only sleeps.
- */
-static void *
-writer_main(void *arg)
-{
-	struct audit_sink *s = arg;
-	struct timespec due;
-	long long at;
-
-	(void) pthread_mutex_lock(&s->lock);
-	while (!s->is_stopping) {
-		if (s->n_queued == 0 || s->is_writing ||
-		    s->fsync == AUDIT_FSYNC_EVERY) {
-			s->is_writer_idle = true;
-			(void) pthread_cond_wait(&s->wake, &s->lock);
-			s->is_writer_idle = false;
-			continue;
-		}
-		at = s->last_write + (s->error != 0 ? RETRY_NS : BATCH_NS);
-		if (audit_stage_used(s->stage) < BATCH_BYTES && now_ns() < at) {
-			due.tv_sec = (time_t)(at / 1000000000LL);
-			due.tv_nsec = (long)(at % 1000000000LL);
-			if (pthread_cond_timedwait(&s->wake, &s->lock, &due) !=
-			    ETIMEDOUT)
-				continue;	/* woken: look again */
-			if (s->is_stopping || s->n_queued == 0 || s->is_writing)
-				continue;
-		}
-		write_batch(s);
-	}
-	(void) pthread_mutex_unlock(&s->lock);
-	return NULL;
-}
-
-/* stop_writer - stop the writer thread and wait for it (lock not held). */
-static void
-stop_writer(struct audit_sink *s)
-{
-	bool had;
-
-	(void) pthread_mutex_lock(&s->lock);
-	had = s->has_writer;
-	s->is_stopping = true;
-	(void) pthread_cond_signal(&s->wake);
-	(void) pthread_mutex_unlock(&s->lock);
-	if (had)
-		(void) pthread_join(s->writer, NULL);
-	(void) pthread_mutex_lock(&s->lock);
-	s->has_writer = false;
-	(void) pthread_mutex_unlock(&s->lock);
-}
-
-/* now_ns - CLOCK_MONOTONIC in nanoseconds. */
-static long long
-now_ns(void)
-{
-	struct timespec now;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
 /*
@@ -819,7 +658,7 @@ chain_locked(struct audit_sink *s, struct strbuf *sb, struct hasher *h)
 
 	while (!audit_stage_fits(s->stage, sb->len + AUDITCHAIN_TAIL_LEN) &&
 	    (s->n_queued > 0 || s->is_writing))
-		if (flush_locked(s) == -1)
+		if (auditwrite_flush(s) == -1)
 			return -1;
 	if (h == NULL && auditchain_begin((h = &s->own)->ch, sb->data,
 	    sb->len) == -1) {
@@ -839,188 +678,6 @@ chain_locked(struct audit_sink *s, struct strbuf *sb, struct hasher *h)
 	metrics_audit_stage(audit_stage_used(s->stage),
 	    audit_stage_capacity(s->stage));
 	return 0;
-}
-
-/*
- * wait_written - until line seq is written (or failed): write the queue
- * when nobody else is, else sleep.  Lock held; 0, or -1 with errno.
- */
-static int
-wait_written(struct audit_sink *s, unsigned long seq)
-{
-	struct waiter w = { .seq = seq };
-
-	w.next = s->waiters;
-	s->waiters = &w;
-	while (!w.is_done) {
-		if (!s->is_writing && s->n_queued > 0)
-			write_batch(s);
-		else
-			(void) pthread_cond_wait(&s->written, &s->lock);
-	}
-	errno = w.error;
-	return w.error == 0 ? 0 : -1;
-}
-
-/*
- * flush_locked - write what is queued now (waiting for a writer in
- * progress first).  Lock held; 0, or -1 with errno when a write failed.
- */
-static int
-flush_locked(struct audit_sink *s)
-{
-	/* the lines up to now are queued, being written, or already settled */
-	if (s->n_queued == 0 && !s->is_writing)
-		return 0;
-	return wait_written(s, s->n_chained);
-}
-
-/*
- * write_batch - become the writer: write what is staged outside the lock,
- * fdatasync if every, then consume it and settle the waiters (on failure:
- * keep_batch, or with fsync every fail everything chained).  Lock held on
- * entry and on return; !s->is_writing on entry.
- */
-static void
-write_batch(struct audit_sink *s)
-{
-	char head[AUDIT_HASH_HEX + 1];
-	unsigned long last = s->n_chained, n_lines = s->n_queued;
-	struct iovec iov[3], batch[3];
-	size_t size, done = 0;
-	int iovcnt, e = 0, fd = s->fd;
-	bool is_every = s->fsync == AUDIT_FSYNC_EVERY, had_newline;
-
-	had_newline = s->needs_newline;
-	iovcnt = had_newline;
-	iov[0] = (struct iovec){ (void *)"\n", 1 };
-	iovcnt += audit_stage_batch(s->stage, iov + iovcnt, &size);
-	(void) memcpy(batch, iov, sizeof(batch));
-	s->is_writing = true;
-	s->n_queued = 0;
-	(void) memcpy(head, s->head, sizeof(head));
-	s->last_write = now_ns();
-	(void) pthread_mutex_unlock(&s->lock);
-	if (auditrecover_writev(fd, iov, iovcnt, &done) == -1)
-		e = errno;
-	else if (is_every && fdatasync(fd) == -1)
-		e = errno;	/* not known to be on disk: not written */
-	(void) pthread_mutex_lock(&s->lock);
-	s->is_writing = false;
-	if (e != 0)
-		metrics_audit_failed();
-	if (e == 0) {
-		audit_stage_consume(s->stage, size);
-		metrics_audit_written(n_lines, size);
-		metrics_audit_stage(audit_stage_used(s->stage),
-		    audit_stage_capacity(s->stage));
-		s->needs_newline = false;
-		s->is_dirty = !is_every;
-		s->error = 0;
-		finish_batch(s, last, head, 0, 0);
-	} else if (is_every) {
-		/* every line of the batch fails: none of it stays on file */
-		if (had_newline && done > 0)
-			s->needs_newline = false;
-		cut_torn(s, fd, done - (had_newline && done > 0));
-		finish_batch(s, s->n_chained, NULL, n_lines + s->n_queued, e);
-	} else {
-		s->error = e;
-		if (had_newline && done > 0)
-			s->needs_newline = false;
-		keep_batch(s, fd, batch + had_newline, iovcnt - had_newline,
-		    done > (size_t)had_newline ? done - had_newline : 0, n_lines);
-		finish_batch(s, last, NULL, 0, e);
-	}
-	(void) pthread_cond_broadcast(&s->written);
-	if (s->n_queued > 0 && s->has_writer)
-		(void) pthread_cond_signal(&s->wake);	/* staged meanwhile */
-}
-
-/*
- * keep_batch - a write of the n_lines staged in iov to fd failed after
- * done bytes: consume the whole lines written, cut a torn one off the
- * file, keep the rest staged for the next write.  Lock held.
- */
-static void
-keep_batch(struct audit_sink *s, int fd, struct iovec *iov, int iovcnt,
-    size_t done, unsigned long n_lines)
-{
-	size_t whole = 0, at = 0, n;
-	unsigned long n_written = 0;
-	const char *p, *nl;
-	int i;
-
-	for (i = 0; i < iovcnt && at < done; i++) {
-		p = iov[i].iov_base;
-		n = iov[i].iov_len < done - at ? iov[i].iov_len : done - at;
-		for (nl = p; (nl = memchr(nl, '\n', n - (size_t)(nl - p))) !=
-		    NULL; nl++) {
-			whole = at + (size_t)(nl - p) + 1;
-			n_written++;
-		}
-		at += n;
-	}
-	audit_stage_consume(s->stage, whole);
-	cut_torn(s, fd, done - whole);
-	s->n_queued += n_lines - n_written;
-}
-
-/*
- * cut_torn - the last size bytes of fd are part of a line a failed write
- * tore: truncate the file back to the end of the last whole line, so no
- * fragment stays in the log (the line is written whole by the retry).
- * When the file cannot be cut, the next write starts with a newline.
- * Only the writer appends to fd (is_writing was held).  Lock held.
- */
-static void
-cut_torn(struct audit_sink *s, int fd, size_t size)
-{
-	struct stat st;
-
-	if (size == 0)
-		return;
-	if (fstat(fd, &st) == -1 || st.st_size < (off_t)size ||
-	    ftruncate(fd, st.st_size - (off_t)size) == -1)
-		s->needs_newline = true;
-}
-
-/*
- * finish_batch - lines up to last are settled: written (error 0; head is
- * the hash of the last one) or failed with error.  Marks and unlinks
- * their waiters.  n_dropped > 0 (fsync every): those lines, the staged
- * ones after them included, are dropped, the head goes back to the last
- * line on file, and dropped lines nobody waited for count as lost.  Lock
- * held.
- */
-static void
-finish_batch(struct audit_sink *s, unsigned long last, const char *head,
-    unsigned long n_dropped, int error)
-{
-	struct waiter **pp = &s->waiters, *w;
-	unsigned long n_waited = 0;
-
-	while ((w = *pp) != NULL) {
-		if (w->seq > last) {
-			pp = &w->next;
-			continue;
-		}
-		w->is_done = true;
-		w->error = error;
-		n_waited++;
-		*pp = w->next;
-	}
-	if (head != NULL)
-		(void) memcpy(s->on_file, head, sizeof(s->on_file));
-	if (n_dropped == 0)
-		return;
-	/* everything chained so far links to a lost line: drop it too */
-	(void) memcpy(s->head, s->on_file, sizeof(s->head));
-	audit_stage_drop(s->stage);
-	s->n_queued = 0;
-	s->n_lost += n_dropped > n_waited ? n_dropped - n_waited : 0;
-	s->n_since_seal -= n_dropped < s->n_since_seal ? n_dropped :
-	    s->n_since_seal;
 }
 
 /*
@@ -1176,7 +833,7 @@ seal_locked(struct audit_sink *s, const char *reason, bool has_count,
 		(void) memcpy(out->hash, s->head, sizeof(out->hash));
 		s->n_since_seal = 0;
 		s->since = seal.time;
-		rc = flush_locked(s);
+		rc = auditwrite_flush(s);
 	}
 	if (rc == 0 && s->is_dirty && s->fsync != AUDIT_FSYNC_NONE &&
 	    fdatasync(s->fd) == -1)

@@ -58,7 +58,6 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -74,6 +73,7 @@
 #include "callbacks.h"
 #include "conf.h"
 #include "facts.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -305,7 +305,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	    facts_update(&s->facts, FACTS_GROUP_AUTH, lookup_macro, ctx) == -1 ||
 	    facts_update(&s->facts, FACTS_GROUP_QUEUE, lookup_macro, ctx) == -1)
 		return fail(ctx, s, "out of memory reading macros", false);
-	listener = conf_match(s->conf, &s->facts, &port_missing);
+	listener = listener_match(s->conf, &s->facts, &port_missing);
 	if (port_missing) {
 		warn_missing_port(s);
 		metrics_missing_macro(FACT_DAEMON_PORT);
@@ -567,7 +567,8 @@ record_session(struct session *s, bool is_shutdown)
 
 	(void) clock_gettime(CLOCK_REALTIME, &as.time);
 	if (s->conf != NULL)
-		as.listener = conf_match(s->conf, &s->facts, &port_missing)->label;
+		as.listener = listener_match(s->conf, &s->facts,
+		    &port_missing)->label;
 	metrics_session(as.listener, s->facts.tls_version,
 	    facts_has_auth(&s->facts));
 	if (log_lazy(LOG_LEVEL_INFO, s->id, session_kv, &as, sb) == -1)
@@ -584,14 +585,15 @@ record_session(struct session *s, bool is_shutdown)
 }
 
 void
-callbacks_record_policy(struct conf *conf, const char *event)
+callbacks_record_policy(struct conf *conf, const struct conf_overrides *ov,
+    const char *event)
 {
 	struct audit_policy p = { .event = event };
 	struct audit_sink *sink;
 	struct strbuf sb;
 	char *text;
 
-	if ((text = policyrec_set(conf, &p.size)) == NULL) {
+	if ((text = policyrec_set(conf, ov, &p.size)) == NULL) {
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot take the policy's"
 		    " fingerprint; its decisions name none", event);
 		return;

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	conf - the configuration file: load, validate, match
+ *	conf - the configuration file: load, validate
  *
  * SYNOPSIS
  *	#include "conf.h"
@@ -28,7 +28,9 @@
  *	NULL and one error.  The config is immutable afterwards and may be
  *	read from any number of threads.  The setters of the value types
  *	live in conf_value.c (sharing conf_int.h), conf_print() in
- *	conf_print.c.  No libmilter, no logging, no global state.
+ *	conf_print.c, what a reload applies in conf_reload.c, and matching
+ *	sessions to listeners in listener.c.  No libmilter, no logging, no
+ *	global state.
  *
  * DIAGNOSTICS
  *	Errors go to the caller's struct conf_error, always as
@@ -38,8 +40,8 @@
  *	conf_builtin() exits the process instead (start-up only).
  *
  * SEE ALSO
- *	conf_value.c, conf_print.c, policy.c (the rules), netaddr.c,
- *	tlsinfo.c, tlspolicy-milter.conf(5)
+ *	conf_value.c, conf_print.c, conf_reload.c, listener.c, policy.c
+ *	(the rules), netaddr.c, tlsinfo.c, tlspolicy-milter.conf(5)
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -61,12 +63,11 @@
 #include <syslog.h>
 #include <sysexits.h>
 
+#include "auditfsync.h"
 #include "conf.h"
 #include "conf_int.h"
-#include "facts.h"
 #include "netaddr.h"
 #include "policy.h"
-#include "tlsinfo.h"
 
 #define LINE_MAX_BYTES	4096		/* longest line (bytes) */
 #define FILE_MAX_BYTES	(1024 * 1024)	/* largest file */
@@ -214,7 +215,7 @@ static const struct conf defaults = {
 	.syslog_facility = LOG_MAIL,
 	.audit_log = NULL,
 	.failure_action = POLICY_ACTION_TEMPFAIL,
-	.audit_fsync = CONF_FSYNC_INTERVAL,
+	.audit_fsync = AUDIT_FSYNC_INTERVAL,
 	.record_sender = CONF_SENDER_DOMAIN,
 	.audit_failure_action = POLICY_ACTION_TEMPFAIL,
 	.request_macros = true,
@@ -247,13 +248,7 @@ static const char *suggest(const char *);
 static size_t	edit_distance(const char *, const char *);
 static int	inherit(struct policy_rules *, const struct policy_rules *);
 static struct conf *new_conf(void);
-static bool	port_is(const struct conf_listener *, const struct facts *);
-static bool	name_is(const struct conf_listener *, const struct facts *);
 static void	free_listener(struct conf_listener *);
-static bool	same_value(const struct conf *, const struct conf *,
-		    const struct conf_key *);
-static int	copy_value(struct conf *, const struct conf *,
-		    const struct conf_key *);
 
 struct conf *
 conf_load(const char *path, struct conf_error *err)
@@ -378,37 +373,6 @@ conf_free(struct conf **confp)
 	*confp = NULL;
 }
 
-const struct conf_listener *
-conf_match(const struct conf *conf, const struct facts *f, bool *port_missing)
-{
-	const struct conf_listener *l;
-	size_t i;
-
-	*port_missing = conf_uses_ports(conf) && !facts_has_port(f);
-	for (i = 0; i < conf->n_listeners; i++) {
-		l = &conf->listeners[i];
-		if (port_is(l, f) && (l->match == CONF_MATCH_ANY ||
-		    l->n_names == 0 || name_is(l, f)))
-			return l;
-	}
-	for (i = 0; i < conf->n_listeners; i++) {
-		l = &conf->listeners[i];
-		if (name_is(l, f) && (l->match == CONF_MATCH_ANY ||
-		    l->n_ports == 0 || port_is(l, f)))
-			return l;
-	}
-	return &conf->fallback;
-}
-
-bool
-conf_uses_ports(const struct conf *conf)
-{
-	for (size_t i = 0; i < conf->n_listeners; i++)
-		if (conf->listeners[i].n_ports > 0)
-			return true;
-	return false;
-}
-
 /* conf_fail - format "file:line: ..." into the error; returns -1. */
 int
 conf_fail(struct conf_loader *ld, const char *fmt, ...)
@@ -437,132 +401,6 @@ conf_fail(struct conf_loader *ld, const char *fmt, ...)
 	(void) vsnprintf(text + n, size - (size_t)n, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/*
- * The global keys a reload applies; every other global key keeps its
- * running value until a restart (and a reload that changes it says so).
- */
-static const char *const reloadable[] = {
-	"syslog", "syslog-facility", "log-debug", "failure-action",
-	"audit-failure-action", "request-macros", "audit-fsync", "audit-log",
-	"record-sender",
-};
-
-bool
-conf_key_is_reloadable(const char *name)
-{
-	for (size_t i = 0; i < sizeof(reloadable) / sizeof(reloadable[0]); i++)
-		if (strcmp(reloadable[i], name) == 0)
-			return true;
-	return false;
-}
-
-void
-conf_diff(const struct conf *a, const struct conf *b, char *applied,
-    size_t applied_size, char *restart, size_t restart_size)
-{
-	char *out;
-	size_t size, len;
-
-	applied[0] = restart[0] = '\0';
-	for (size_t i = 0; i < N_KEYS; i++) {
-		if (keys[i].scope != CONF_SCOPE_GLOBAL ||
-		    keys[i].target != CONF_TARGET_CONF ||
-		    same_value(a, b, &keys[i]))
-			continue;
-		out = conf_key_is_reloadable(keys[i].name) ? applied : restart;
-		size = out == applied ? applied_size : restart_size;
-		len = strlen(out);
-		(void) snprintf(out + len, size - len, "%s%s", len > 0 ? ", " :
-		    "", keys[i].name);
-	}
-}
-
-int
-conf_keep_running(struct conf *b, const struct conf *a, const char *name)
-{
-	for (size_t i = 0; i < N_KEYS; i++) {
-		if (keys[i].scope != CONF_SCOPE_GLOBAL ||
-		    keys[i].target != CONF_TARGET_CONF ||
-		    (name != NULL ? strcmp(keys[i].name, name) != 0 :
-		    conf_key_is_reloadable(keys[i].name)))
-			continue;
-		if (copy_value(b, a, &keys[i]) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* copy_value - key k of b takes a's value (strings duplicated). */
-static int
-copy_value(struct conf *b, const struct conf *a, const struct conf_key *k)
-{
-	char **to = (char **)(void *)((char *)b + k->offset);
-	char *const *from = (char *const *)(const void *)((const char *)a +
-	    k->offset);
-	char *dup = NULL;
-
-	switch (k->type) {
-	case CONF_KEY_BOOL:
-		*(bool *)(void *)to = *(const bool *)(const void *)from;
-		return 0;
-	case CONF_KEY_FACILITY:
-		*(int *)(void *)to = *(const int *)(const void *)from;
-		return 0;
-	case CONF_KEY_FAILURE:
-		*(enum policy_action *)(void *)to =
-		    *(const enum policy_action *)(const void *)from;
-		return 0;
-	case CONF_KEY_MODE:
-	case CONF_KEY_FSYNC:
-	case CONF_KEY_SENDER:
-		*(unsigned *)(void *)to = *(const unsigned *)(const void *)from;
-		return 0;
-	case CONF_KEY_SOCKET:
-	case CONF_KEY_PATH:
-	case CONF_KEY_USER:
-	case CONF_KEY_GROUP:
-		if (*from != NULL && (dup = strdup(*from)) == NULL)
-			return -1;
-		free(*to);
-		*to = dup;
-		return 0;
-	default:
-		abort();	/* a global key of a type not copied here */
-	}
-}
-
-/* same_value - key k has the same value in a and b. */
-static bool
-same_value(const struct conf *a, const struct conf *b, const struct conf_key *k)
-{
-	const void *x = (const char *)a + k->offset;
-	const void *y = (const char *)b + k->offset;
-	const char *s, *t;
-
-	switch (k->type) {
-	case CONF_KEY_BOOL:
-		return *(const bool *)x == *(const bool *)y;
-	case CONF_KEY_FACILITY:
-		return *(const int *)x == *(const int *)y;
-	case CONF_KEY_FAILURE:
-		return *(const enum policy_action *)x ==
-		    *(const enum policy_action *)y;
-	case CONF_KEY_MODE:
-	case CONF_KEY_FSYNC:
-	case CONF_KEY_SENDER:
-		return *(const unsigned *)x == *(const unsigned *)y;
-	case CONF_KEY_SOCKET:
-	case CONF_KEY_PATH:
-	case CONF_KEY_USER:
-	case CONF_KEY_GROUP:
-		s = *(char *const *)x;
-		t = *(char *const *)y;
-		return s == t || (s != NULL && t != NULL && strcmp(s, t) == 0);
-	default:
-		abort();	/* a global key of a type not compared here */
-	}
 }
 
 const struct conf_key *
@@ -1022,32 +860,6 @@ new_conf(void)
 		return NULL;
 	}
 	return conf;
-}
-
-/* port_is - the listener lists the session's {daemon_port}. */
-static bool
-port_is(const struct conf_listener *l, const struct facts *f)
-{
-	if (!facts_has_port(f))
-		return false;
-	for (size_t i = 0; i < l->n_ports; i++)
-		if (l->ports[i] == f->f[FACT_DAEMON_PORT].num)
-			return true;
-	return false;
-}
-
-/* name_is - the listener lists the session's {daemon_name}. */
-static bool
-name_is(const struct conf_listener *l, const struct facts *f)
-{
-	const struct fact *name = &f->f[FACT_DAEMON_NAME];
-
-	if (name->state != FACT_OK || name->text == NULL)
-		return false;
-	for (size_t i = 0; i < l->n_names; i++)
-		if (strcasecmp(l->names[i], name->text) == 0)
-			return true;
-	return false;
 }
 
 /* free_listener - a section's storage. */

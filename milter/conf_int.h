@@ -1,12 +1,13 @@
 /*
- * conf_int.h - private to conf.c and conf_value.c: the key table's types
+ * conf_int.h - private to the conf*.c modules: the key table's types
  * and the loader state
  *
  * Not a contract: nothing but milter/conf*.c includes this file.  conf.c
  * owns the key table and the parser; conf_value.c holds one setter per
  * value type, which validates a value and stores it in the field the
- * table names.  Setters report errors with conf_fail()/conf_bad_value()
- * and return -1.  No libmilter, no I/O.
+ * table names; conf_print.c and conf_reload.c walk the table.  Setters
+ * report errors with conf_fail()/conf_bad_value() and return -1.  No
+ * libmilter, no I/O.
  */
 #ifndef TLSPOLICY_CONF_INT_H
 #define TLSPOLICY_CONF_INT_H

@@ -14,7 +14,8 @@
  *	policy.c sends it).  Blocks are separated by blank lines; a
  *	listener block starts with "listener LABEL", the default block with
  *	"[default]".  Everything is effective: inherited and built-in
- *	values are spelled out, not left implicit.
+ *	values are spelled out, not left implicit, and conf_print_with()
+ *	shows the command line's overrides in place of the file's values.
  *
  *	Reads the config only; safe from any thread that holds it.
  *
@@ -34,6 +35,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "auditfsync.h"
 #include "conf.h"
 #include "conf_int.h"
 #include "log.h"
@@ -41,8 +43,10 @@
 #include "policy.h"
 #include "tlsinfo.h"
 
-static void	print_globals(const struct conf *, FILE *);
-static void	print_global(const struct conf *, const struct conf_key *,
+static void	print_globals(const struct conf *,
+		    const struct conf_overrides *, FILE *);
+static void	print_global(const struct conf *,
+		    const struct conf_overrides *, const struct conf_key *,
 		    FILE *);
 static const char *facility_name(int);
 static void	print_listener(const struct conf_listener *, FILE *);
@@ -56,7 +60,14 @@ static const char *yes_no(bool);
 int
 conf_print(const struct conf *conf, FILE *fp)
 {
-	print_globals(conf, fp);
+	return conf_print_with(conf, NULL, fp);
+}
+
+int
+conf_print_with(const struct conf *conf, const struct conf_overrides *ov,
+    FILE *fp)
+{
+	print_globals(conf, ov, fp);
 	for (size_t i = 0; i < conf->n_listeners; i++)
 		print_listener(&conf->listeners[i], fp);
 	print_listener(&conf->fallback, fp);
@@ -69,7 +80,8 @@ conf_print(const struct conf *conf, FILE *fp)
  * here), then the rule order and matching.
  */
 static void
-print_globals(const struct conf *conf, FILE *fp)
+print_globals(const struct conf *conf, const struct conf_overrides *ov,
+    FILE *fp)
 {
 	const struct conf_key *keys;
 	size_t n_keys;
@@ -80,7 +92,7 @@ print_globals(const struct conf *conf, FILE *fp)
 	for (size_t i = 0; i < n_keys; i++)
 		if (keys[i].scope == CONF_SCOPE_GLOBAL &&
 		    keys[i].target == CONF_TARGET_CONF)
-			print_global(conf, &keys[i], fp);
+			print_global(conf, ov, &keys[i], fp);
 	fprintf(fp, "rule order:");
 	for (int r = 0; r < POLICY_RULE_COUNT; r++)
 		fprintf(fp, " %d %s%s", r + 1, policy_rule_name(r),
@@ -90,14 +102,15 @@ print_globals(const struct conf *conf, FILE *fp)
 	    " {daemon_name}; otherwise [default]\n");
 }
 
-/* print_global - "key value" for one global key of struct conf. */
+/* print_global - "key value" for one global key of struct conf (or ov). */
 static void
-print_global(const struct conf *conf, const struct conf_key *k, FILE *fp)
+print_global(const struct conf *conf, const struct conf_overrides *ov,
+    const struct conf_key *k, FILE *fp)
 {
-	static const char *const fsync_names[] = {
-		[CONF_FSYNC_INTERVAL] = "interval",
-		[CONF_FSYNC_EVERY] = "every",
-		[CONF_FSYNC_NONE] = "none",
+	static const char *const fsync_names[AUDIT_FSYNC_COUNT] = {
+		[AUDIT_FSYNC_INTERVAL] = "interval",
+		[AUDIT_FSYNC_EVERY] = "every",
+		[AUDIT_FSYNC_NONE] = "none",
 	};
 	const void *field = (const char *)conf + k->offset;
 	const char *str;
@@ -119,8 +132,9 @@ print_global(const struct conf *conf, const struct conf_key *k, FILE *fp)
 		fprintf(fp, "%s %04o\n", k->name, *(const unsigned *)field);
 		break;
 	case CONF_KEY_FSYNC:
-		u = *(const unsigned *)field;
-		fprintf(fp, "%s %s\n", k->name, u < 3 ? fsync_names[u] : "?");
+		u = *(const enum audit_fsync *)field;
+		fprintf(fp, "%s %s\n", k->name, u < AUDIT_FSYNC_COUNT ?
+		    fsync_names[u] : "?");
 		break;
 	case CONF_KEY_SENDER:
 		u = *(const unsigned *)field;
@@ -128,7 +142,8 @@ print_global(const struct conf *conf, const struct conf_key *k, FILE *fp)
 		    u == CONF_SENDER_ADDRESS ? "address" : "domain");
 		break;
 	default:	/* the string types: socket, path, user, group */
-		str = *(char *const *)field;
+		if ((str = conf_override(ov, k->name)) == NULL)
+			str = *(char *const *)field;
 		fprintf(fp, "%s %s\n", k->name, str != NULL ? str :
 		    k->type == CONF_KEY_GROUP ? "none (the group of userid)" :
 		    "none");

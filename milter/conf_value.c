@@ -40,6 +40,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auditfsync.h"
 #include "conf.h"
 #include "conf_int.h"
 #include "log.h"
@@ -356,14 +357,14 @@ static int
 set_fsync(struct conf_loader *ld, const struct conf_key *k, const char *v,
     void *field)
 {
-	unsigned *mode = field;
+	enum audit_fsync *mode = field;
 
 	if (strcasecmp(v, "interval") == 0)
-		*mode = CONF_FSYNC_INTERVAL;
+		*mode = AUDIT_FSYNC_INTERVAL;
 	else if (strcasecmp(v, "every") == 0)
-		*mode = CONF_FSYNC_EVERY;
+		*mode = AUDIT_FSYNC_EVERY;
 	else if (strcasecmp(v, "none") == 0)
-		*mode = CONF_FSYNC_NONE;
+		*mode = AUDIT_FSYNC_NONE;
 	else
 		return conf_bad_value(ld, k, v);
 	return 0;

@@ -35,7 +35,7 @@
  *	naming the path and why, and returns -1; nothing is changed then.
  *
  * SEE ALSO
- *	main.c; sshd_config(5) StrictModes; open(2) O_NOFOLLOW; fchownat(2)
+ *	setup.c; sshd_config(5) StrictModes; open(2) O_NOFOLLOW; fchownat(2)
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -52,7 +52,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -8,14 +8,14 @@
  * DESCRIPTION
  *	keyfile_read() reads the key for the audit chain's HMAC: the file's
  *	bytes without one trailing newline, 1 to AUDIT_KEY_MAX bytes.  The
- *	caller owns the buffer.  Used by the daemon (main.c) and the
+ *	caller owns the buffer.  Used by the daemon (setup.c) and the
  *	verifier tool (verifytool.c), so both read a key the same way.
  *
  * DIAGNOSTICS
  *	-1 after "tlspolicy-milter: PATH: ..." on stderr.
  *
  * SEE ALSO
- *	main.c, verifytool.c, auditchain.c
+ *	setup.c, verifytool.c, auditchain.c
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause

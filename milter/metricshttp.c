@@ -37,7 +37,7 @@
  *	memory) gets 500.  libmicrohttpd's own messages are not printed.
  *
  * SEE ALSO
- *	metrics.c, main.c; libmicrohttpd's manual; tlspolicy-milter(8)
+ *	metrics.c, setup.c; libmicrohttpd's manual; tlspolicy-milter(8)
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -48,7 +48,6 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/types.h>
 #include <sys/un.h>
 
 #include <errno.h>

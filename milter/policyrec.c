@@ -49,7 +49,6 @@
 
 #include "auditchain.h"
 #include "conf.h"
-#include "policy.h"
 #include "policyrec.h"
 #include "strbuf.h"
 
@@ -57,6 +56,8 @@
 
 static int	translate(const char *, size_t, struct strbuf *,
 		    struct conf_error *);
+static char	*text_with(const struct conf *, const struct conf_overrides *,
+		    size_t *);
 static int	block_line(char *, struct strbuf *);
 static int	header(char *, struct strbuf *);
 static int	pairs(char *, struct strbuf *);
@@ -67,12 +68,20 @@ static int	put_list(struct strbuf *, const char *, const char *);
 char *
 policyrec_text(const struct conf *conf, size_t *size)
 {
+	return text_with(conf, NULL, size);
+}
+
+/* text_with - conf_print_with's text into a new string (see policyrec_text). */
+static char *
+text_with(const struct conf *conf, const struct conf_overrides *ov,
+    size_t *size)
+{
 	char *text = NULL;
 	FILE *fp;
 
 	if ((fp = open_memstream(&text, size)) == NULL)
 		return NULL;
-	if (conf_print(conf, fp) == -1) {
+	if (conf_print_with(conf, ov, fp) == -1) {
 		(void) fclose(fp);
 		free(text);
 		errno = ENOMEM;
@@ -96,11 +105,12 @@ policyrec_fingerprint(const char *text, size_t size, char *hex)
 }
 
 char *
-policyrec_set(struct conf *conf, size_t *size)
+policyrec_set(struct conf *conf, const struct conf_overrides *ov,
+    size_t *size)
 {
 	char *text;
 
-	if ((text = policyrec_text(conf, size)) == NULL)
+	if ((text = text_with(conf, ov, size)) == NULL)
 		return NULL;
 	if (policyrec_fingerprint(text, *size, conf->fingerprint) == -1) {
 		free(text);

@@ -34,7 +34,7 @@
  *	failed epoch steps to the log.
  *
  * SEE ALSO
- *	auditseal.c, auditsink.c, daemon.c, main.c; tlspolicy-milter(8) SEALING
+ *	auditseal.c, auditsink.c, daemon.c, setup.c; tlspolicy-milter(8) SEALING
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -51,7 +51,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -21,7 +21,7 @@
  *	           fact oversize), and auth_before_tls;
  *	  config   -c NEW.conf, else the policy its "policy" fingerprint
  *	           names (a policy record earlier in the files);
- *	  decide   conf_match() and policy_decide(), as cb_envfrom does.
+ *	  decide   listener_match() and policy_decide(), as cb_envfrom does.
  *
  *	The replayed rule and outcome are compared with the recorded ones.
  *	A decision that lacks what the replay needs (no fingerprint and no
@@ -73,6 +73,7 @@
 #include "auditfields.h"
 #include "conf.h"
 #include "facts.h"
+#include "listener.h"
 #include "policy.h"
 #include "policyrec.h"
 #include "simulate.h"
@@ -359,7 +360,7 @@ decision(struct sim *sim)
 		cannot(sim, missing);
 		return;
 	}
-	l = conf_match(conf, &sim->facts, &port_missing);
+	l = listener_match(conf, &sim->facts, &port_missing);
 	policy_decide(&l->rules, &sim->facts, &v);
 	classify(sim, l, &v, rule, outcome);
 	label = auditfields_str(&sim->af, "listener");

@@ -1,8 +1,10 @@
 /*
  * check_conf - the config loader: every key valid and invalid, every error
  * with its file:line text, scopes, duplicates, inheritance of the global
- * keys, listener matching, the built-in policy and its printout, and the
- * sample config and fixtures (found through $SRCDIR, default ".").
+ * keys, the built-in policy and its printout, and the sample config and
+ * fixtures (found through $SRCDIR, default "."), the command line's
+ * overrides and what a reload names.  Matching sessions to listeners:
+ * check_listener.c.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  * Copyright (c) 2026 The tlspolicy-milter authors
@@ -18,6 +20,7 @@
 
 #include "conf.h"
 #include "facts.h"
+#include "listener.h"
 #include "policy.h"
 #include "tlsinfo.h"
 
@@ -510,80 +513,6 @@ START_TEST(test_inheritance)
 }
 END_TEST
 
-/* The match table's config: by port, by name, match all, name only. */
-static const char match_conf[] =
-    "[listener sub]\nport 587 10587\nname submission MSA\n"
-    "[listener both]\nport 2587\nname submission-all\nmatch all\n"
-    "[listener named]\nname MTA\n";
-
-static const struct {
-	const char	*label, *port, *name;	/* NULL: macro not sent */
-	const char	*want;
-	bool		 port_missing;
-} matches[] = {
-	{ "port", "587", "mx.example.test", "sub", false },
-	{ "second port", "10587", NULL, "sub", false },
-	{ "match all: port and name", "2587", "submission-all", "both", false },
-	{ "match all: name differs", "2587", "other", "default", false },
-	{ "match all: port differs", "25", "submission-all", "default", false },
-	{ "match all: port missing", NULL, "submission-all", "default", true },
-	{ "name, case-insensitive", "9999", "msa", "sub", false },
-	{ "name only listener", "25", "mta", "named", false },
-	{ "name only, port missing", NULL, "MTA", "named", true },
-	{ "port wins over name", "587", "MTA", "sub", false },
-	{ "no match", "25", "mx.example.test", "default", false },
-	{ "nothing sent", NULL, NULL, "default", true },
-	{ "port missing, name matches", NULL, "submission", "sub", true },
-	{ "port malformed", "587/tcp", NULL, "default", true },
-	{ "port out of range", "70000", "x", "default", true },
-};
-
-START_TEST(test_match)
-{
-	struct conf_error err;
-	struct conf *conf = load(match_conf, &err);
-	const struct conf_listener *l;
-	struct facts f;
-	bool missing = !matches[_i].port_missing;
-
-	ck_assert_msg(conf != NULL, "%s", err.text);
-	ck_assert(conf_uses_ports(conf));
-	facts_init(&f);
-	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_PORT, matches[_i].port), 0);
-	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_NAME, matches[_i].name), 0);
-	l = conf_match(conf, &f, &missing);
-	ck_assert_msg(strcmp(l->label, matches[_i].want) == 0, "%s: got %s",
-	    matches[_i].label, l->label);
-	ck_assert_msg(missing == matches[_i].port_missing, "%s: port_missing",
-	    matches[_i].label);
-	facts_clear(&f);
-	conf_free(&conf);
-}
-END_TEST
-
-START_TEST(test_match_names_only)
-{
-	struct conf_error err;
-	struct conf *conf = load("[listener msa]\nname MSA\n[listener mta]\n"
-	    "name MTA\n[default]\nrequire-tls yes\n", &err);
-	struct facts f;
-	bool missing = true;
-
-	ck_assert_msg(conf != NULL, "%s", err.text);
-	ck_assert(!conf_uses_ports(conf));
-	facts_init(&f);
-	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_NAME, "MTA"), 0);
-	ck_assert_str_eq(conf_match(conf, &f, &missing)->label, "mta");
-	ck_assert(!missing);
-	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_NAME, "other"), 0);
-	ck_assert_str_eq(conf_match(conf, &f, &missing)->label, "default");
-	ck_assert(conf_match(conf, &f, &missing)->rules.require_tls);
-	ck_assert(!missing);
-	facts_clear(&f);
-	conf_free(&conf);
-}
-END_TEST
-
 /* The exact -n output of the built-in policy: an interface admins read. */
 static const char builtin_print[] =
     "# effective policy of the built-in policy (no config file)\n"
@@ -663,21 +592,24 @@ START_TEST(test_builtin)
 	ck_assert_uint_eq(conf->listeners[0].line, 0);
 	facts_init(&f);
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_PORT, "587"), 0);
-	l = conf_match(conf, &f, &missing);
+	l = listener_match(conf, &f, &missing);
 	ck_assert_str_eq(l->label, "submission");
 	ck_assert(l->rules.require_tls && l->rules.require_auth &&
 	    l->rules.auth_requires_tls);
 	ck_assert_int_eq(l->rules.min_tls_version, TLS_VERSION_TLSV1_2);
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_PORT, "465"), 0);
-	ck_assert_str_eq(conf_match(conf, &f, &missing)->label, "submissions");
+	ck_assert_str_eq(listener_match(conf, &f, &missing)->label,
+	    "submissions");
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_PORT, "10465"), 0);
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_NAME, "smtps"), 0);
-	ck_assert_str_eq(conf_match(conf, &f, &missing)->label, "submissions");
+	ck_assert_str_eq(listener_match(conf, &f, &missing)->label,
+	    "submissions");
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_NAME, "MSA"), 0);
-	ck_assert_str_eq(conf_match(conf, &f, &missing)->label, "submission");
+	ck_assert_str_eq(listener_match(conf, &f, &missing)->label,
+	    "submission");
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_PORT, "25"), 0);
 	ck_assert_int_eq(facts_set(&f, FACT_DAEMON_NAME, "mx"), 0);
-	l = conf_match(conf, &f, &missing);
+	l = listener_match(conf, &f, &missing);
 	ck_assert_str_eq(l->label, "default");
 	ck_assert(l->rules.auth_requires_tls && !l->rules.require_tls &&
 	    !l->rules.require_auth);
@@ -776,6 +708,54 @@ START_TEST(test_fixtures)
 }
 END_TEST
 
+/*
+ * The command line's -p and -u (struct conf_overrides) take the place of
+ * the file's socket and userid where they are in force, without changing
+ * the loaded config: -n prints them, and a reload that changes the file's
+ * socket or userid does not warn about keys the command line holds.
+ */
+START_TEST(test_overrides)
+{
+	const struct conf_overrides ov = { .socket = "unix:/run/m/m.sock",
+	    .userid = "milter" };
+	struct conf_error err;
+	struct conf *a = load("socket inet:1@127.0.0.1\nuserid nobody\n",
+	    &err);
+	struct conf *b = load("socket inet:2@127.0.0.1\nuserid daemon\n"
+	    "socket-mode 0600\nlog-debug yes\n", &err);
+	char applied[128], restart[128], *out = NULL;
+	size_t size = 0;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(conf_socket(a, &ov), "unix:/run/m/m.sock");
+	ck_assert_str_eq(conf_userid(a, &ov), "milter");
+	ck_assert_str_eq(conf_socket(a, NULL), "inet:1@127.0.0.1");
+	ck_assert_str_eq(conf_userid(a, NULL), "nobody");
+	ck_assert_str_eq(a->socket, "inet:1@127.0.0.1");	/* unchanged */
+	ck_assert_ptr_nonnull(fp = open_memstream(&out, &size));
+	ck_assert_int_eq(conf_print_with(a, &ov, fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\nsocket unix:/run/m/m.sock\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nuserid milter\n"));
+	free(out);
+	out = printed(a);
+	ck_assert_ptr_nonnull(strstr(out, "\nsocket inet:1@127.0.0.1\n"));
+	free(out);
+	conf_diff(a, b, NULL, applied, sizeof(applied), restart,
+	    sizeof(restart));
+	ck_assert_str_eq(applied, "log-debug");
+	ck_assert_str_eq(restart, "socket, userid, socket-mode");
+	conf_diff(a, b, &ov, applied, sizeof(applied), restart,
+	    sizeof(restart));
+	ck_assert_str_eq(applied, "log-debug");
+	ck_assert_str_eq(restart, "socket-mode");
+	conf_free(&a);
+	conf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -790,10 +770,8 @@ main(void)
 	tcase_add_test(tc, test_nul_long_and_files);
 	tcase_add_test(tc, test_longest_line);
 	tcase_add_test(tc, test_inheritance);
-	tcase_add_loop_test(tc, test_match, 0,
-	    sizeof(matches) / sizeof(matches[0]));
-	tcase_add_test(tc, test_match_names_only);
 	tcase_add_test(tc, test_builtin);
+	tcase_add_test(tc, test_overrides);
 	tcase_add_test(tc, test_sample_is_builtin);
 	tcase_add_loop_test(tc, test_fixtures, 0,
 	    sizeof(fixtures) / sizeof(fixtures[0]));

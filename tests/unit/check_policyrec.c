@@ -159,7 +159,7 @@ START_TEST(test_builtin_and_fingerprint)
 	ck_assert_int_eq(policyrec_fingerprint("abc", 3, hex), 0);
 	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223"
 	    "b00361a396177a9cb410ff61f20015ad");
-	text = policyrec_set(c, &size);
+	text = policyrec_set(c, NULL, &size);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_int_eq(policyrec_fingerprint(text, size, hex), 0);
 	ck_assert_str_eq(c->fingerprint, hex);
