@@ -16,7 +16,11 @@
  *	whose TLS macros first arrive at MAIL right after STARTTLS; TLS
  *	replacement rules, AUTH cleared per transaction, {if_addr} fallback,
  *	no reallocation for an unchanged value, allocation failure (through
- *	a replacement strdup() defined here).  Run under ASan for leaks.
+ *	a replacement strdup() defined here).  facts_compact(): every value,
+ *	state and number kept, the texts one after the other in one block,
+ *	no work when nothing changed, a repack when texts were dropped, a
+ *	failed copy after it keeping the packed value.  Run under ASan for
+ *	leaks (the copies compacting frees).
  *
  * DIAGNOSTICS
  *	Exit status 0 when every test passes, 1 otherwise.
@@ -34,6 +38,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -900,6 +906,155 @@ START_TEST(test_enomem)
 }
 END_TEST
 
+/* A copy of every fact, to compare after facts_compact(). */
+struct snapshot {
+	enum fact_state	 state[FACT_COUNT];
+	size_t		 size[FACT_COUNT];
+	unsigned	 num[FACT_COUNT];
+	char		 text[FACT_COUNT][64];	/* "" when NULL */
+	bool		 has_text[FACT_COUNT];
+};
+
+static void
+snap(const struct facts *f, struct snapshot *sn)
+{
+	for (size_t i = 0; i < FACT_COUNT; i++) {
+		sn->state[i] = f->f[i].state;
+		sn->size[i] = f->f[i].size;
+		sn->num[i] = f->f[i].num;
+		sn->has_text[i] = f->f[i].text != NULL;
+		(void) snprintf(sn->text[i], sizeof(sn->text[i]), "%s",
+		    f->f[i].text != NULL ? f->f[i].text : "");
+	}
+}
+
+/* assert_same - every fact has the value, state, size and number it had. */
+static void
+assert_same(const struct facts *f, const struct snapshot *sn)
+{
+	for (size_t i = 0; i < FACT_COUNT; i++) {
+		const char *name = facts_id_name((enum fact_id)i);
+
+		ck_assert_msg(f->f[i].state == sn->state[i], "%s: state", name);
+		ck_assert_msg(f->f[i].size == sn->size[i], "%s: size", name);
+		ck_assert_msg(f->f[i].num == sn->num[i], "%s: num", name);
+		ck_assert_msg((f->f[i].text != NULL) == sn->has_text[i],
+		    "%s: text present", name);
+		if (sn->has_text[i])
+			ck_assert_str_eq(f->f[i].text, sn->text[i]);
+	}
+}
+
+/*
+ * assert_packed - every text lies in the pack, one after the other in
+ * table order, and the pack holds nothing else; returns how many.
+ */
+static size_t
+assert_packed(const struct facts *f)
+{
+	const char *next = f->pack;
+	size_t n = 0;
+
+	for (size_t i = 0; i < FACT_COUNT; i++) {
+		if (f->f[i].text == NULL)
+			continue;
+		ck_assert_msg(f->f[i].text == next, "%s: not at its place in"
+		    " the pack", facts_id_name((enum fact_id)i));
+		next += strlen(next) + 1;
+		n++;
+	}
+	ck_assert_uint_eq(f->is_packed, f->pack_texts);
+	return n;
+}
+
+/* After a decision: the texts move into one block, values unchanged. */
+START_TEST(test_compact)
+{
+	struct snapshot sn;
+	struct facts f;
+	const char *pack;
+
+	facts_init(&f);
+	stage(&f, FACTS_GROUP_CONNECT, pf_connect);
+	stage(&f, FACTS_GROUP_TLS, pf_helo_tls);
+	ck_assert_int_eq(facts_set(&f, FACT_CERT_SUBJECT, "CN=x\"\r\n"), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_CLIENT_PORT, "70000"), 0);
+	stage(&f, FACTS_GROUP_AUTH, pf_mail_auth);
+	stage(&f, FACTS_GROUP_QUEUE, pf_eom);
+	ck_assert_ptr_null(f.pack);
+	snap(&f, &sn);
+	ck_assert_int_eq(facts_compact(&f), 0);
+	ck_assert_ptr_nonnull(f.pack);
+	assert_same(&f, &sn);
+	/* connect 6, TLS 4, AUTH 2, queue id: 13 texts, no copy left over */
+	ck_assert_uint_eq(assert_packed(&f), 13);
+	ck_assert_int_eq(f.tls_version, TLS_VERSION_TLSV1_3);
+	ck_assert_int_eq(f.client_addr.family, AF_INET);
+	ck_assert(facts_is_tls(&f) && facts_has_auth(&f));
+
+	/* nothing changed: nothing to do, the same pack */
+	pack = f.pack;
+	ck_assert_int_eq(facts_compact(&f), 0);
+	ck_assert_ptr_eq(f.pack, pack);
+
+	/* an unchanged value stays in the pack; a new one is a copy */
+	stage(&f, FACTS_GROUP_CONNECT, pf_connect);
+	ck_assert_ptr_eq(f.f[FACT_DAEMON_NAME].text, pack);
+	ck_assert_int_eq(facts_set(&f, FACT_AUTH_AUTHEN, "bob"), 0);
+	assert_fact(&f, FACT_AUTH_AUTHEN, FACT_OK, "bob");
+	ck_assert_uint_eq(f.is_packed & (1u << FACT_AUTH_AUTHEN), 0);
+
+	/* the next MAIL without AUTH drops texts of the pack */
+	stage(&f, FACTS_GROUP_AUTH, pf_mail_noauth);
+	stage(&f, FACTS_GROUP_QUEUE, pf_mail_noauth);
+	snap(&f, &sn);
+	ck_assert_int_eq(facts_compact(&f), 0);
+	ck_assert_ptr_ne(f.pack, pack);	/* made while the old one lived */
+	assert_same(&f, &sn);
+	ck_assert_uint_eq(assert_packed(&f), 10);
+	assert_fact(&f, FACT_AUTH_TYPE, FACT_ABSENT, NULL);
+	assert_fact(&f, FACT_QUEUE_ID, FACT_ABSENT, NULL);
+
+	/* a copy that fails keeps the packed value */
+	pack = f.f[FACT_CIPHER].text;
+	strdup_countdown = 0;
+	ck_assert_int_eq(facts_set(&f, FACT_CIPHER, "AES128-SHA"), -1);
+	strdup_countdown = -1;
+	ck_assert_ptr_eq(f.f[FACT_CIPHER].text, pack);
+	assert_fact(&f, FACT_CIPHER, FACT_OK, "TLS_AES_256_GCM_SHA384");
+
+	/* oversize and absent facts have no text to pack */
+	ck_assert_int_eq(facts_set(&f, FACT_CIPHER, NULL), 0);
+	snap(&f, &sn);
+	ck_assert_int_eq(facts_compact(&f), 0);
+	assert_same(&f, &sn);
+	ck_assert_uint_eq(assert_packed(&f), 9);
+	facts_clear(&f);
+	ck_assert_ptr_null(f.pack);
+	ck_assert_uint_eq(f.is_packed, 0);
+}
+END_TEST
+
+/* No text at all: no pack; a pack whose texts all went is freed. */
+START_TEST(test_compact_empty)
+{
+	struct facts f;
+
+	facts_init(&f);
+	ck_assert_int_eq(facts_compact(&f), 0);
+	ck_assert_ptr_null(f.pack);
+	ck_assert_int_eq(facts_set(&f, FACT_QUEUE_ID, "Q1"), 0);
+	ck_assert_int_eq(facts_compact(&f), 0);
+	ck_assert_ptr_nonnull(f.pack);
+	ck_assert_str_eq(f.f[FACT_QUEUE_ID].text, "Q1");
+	ck_assert_int_eq(facts_set(&f, FACT_QUEUE_ID, NULL), 0);
+	ck_assert_int_eq(facts_compact(&f), 0);
+	ck_assert_ptr_null(f.pack);
+	ck_assert_uint_eq(f.is_packed | f.pack_texts, 0);
+	facts_clear(&f);
+}
+END_TEST
+
 static Suite *
 facts_suite(void)
 {
@@ -924,6 +1079,8 @@ facts_suite(void)
 	tcase_add_test(tu, test_daemon_addr_fallback);
 	tcase_add_test(tu, test_no_realloc);
 	tcase_add_test(tu, test_enomem);
+	tcase_add_test(tu, test_compact);
+	tcase_add_test(tu, test_compact_empty);
 	suite_add_tcase(s, tu);
 
 	tcase_add_test_raise_signal(ta, test_bad_id_name, SIGABRT);
