@@ -23,7 +23,9 @@
  *	envfrom    refreshes TLS facts, reads AUTH facts and the queue id,
  *	           decides, records and replies.  Accepted transactions get
  *	           SMFIS_ACCEPT so the MTA skips the milter for the rest of
- *	           the message.
+ *	           the message.  The record's buffer is freed once staged
+ *	           and the facts are compacted (session_trim): the session
+ *	           waits through the message with what it still needs.
  *	close      writes the session record (every session, also one that
  *	           never sent MAIL) and frees the session; at the stop,
  *	           callbacks_close_open_sessions() writes it for the sessions

@@ -48,6 +48,8 @@
  *	facts_set() and facts_update() return -1 only when a copy cannot be
  *	allocated (errno ENOMEM); a fact whose copy failed keeps its old
  *	value, and an AUTH group that failed is left entirely absent.
+ *	facts_compact() returns -1 when its block cannot be allocated and
+ *	leaves the facts as they were.
  *	An out-of-range fact id or group, or a NULL lookup function, is a
  *	programming error and fails an assertion.  Nothing is logged.
  *
