@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "netaddr.h"
 #include "tlsinfo.h"
@@ -60,16 +61,20 @@ enum facts_group {
 };
 
 struct fact {
-	enum fact_state	 state;
-	char		*text;	/* owned copy of the value; NULL unless OK/MALFORMED */
+	char		*text;	/* copy of the value (the facts' own, alone
+				 * or in their pack); NULL unless OK/MALFORMED */
 	size_t		 size;	/* bytes the MTA sent (also when OVERSIZE) */
-	unsigned long	 num;	/* ports and bits, when OK */
+	unsigned	 num;	/* ports and bits (0..65535), when OK */
+	enum fact_state	 state;
 };
 
 struct facts {
 	struct fact		f[FACT_COUNT];
+	char			*pack;		/* texts moved by facts_compact() */
 	struct netaddr		client_addr;	/* valid when FACT_CLIENT_ADDR is OK */
 	enum tls_version	tls_version;	/* NONE when FACT_TLS_VERSION is ABSENT */
+	uint16_t		is_packed;	/* bit per fact: its text is in pack */
+	uint16_t		pack_texts;	/* the bits when pack was made */
 	bool			saw_plain_helo;	/* a HELO before TLS (facts_greeted) */
 	bool			is_auth_before_tls; /* AUTH seen at the first HELO
 						 * after TLS began, i.e. AUTH
@@ -88,6 +93,17 @@ void	facts_init(struct facts *);
 
 /* facts_clear - free owned text and make all facts absent again. */
 void	facts_clear(struct facts *);
+
+/*
+ * facts_compact - move every fact's text into one allocation of the sum of
+ * their sizes, freeing the copies made one by one (and an earlier pack),
+ * so a session that waits (during the message transfer) holds its facts
+ * in one small block.  Every fact keeps its value, state and number; text
+ * pointers change.  Later facts_set() calls work as before.  Does nothing
+ * when the texts are already packed and none was dropped since.  Returns
+ * 0, or -1 on allocation failure (errno ENOMEM; the facts are unchanged).
+ */
+int	facts_compact(struct facts *);
 
 /*
  * facts_update - read the macros of group through lookup and update facts.

@@ -19,7 +19,6 @@
 
 #include "conf.h"
 #include "facts.h"
-#include "strbuf.h"
 
 #define SESSION_ID_MAX 24
 
@@ -39,8 +38,6 @@ struct session {
 	pthread_mutex_t	 lock;			/* held by its callback, or the stop */
 	struct session	*open_prev;		/* the open sessions (session.c) */
 	struct session	*open_next;
-	struct strbuf	 out;			/* record text, reused by every
-						 * record of the session */
 };
 
 /*
@@ -66,9 +63,10 @@ struct session *session_new(void);
 
 /*
  * session_trim - after a MAIL decision, before the message transfer where
- * a session spends its time: free the record text buffer, so an open
- * session holds only what its session record will say (the record at
- * close allocates the buffer again).
+ * a session spends its time: compact the facts (facts_compact), so an
+ * open session holds what its session record and its next decisions
+ * need in few allocations.  Nothing is lost: without memory for the
+ * compact copy the facts stay as they were.
  */
 void	session_trim(struct session *);
 

@@ -23,7 +23,9 @@
  *	envfrom    refreshes TLS facts, reads AUTH facts and the queue id,
  *	           decides, records and replies.  Accepted transactions get
  *	           SMFIS_ACCEPT so the MTA skips the milter for the rest of
- *	           the message.
+ *	           the message.  The record's buffer is freed once staged
+ *	           and the facts are compacted (session_trim): the session
+ *	           waits through the message with what it still needs.
  *	close      writes the session record (every session, also one that
  *	           never sent MAIL) and frees the session; at the stop,
  *	           callbacks_close_open_sessions() writes it for the sessions
@@ -292,7 +294,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	const struct conf_listener *listener;
 	struct policy_verdict verdict;
 	struct sender sender;
-	bool port_missing = false;
+	bool port_missing = false, is_recorded;
 	struct timespec t0;
 
 	(void) clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -314,12 +316,10 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	s->n_mail++;
 	sender_of(s->conf->record_sender, argv != NULL ? argv[0] : NULL,
 	    &sender);
-	if (record(s, listener, &verdict, &sender) == -1 &&
-	    verdict.outcome != POLICY_OUTCOME_REJECT) {
-		session_trim(s);
+	is_recorded = record(s, listener, &verdict, &sender) == 0;
+	session_trim(s);	/* the session waits: message, or next MAIL */
+	if (!is_recorded && verdict.outcome != POLICY_OUTCOME_REJECT)
 		return fail(ctx, s, "decision record not written", true);
-	}
-	session_trim(s);	/* the message transfer follows */
 	metrics_decision(listener->label, verdict.rule, verdict.outcome,
 	    verdict.is_exposure, since_ns(&t0));
 	return act(ctx, &verdict);
@@ -509,23 +509,25 @@ record(struct session *s, const struct conf_listener *l,
 		.policy = s->conf->fingerprint[0] != '\0' ?
 		    s->conf->fingerprint : NULL,
 	};
-	struct strbuf *sb = &s->out;
+	struct strbuf sb;
 	int rc = 0;
 
 	(void) clock_gettime(CLOCK_REALTIME, &r.time);
 	r.action = v->action;	/* decided by policy_decide, not here */
 	r.is_report_mode = r.action == POLICY_ACTION_REPORT;
-	if (log_lazy(decision_level(v), s->id, record_kv, &r, sb) == -1) {
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	if (log_lazy(decision_level(v), s->id, record_kv, &r, &sb) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format record", s->id);
 		rc = -1;
 	}
 	if (audit_sink != NULL) {
-		strbuf_reset(sb);
-		if (audit_format_json_open(&r, sb) == -1 ||
-		    write_audit(s->id, sb, v->outcome == POLICY_OUTCOME_REJECT) ==
-		    -1)
+		strbuf_reset(&sb);
+		if (audit_format_json_open(&r, &sb) == -1 ||
+		    write_audit(s->id, &sb, v->outcome ==
+		    POLICY_OUTCOME_REJECT) == -1)
 			rc = -1;
 	}
+	strbuf_free(&sb);	/* staged: the session waits without it */
 	return rc;
 }
 
@@ -562,7 +564,7 @@ record_session(struct session *s, bool is_shutdown)
 		.n_mail = s->n_mail,
 		.is_shutdown = is_shutdown,
 	};
-	struct strbuf *sb = &s->out;
+	struct strbuf sb;
 	bool port_missing;
 
 	(void) clock_gettime(CLOCK_REALTIME, &as.time);
@@ -571,17 +573,17 @@ record_session(struct session *s, bool is_shutdown)
 		    &port_missing)->label;
 	metrics_session(as.listener, s->facts.tls_version,
 	    facts_has_auth(&s->facts));
-	if (log_lazy(LOG_LEVEL_INFO, s->id, session_kv, &as, sb) == -1)
+	strbuf_init(&sb, AUDIT_RECORD_MAX);
+	if (log_lazy(LOG_LEVEL_INFO, s->id, session_kv, &as, &sb) == -1)
 		log_errno(LOG_LEVEL_ERROR, "%s: cannot format session record",
 		    s->id);
-	strbuf_reset(sb);
-	if (audit_sink == NULL)
-		return;
+	strbuf_reset(&sb);
 	/* no reply waits on it: queued, written with the next record */
-	if (audit_format_session_open(&as, sb) == -1 ||
-	    audit_sink_queue_chained(audit_sink, sb) == -1)
+	if (audit_sink != NULL && (audit_format_session_open(&as, &sb) == -1 ||
+	    audit_sink_queue_chained(audit_sink, &sb) == -1))
 		log_errno(LOG_LEVEL_ERROR, "%s: session record NOT WRITTEN to %s",
 		    s->id, audit_sink_path(audit_sink));
+	strbuf_free(&sb);
 }
 
 void

@@ -33,6 +33,13 @@
  *	When the value equals the stored text the copy is kept, so calling
  *	this at every stage costs no allocation.
  *
+ *	facts_compact() moves the texts into one block (the pack), each
+ *	fact's bit in is_packed saying its text lives there; a text that
+ *	is replaced or dropped is then only forgotten (its bytes stay in the
+ *	pack until the next facts_compact() or facts_clear()), a text copied
+ *	one by one is freed.  A session compacts after each decision: the
+ *	values it waits with then cost one allocation instead of a dozen.
+ *
  *	A struct facts owns its text copies until facts_clear().  Not
  *	thread-safe; the owning session serialises access.  The table and
  *	the strings returned by the facts_id_*() functions are static.
@@ -41,6 +48,8 @@
  *	facts_set() and facts_update() return -1 only when a copy cannot be
  *	allocated (errno ENOMEM); a fact whose copy failed keeps its old
  *	value, and an AUTH group that failed is left entirely absent.
+ *	facts_compact() returns -1 when its block cannot be allocated and
+ *	leaves the facts as they were.
  *	An out-of-range fact id or group, or a NULL lookup function, is a
  *	programming error and fails an assertion.  Nothing is logged.
  *
@@ -118,12 +127,15 @@ static const struct fact_spec fact_specs[FACT_COUNT] = {
 	    KIND_TEXT, FACTS_GROUP_QUEUE },
 };
 
+_Static_assert(FACT_COUNT <= 16, "a bit per fact in is_packed");
+
 static const struct fact_spec *spec_of(enum fact_id);
+static void	text_drop(struct facts *, enum fact_id);
 static void	fact_reset(struct facts *, enum fact_id);
 static void	fact_parse(struct facts *, enum fact_id);
 static void	fact_derive(struct facts *, enum fact_id);
-static int	parse_number(const char *, unsigned long min,
-		    unsigned long max, unsigned long *);
+static int	parse_number(const char *, unsigned min, unsigned max,
+		    unsigned *);
 static const char *lookup_fact(enum fact_id, facts_lookup_fn, void *ctx);
 static void	group_reset(struct facts *, enum facts_group);
 static const char *malformed_text(enum fact_kind);
@@ -139,6 +151,9 @@ facts_init(struct facts *f)
 		f->f[i].size = 0;
 		f->f[i].num = 0;
 	}
+	f->pack = NULL;
+	f->is_packed = 0;
+	f->pack_texts = 0;
 	memset(&f->client_addr, 0, sizeof(f->client_addr));
 	f->tls_version = TLS_VERSION_NONE;
 	f->saw_plain_helo = false;
@@ -151,7 +166,8 @@ facts_clear(struct facts *f)
 	size_t i;
 
 	for (i = 0; i < FACT_COUNT; i++)
-		free(f->f[i].text);
+		text_drop(f, (enum fact_id)i);
+	free(f->pack);
 	facts_init(f);
 }
 
@@ -180,11 +196,45 @@ facts_set(struct facts *f, enum fact_id id, const char *value)
 			errno = ENOMEM;
 			return -1;
 		}
-		free(fact->text);
+		text_drop(f, id);
 		fact->text = copy;
 	}
 	fact->size = len;
 	fact_parse(f, id);
+	return 0;
+}
+
+int
+facts_compact(struct facts *f)
+{
+	uint16_t texts = 0;
+	size_t i, size = 0, n;
+	char *pack = NULL, *o;
+
+	for (i = 0; i < FACT_COUNT; i++) {
+		if (f->f[i].text == NULL)
+			continue;
+		texts |= (uint16_t)(1u << i);
+		size += strlen(f->f[i].text) + 1;
+	}
+	if (texts == f->is_packed && texts == f->pack_texts)
+		return 0;	/* packed, and nothing dropped since */
+	if (size > 0 && (pack = malloc(size)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0, o = pack; i < FACT_COUNT; i++) {
+		if (f->f[i].text == NULL)
+			continue;
+		n = strlen(f->f[i].text) + 1;
+		(void) memcpy(o, f->f[i].text, n);
+		text_drop(f, (enum fact_id)i);
+		f->f[i].text = o;
+		o += n;
+	}
+	free(f->pack);
+	f->pack = pack;
+	f->is_packed = f->pack_texts = texts;
 	return 0;
 }
 
@@ -303,14 +353,29 @@ spec_of(enum fact_id id)
 	return &fact_specs[id];
 }
 
+/*
+ * text_drop - let go of a fact's text: free a copy of its own, forget one
+ * in the pack.  The text is NULL afterwards.
+ */
+static void
+text_drop(struct facts *f, enum fact_id id)
+{
+	uint16_t bit = (uint16_t)(1u << id);
+
+	if ((f->is_packed & bit) != 0)
+		f->is_packed &= (uint16_t)~bit;
+	else
+		free(f->f[id].text);
+	f->f[id].text = NULL;
+}
+
 /* fact_reset - free the text and make the fact absent. */
 static void
 fact_reset(struct facts *f, enum fact_id id)
 {
 	struct fact *fact = &f->f[id];
 
-	free(fact->text);
-	fact->text = NULL;
+	text_drop(f, id);
 	fact->state = FACT_ABSENT;
 	fact->size = 0;
 	fact->num = 0;
@@ -370,8 +435,7 @@ fact_derive(struct facts *f, enum fact_id id)
 
 /* parse_number - plain decimal digits within min..max; 0 or -1. */
 static int
-parse_number(const char *s, unsigned long min, unsigned long max,
-    unsigned long *num)
+parse_number(const char *s, unsigned min, unsigned max, unsigned *num)
 {
 	unsigned long v = 0;
 
@@ -386,7 +450,7 @@ parse_number(const char *s, unsigned long min, unsigned long max,
 	}
 	if (v < min)
 		return -1;
-	*num = v;
+	*num = (unsigned)v;
 	return 0;
 }
 

@@ -46,7 +46,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "audit.h"
 #include "conf.h"
 #include "facts.h"
 #include "session.h"
@@ -141,7 +140,6 @@ session_new(void)
 	(void) snprintf(s->id, sizeof(s->id), "%llX.%lu",
 	    (unsigned long long)start_time, n);
 	facts_init(&s->facts);
-	strbuf_init(&s->out, AUDIT_RECORD_MAX);
 	s->conf = session_conf_acquire();
 	atomic_flag_clear(&s->is_closed);
 	(void) pthread_mutex_init(&s->lock, NULL);
@@ -156,8 +154,7 @@ session_new(void)
 void
 session_trim(struct session *s)
 {
-	strbuf_free(&s->out);
-	strbuf_init(&s->out, AUDIT_RECORD_MAX);
+	(void) facts_compact(&s->facts);
 }
 
 void
@@ -178,7 +175,6 @@ session_free(struct session **sp)
 	(void) pthread_mutex_destroy(&s->lock);
 	facts_clear(&s->facts);
 	free(s->helo);
-	strbuf_free(&s->out);
 	session_conf_release(&s->conf);
 	free(s);
 	*sp = NULL;

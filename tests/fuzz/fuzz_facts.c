@@ -1,8 +1,9 @@
 /*
  * fuzz_facts - macro values to facts: the input is split at NUL bytes into
  * the values of the macros the milter reads, in table order, and fed
- * through every stage group twice.  Facts must stay consistent: OVERSIZE
- * has no text, OK and MALFORMED have one, problem texts never hold input.
+ * through every stage group twice, compacted after each pass (as a
+ * session is after MAIL).  Facts must stay consistent: OVERSIZE has no
+ * text, OK and MALFORMED have one, problem texts never hold input.
  */
 #include "config.h"
 
@@ -47,10 +48,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += strlen(p) + 1;
 	}
 	facts_init(&f);
-	for (int round = 0; round < 2; round++)
+	for (int round = 0; round < 2; round++) {
 		for (int g = FACTS_GROUP_CONNECT; g <= FACTS_GROUP_QUEUE; g++)
 			if (facts_update(&f, g, lookup, &in) == -1)
 				abort();
+		if (facts_compact(&f) == -1)	/* as a session after MAIL */
+			abort();
+	}
 	for (id = 0; id < FACT_COUNT; id++) {
 		const struct fact *x = &f.f[id];
 

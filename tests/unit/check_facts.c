@@ -16,7 +16,12 @@
  *	whose TLS macros first arrive at MAIL right after STARTTLS; TLS
  *	replacement rules, AUTH cleared per transaction, {if_addr} fallback,
  *	no reallocation for an unchanged value, allocation failure (through
- *	a replacement strdup() defined here).  Run under ASan for leaks.
+ *	a replacement strdup() defined here).  facts_compact(): every value,
+ *	state and number kept, the texts one after the other in one block,
+ *	no work when nothing changed, a repack when texts were dropped, a
+ *	failed copy after it keeping the packed value; which pointers it
+ *	frees (free() wrapped at link time): the separate copies and the
+ *	old pack, never a text in the pack.  Run under ASan for leaks.
  *
  * DIAGNOSTICS
  *	Exit status 0 when every test passes, 1 otherwise.
@@ -34,6 +39,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -900,6 +907,239 @@ START_TEST(test_enomem)
 }
 END_TEST
 
+/*
+ * What compacting frees: free() is wrapped at link time (-Wl,--wrap=free,
+ * tests/unit/Makefile.am), and while is_watching every pointer freed is
+ * noted in order.
+ */
+void	__real_free(void *);
+void	__wrap_free(void *);
+
+static const void	*freed[64];
+static size_t		 n_freed;
+static bool		 is_watching;
+
+void
+__wrap_free(void *p)
+{
+	if (is_watching && p != NULL && n_freed < N_ELEMS(freed))
+		freed[n_freed++] = p;
+	__real_free(p);
+}
+
+/* was_freed - p was freed while watching. */
+static bool
+was_freed(const void *p)
+{
+	for (size_t i = 0; i < n_freed; i++)
+		if (freed[i] == p)
+			return true;
+	return false;
+}
+
+/*
+ * compact - facts_compact(), noting what it frees; the old texts (and
+ * the old pack) in old[] beforehand.
+ */
+static int
+compact(struct facts *f, const char *old[FACT_COUNT], const char **old_pack)
+{
+	int rc;
+
+	for (size_t i = 0; i < FACT_COUNT; i++)
+		old[i] = f->f[i].text;
+	*old_pack = f->pack;
+	n_freed = 0;
+	is_watching = true;
+	rc = facts_compact(f);
+	is_watching = false;
+	return rc;
+}
+
+/* A copy of every fact, to compare after facts_compact(). */
+struct snapshot {
+	enum fact_state	 state[FACT_COUNT];
+	size_t		 size[FACT_COUNT];
+	unsigned	 num[FACT_COUNT];
+	char		 text[FACT_COUNT][64];	/* "" when NULL */
+	bool		 has_text[FACT_COUNT];
+};
+
+static void
+snap(const struct facts *f, struct snapshot *sn)
+{
+	for (size_t i = 0; i < FACT_COUNT; i++) {
+		sn->state[i] = f->f[i].state;
+		sn->size[i] = f->f[i].size;
+		sn->num[i] = f->f[i].num;
+		sn->has_text[i] = f->f[i].text != NULL;
+		(void) snprintf(sn->text[i], sizeof(sn->text[i]), "%s",
+		    f->f[i].text != NULL ? f->f[i].text : "");
+	}
+}
+
+/* assert_same - every fact has the value, state, size and number it had. */
+static void
+assert_same(const struct facts *f, const struct snapshot *sn)
+{
+	for (size_t i = 0; i < FACT_COUNT; i++) {
+		const char *name = facts_id_name((enum fact_id)i);
+
+		ck_assert_msg(f->f[i].state == sn->state[i], "%s: state", name);
+		ck_assert_msg(f->f[i].size == sn->size[i], "%s: size", name);
+		ck_assert_msg(f->f[i].num == sn->num[i], "%s: num", name);
+		ck_assert_msg((f->f[i].text != NULL) == sn->has_text[i],
+		    "%s: text present", name);
+		if (sn->has_text[i])
+			ck_assert_str_eq(f->f[i].text, sn->text[i]);
+	}
+}
+
+/*
+ * assert_packed - every text lies in the pack, one after the other in
+ * table order, and the pack holds nothing else; returns how many.
+ */
+static size_t
+assert_packed(const struct facts *f)
+{
+	const char *next = f->pack;
+	size_t n = 0;
+
+	for (size_t i = 0; i < FACT_COUNT; i++) {
+		if (f->f[i].text == NULL)
+			continue;
+		ck_assert_msg(f->f[i].text == next, "%s: not at its place in"
+		    " the pack", facts_id_name((enum fact_id)i));
+		next += strlen(next) + 1;
+		n++;
+	}
+	ck_assert_uint_eq(f->is_packed, f->pack_texts);
+	return n;
+}
+
+/*
+ * After a decision: the texts move into one block, values unchanged; the
+ * copies they were in, and an earlier pack, are freed, nothing else.
+ */
+START_TEST(test_compact)
+{
+	const char *old[FACT_COUNT], *old_pack, *pack;
+	struct fake_mta noauth = { pf_mail_noauth, 0, 0, 0 };
+	struct snapshot sn;
+	struct facts f;
+	size_t i, n;
+	int rc;
+
+	facts_init(&f);
+	stage(&f, FACTS_GROUP_CONNECT, pf_connect);
+	stage(&f, FACTS_GROUP_TLS, pf_helo_tls);
+	ck_assert_int_eq(facts_set(&f, FACT_CERT_SUBJECT, "CN=x\"\r\n"), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_CLIENT_PORT, "70000"), 0);
+	stage(&f, FACTS_GROUP_AUTH, pf_mail_auth);
+	stage(&f, FACTS_GROUP_QUEUE, pf_eom);
+	ck_assert_ptr_null(f.pack);
+	snap(&f, &sn);
+	ck_assert_int_eq(compact(&f, old, &old_pack), 0);
+	ck_assert_ptr_nonnull(f.pack);
+	assert_same(&f, &sn);
+	/* connect 6, TLS 4, AUTH 2, queue id: 13 texts, no copy left over */
+	ck_assert_uint_eq(assert_packed(&f), 13);
+	for (i = 0, n = 0; i < FACT_COUNT; i++)
+		if (old[i] != NULL) {
+			ck_assert_msg(was_freed(old[i]), "%s: copy not freed",
+			    facts_id_name((enum fact_id)i));
+			n++;
+		}
+	ck_assert_uint_eq(n_freed, n);
+	ck_assert(!was_freed(f.pack));
+	ck_assert_int_eq(f.tls_version, TLS_VERSION_TLSV1_3);
+	ck_assert_int_eq(f.client_addr.family, AF_INET);
+	ck_assert(facts_is_tls(&f) && facts_has_auth(&f));
+
+	/* nothing changed: nothing to do, the same pack, nothing freed */
+	pack = f.pack;
+	ck_assert_int_eq(compact(&f, old, &old_pack), 0);
+	ck_assert_ptr_eq(f.pack, pack);
+	ck_assert_uint_eq(n_freed, 0);
+
+	/* an unchanged value stays in the pack; a new one is a copy */
+	stage(&f, FACTS_GROUP_CONNECT, pf_connect);	/* client port 54321 */
+	ck_assert_ptr_eq(f.f[FACT_DAEMON_NAME].text, pack);
+	ck_assert_uint_eq(f.is_packed & (1u << FACT_CLIENT_PORT), 0);
+	ck_assert_int_eq(facts_set(&f, FACT_AUTH_AUTHEN, "bob"), 0);
+	assert_fact(&f, FACT_AUTH_AUTHEN, FACT_OK, "bob");
+	ck_assert_uint_eq(f.is_packed & (1u << FACT_AUTH_AUTHEN), 0);
+	snap(&f, &sn);
+	ck_assert_int_eq(compact(&f, old, &old_pack), 0);
+	assert_same(&f, &sn);
+	ck_assert_uint_eq(assert_packed(&f), 13);
+	ck_assert_uint_eq(n_freed, 3);	/* the two copies, the old pack */
+	ck_assert(was_freed(old[FACT_CLIENT_PORT]));
+	ck_assert(was_freed(old[FACT_AUTH_AUTHEN]));
+	ck_assert(was_freed(old_pack));
+
+	/* the next MAIL without AUTH drops texts of the pack: none freed */
+	n_freed = 0;
+	is_watching = true;	/* no ck_assert meanwhile: Check frees too */
+	rc = facts_update(&f, FACTS_GROUP_AUTH, fake_lookup, &noauth) |
+	    facts_update(&f, FACTS_GROUP_QUEUE, fake_lookup, &noauth);
+	is_watching = false;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(n_freed, 0);
+	assert_fact(&f, FACT_AUTH_TYPE, FACT_ABSENT, NULL);
+	assert_fact(&f, FACT_QUEUE_ID, FACT_ABSENT, NULL);
+	/* compacting again leaves them out and frees the old pack only */
+	snap(&f, &sn);
+	ck_assert_int_eq(compact(&f, old, &old_pack), 0);
+	assert_same(&f, &sn);
+	ck_assert_uint_eq(assert_packed(&f), 10);
+	ck_assert_uint_eq(n_freed, 1);
+	ck_assert(was_freed(old_pack));
+
+	/* a copy that fails keeps the packed value */
+	pack = f.f[FACT_CIPHER].text;
+	strdup_countdown = 0;
+	ck_assert_int_eq(facts_set(&f, FACT_CIPHER, "AES128-SHA"), -1);
+	strdup_countdown = -1;
+	ck_assert_ptr_eq(f.f[FACT_CIPHER].text, pack);
+	assert_fact(&f, FACT_CIPHER, FACT_OK, "TLS_AES_256_GCM_SHA384");
+
+	/* clearing frees the pack and no text in it one by one */
+	n_freed = 0;
+	is_watching = true;
+	pack = f.pack;
+	facts_clear(&f);
+	is_watching = false;
+	ck_assert_uint_eq(n_freed, 1);
+	ck_assert(was_freed(pack));
+	ck_assert_ptr_null(f.pack);
+	ck_assert_uint_eq(f.is_packed | f.pack_texts, 0);
+}
+END_TEST
+
+/* No text at all: no pack; a pack whose texts all went is freed. */
+START_TEST(test_compact_empty)
+{
+	const char *old[FACT_COUNT], *old_pack;
+	struct facts f;
+
+	facts_init(&f);
+	ck_assert_int_eq(facts_compact(&f), 0);
+	ck_assert_ptr_null(f.pack);
+	ck_assert_int_eq(facts_set(&f, FACT_QUEUE_ID, "Q1"), 0);
+	ck_assert_int_eq(facts_compact(&f), 0);
+	ck_assert_ptr_nonnull(f.pack);
+	ck_assert_str_eq(f.f[FACT_QUEUE_ID].text, "Q1");
+	ck_assert_int_eq(facts_set(&f, FACT_QUEUE_ID, NULL), 0);
+	ck_assert_int_eq(compact(&f, old, &old_pack), 0);
+	ck_assert_ptr_null(f.pack);
+	ck_assert_uint_eq(f.is_packed | f.pack_texts, 0);
+	ck_assert_uint_eq(n_freed, 1);
+	ck_assert(was_freed(old_pack));
+	facts_clear(&f);
+}
+END_TEST
+
 static Suite *
 facts_suite(void)
 {
@@ -924,6 +1164,8 @@ facts_suite(void)
 	tcase_add_test(tu, test_daemon_addr_fallback);
 	tcase_add_test(tu, test_no_realloc);
 	tcase_add_test(tu, test_enomem);
+	tcase_add_test(tu, test_compact);
+	tcase_add_test(tu, test_compact_empty);
 	suite_add_tcase(s, tu);
 
 	tcase_add_test_raise_signal(ta, test_bad_id_name, SIGABRT);

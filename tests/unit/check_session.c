@@ -3,7 +3,8 @@
  * keeps the config it started with across reloads, a new one gets the new
  * config, a config is freed when its last holder lets go (under ASan a
  * use after free or a leak fails the suite), and holders on several
- * threads racing reloads always see a whole config.
+ * threads racing reloads always see a whole config.  session_trim()
+ * after a decision leaves the facts in one block with their values.
  */
 #include "config.h"
 
@@ -98,6 +99,33 @@ START_TEST(test_reloads_race_holders)
 }
 END_TEST
 
+/* session_trim: after a decision the facts wait in one block, unchanged. */
+START_TEST(test_trim_compacts_facts)
+{
+	struct session *s;
+	struct facts *f;
+
+	session_conf_install(named("3000"));
+	ck_assert_ptr_nonnull(s = session_new());
+	f = &s->facts;
+	ck_assert_int_eq(facts_set(f, FACT_DAEMON_PORT, "587"), 0);
+	ck_assert_int_eq(facts_set(f, FACT_TLS_VERSION, "TLSv1.3"), 0);
+	ck_assert_int_eq(facts_set(f, FACT_AUTH_AUTHEN, "alice"), 0);
+	session_trim(s);
+	ck_assert_ptr_eq(f->f[FACT_DAEMON_PORT].text, f->pack);
+	ck_assert_ptr_eq(f->f[FACT_TLS_VERSION].text, f->pack + 4);
+	ck_assert_ptr_eq(f->f[FACT_AUTH_AUTHEN].text, f->pack + 12);
+	ck_assert_str_eq(f->f[FACT_DAEMON_PORT].text, "587");
+	ck_assert_uint_eq(f->f[FACT_DAEMON_PORT].num, 587);
+	ck_assert_str_eq(f->f[FACT_TLS_VERSION].text, "TLSv1.3");
+	ck_assert_int_eq(f->tls_version, TLS_VERSION_TLSV1_3);
+	ck_assert_str_eq(f->f[FACT_AUTH_AUTHEN].text, "alice");
+	ck_assert(facts_has_auth(f));
+	session_free(&s);	/* the pack too (ASan) */
+	session_conf_shutdown();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -109,6 +137,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_session_keeps_its_config);
 	tcase_add_test(tc, test_reloads_race_holders);
+	tcase_add_test(tc, test_trim_compacts_facts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
