@@ -1,3 +1,4 @@
+#!/bin/sh
 # common.sh - the bench scripts' names for tests/lib/daemon.sh (free ports,
 # a daemon started and stopped by its own PID), with each daemon's output
 # in $W/NAME.err; sourced after setting here and W.

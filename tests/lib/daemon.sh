@@ -1,3 +1,4 @@
+#!/bin/sh
 # daemon.sh - what every shell suite shares to run a daemon under test:
 # free loopback ports, and a milter started (until its socket listens)
 # and stopped by its own PID.  Sourced:

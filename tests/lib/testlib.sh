@@ -1,3 +1,4 @@
+#!/bin/sh
 # testlib.sh - what the daemon's shell suites share: PASS/FAIL counting
 # with the closing "N passed, N failed" line, a one-MAIL session through
 # miltertest, and daemon.sh beside it (ports, whether a process still

@@ -1,3 +1,4 @@
+#!/bin/sh
 # lib.sh - the scenario runner shared by the Postfix and Sendmail suites.
 # shellcheck shell=sh disable=SC2034
 # Sourced; POSIX sh.  The rows live in ./matrix (see its header).
