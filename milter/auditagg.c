@@ -121,6 +121,7 @@ struct shape {
 	char		*why;		/* owned; NULL: a good shape */
 	bool		 is_raw;	/* hand its records over (a name twice) */
 	unsigned	 mask;		/* FACTS present, bit per enum mem */
+	char		 mask_text[16];	/* "mask," */
 	int		 pos[M_N];	/* index in the record, or -1 */
 };
 
@@ -336,17 +337,28 @@ line_bad(struct auditagg *a, const char *why)
 static bool
 is_plain(const char *line, size_t size, struct auditfields *af)
 {
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	uint64_t w, b;
+	size_t i = 0;
+
 	if (size == 0 || line[0] != '{')
 		return false;
-	for (size_t i = 0; i < size; i++)
+	for (; i + 8 <= size; i += 8) {	/* eight bytes at a time */
+		memcpy(&w, line + i, 8);
+		b = w ^ (ones * '\\');
+		if ((((w - ones * 0x20) & ~w) | (w | (w + ones)) |
+		    ((b - ones) & ~b)) & highs)
+			return false;	/* control, DEL, not ASCII, '\\' */
+	}
+	for (; i < size; i++)
 		if ((unsigned char)line[i] < 0x20 ||
 		    (unsigned char)line[i] > 0x7e || line[i] == '\\')
 			return false;
-	for (size_t i = 0; i < af->n; i++) {
-		if (af->f[i].kind == AUDITFIELD_OTHER)
+	for (size_t k = 0; k < af->n; k++) {
+		if (af->f[k].kind == AUDITFIELD_OTHER)
 			return false;
-		if (af->f[i].kind == AUDITFIELD_NUMBER &&
-		    !is_int(af->f[i].value, af->f[i].len, NULL))
+		if (af->f[k].kind == AUDITFIELD_NUMBER &&
+		    !is_int(af->f[k].value, af->f[k].len, NULL))
 			return false;
 	}
 	return true;
@@ -378,11 +390,20 @@ shape_of(struct auditagg *a, struct auditfields *af)
 	static const char kinds[] = "sntfzo";
 	struct entry *e;
 
-	strbuf_reset(&a->key);
+	size_t size = 0;
+	char *w;
+
 	for (size_t i = 0; i < af->n; i++)
-		if (strbuf_append(&a->key, af->f[i].key, af->f[i].key_len + 1)
-		    == -1 || strbuf_putc(&a->key, kinds[af->f[i].kind]) == -1)
-			return NULL;
+		size += af->f[i].key_len + 2;
+	strbuf_reset(&a->key);
+	if ((w = strbuf_space(&a->key, size)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < af->n; i++) {	/* name, NUL, its kind */
+		memcpy(w, af->f[i].key, af->f[i].key_len + 1);
+		w += af->f[i].key_len + 1;
+		*w++ = kinds[af->f[i].kind];
+	}
+	strbuf_commit(&a->key, size);
 	if ((e = map_find(&a->shapes, a->key.data, a->key.len)) != NULL)
 		return e->shape;
 	if (a->shapes.n >= AUDITAGG_SHAPES_MAX)	/* as the report: forget */
@@ -429,6 +450,7 @@ shape_new(struct auditfields *af)
 				    " %s, expected %s", f->key,
 				    type_names[f->kind], expected(schema[k].types));
 	}
+	(void) snprintf(s->mask_text, sizeof(s->mask_text), "%u,", s->mask);
 	if (why[0] == '\0' && s->pos[M_TIME] == -1)
 		(void) snprintf(why, sizeof(why), "no time");
 	else if (why[0] == '\0' && s->pos[M_V] == -1)
@@ -724,7 +746,9 @@ count_compact(struct auditagg *a, struct auditfields *af,
 	bool is_first = true;
 
 	strbuf_reset(&a->key);
-	if (strbuf_printf(&a->key, "%u,\"%.13s\",[", s->mask, t) == -1)
+	if (strbuf_append(&a->key, s->mask_text, strlen(s->mask_text)) == -1 ||
+	    strbuf_putc(&a->key, '"') == -1 || strbuf_append(&a->key, t, 13) ==
+	    -1 || strbuf_append(&a->key, "\",[", 3) == -1)
 		return a->has_failed = true, -1;
 	for (int m = 0; m < FACTS_N; m++) {
 		if (s->pos[m] < 0)

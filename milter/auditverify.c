@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "auditchain.h"
+#include "auditfields.h"
 #include "auditverify.h"
 
 #define DEPTH_MAX	32
@@ -457,10 +458,13 @@ js_string(struct js *j)
 {
 	j->p++;
 	while (j->p < j->end) {
-		unsigned char c = (unsigned char)*j->p++;
+		unsigned char c;
 
-		if (c > '\\' || (c >= 0x20 && c != '"' && c != '\\'))
-			continue;	/* the common case first */
+		/* the common case: plain bytes */
+		j->p += auditfields_plain_run(j->p, (size_t)(j->end - j->p));
+		if (j->p == j->end)
+			return false;
+		c = (unsigned char)*j->p++;
 		if (c == '"')
 			return true;
 		if (c < 0x20)
