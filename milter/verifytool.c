@@ -70,6 +70,7 @@
 #include "auditstage.h"
 #include "auditverify.h"
 #include "keyfile.h"
+#include "linequeue.h"
 #include "policyrec.h"
 #include "verifytool.h"
 
@@ -131,6 +132,7 @@ struct vpass {
 	size_t			 pc_size;
 	struct auditagg		*agg;	/* --report-data, or NULL */
 	FILE			*agg_out;
+	struct linequeue	*q;	/* lines to the worker (pass_line) */
 	struct vfile		*f;	/* the file being read */
 	unsigned long		 lineno;
 	bool			 is_checking; /* policy lines to pc */
@@ -310,7 +312,8 @@ verify_one(struct vfile *f, const unsigned char *key, size_t keylen,
 	v.warn = warn_line;
 	v.warn_arg = (void *)f->path;
 	pass->is_checking = true;
-	rc = auditverify_stream(&v, fp, &line, pass_line, pass);
+	rc = auditverify_stream(&v, fp, &line, linequeue_put, pass->q);
+	linequeue_sync(pass->q);
 	pass->is_checking = false;
 	auditverify_done(&v);
 	(void) fclose(fp);
@@ -343,8 +346,9 @@ read_only(struct vfile *f, struct vpass *pass)
 		    strerror(errno));
 		return;
 	}
-	if (auditverify_stream(NULL, fp, &line, pass_line, pass) == -1)
+	if (auditverify_stream(NULL, fp, &line, linequeue_put, pass->q) == -1)
 		fprintf(stderr, "%s:%lu: read error\n", f->path, line);
+	linequeue_sync(pass->q);
 	(void) fclose(fp);
 }
 
@@ -708,7 +712,8 @@ pass_init(struct vpass *p, const struct ropts *ro, const char *anchor)
 	memset(p, 0, sizeof(*p));
 	auditfields_init(&p->af);
 	p->pc.is_whole = strcmp(anchor, AUDIT_CHAIN_ANCHOR) == 0;
-	if ((p->pc.out = open_memstream(&p->pc_text, &p->pc_size)) == NULL)
+	if ((p->pc.out = open_memstream(&p->pc_text, &p->pc_size)) == NULL ||
+	    (p->q = linequeue_new(pass_line, p)) == NULL)
 		return -1;
 	if (ro->data == NULL)
 		return 0;
@@ -752,6 +757,7 @@ pass_done(struct vpass *p)
 {
 	int rc = 0;
 
+	linequeue_free(&p->q);
 	auditfields_free(&p->af);
 	pcheck_free(&p->pc);
 	if (p->pc.out != NULL)
