@@ -22,6 +22,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import fuzz  # noqa: E402  (the mutations)
 import gen  # noqa: E402
 import hostile  # noqa: E402  (ok() and its counts)
