@@ -53,6 +53,7 @@
 
 #include "auditagg.h"
 #include "auditfields.h"
+#include "countmap.h"
 #include "strbuf.h"
 
 /* The members the aggregation reads; the first FACTS_N are counted by. */
@@ -99,23 +100,6 @@ static const struct {
 	{ "records", T_INT }, { "from", T_STR }, { "head", T_STR },
 };
 
-/* One entry of a map from bytes to a count (and, for shapes, a shape). */
-struct entry {
-	char		*key;		/* owned, NUL-terminated */
-	size_t		 len;
-	uint64_t	 hash;
-	unsigned long	 n;
-	struct shape	*shape;		/* owned; shapes map only */
-};
-
-/* Entries in the order they were made (so dumps are), and a hash index. */
-struct map {
-	struct entry	*e;		/* n of them */
-	size_t		 n;
-	size_t		*idx;		/* cap slots: entry + 1, 0 empty */
-	size_t		 cap;		/* a power of two, or 0 */
-};
-
 /* A member list, checked once: why it is malformed, or where things are. */
 struct shape {
 	char		*why;		/* owned; NULL: a good shape */
@@ -132,11 +116,11 @@ struct auditagg {
 	bool			 has_failed;
 	struct strbuf		 out;		/* the event being built */
 	struct strbuf		 key;		/* a map key being built */
-	struct map		 shapes;
+	struct countmap		 shapes;
 	/* per file */
 	unsigned long		 n_lines, n_records, n_outside, n_bad;
 	unsigned long		 n_exposures, n_policies, n_sealed;
-	struct map		 bad_why, compact, would, exceptions;
+	struct countmap		 bad_why, compact, would, exceptions;
 	char			 first[32], last[32];	/* "" until a record */
 	char			*texts[AUDITAGG_KEEP_TEXTS];	/* fingerprints */
 	size_t			 n_texts;
@@ -160,7 +144,6 @@ static bool	is_counted(struct auditagg *, const char *, const char *);
 static int	rare(struct auditagg *, struct auditfields *,
 		    const struct shape *);
 static const char *expected(unsigned);
-static struct entry *map_find(struct map *, const char *, size_t);
 static int	row(struct auditagg *, struct auditfields *,
 		    const struct shape *, const char *, const char *);
 static int	count_compact(struct auditagg *, struct auditfields *,
@@ -171,13 +154,9 @@ static int	put_value(struct strbuf *, const struct auditfield *);
 static int	put_str(struct strbuf *, const char *);
 static const char *get(struct auditfields *, const struct shape *,
 		    enum mem, const char *);
-static int	dump(struct auditagg *, struct map *, const char *);
-static struct entry *map_add(struct map *, const char *, size_t,
-		    unsigned long);
-static void	map_free(struct map *);
-static int	map_grow(struct map *);
+static int	dump(struct auditagg *, struct countmap *, const char *);
+static void	shape_free(void *);
 static void	file_reset(struct auditagg *);
-static uint64_t	hash(const char *, size_t);
 
 struct auditagg *
 auditagg_new(const struct auditagg_opts *opts, auditagg_emit_fn emit,
@@ -203,7 +182,7 @@ auditagg_free(struct auditagg **ap)
 	if (a == NULL)
 		return;
 	file_reset(a);
-	map_free(&a->shapes);
+	countmap_free(&a->shapes, shape_free);
 	strbuf_free(&a->out);
 	strbuf_free(&a->key);
 	free(a);
@@ -318,7 +297,7 @@ line_bad(struct auditagg *a, const char *why)
 {
 	strbuf_reset(&a->key);
 	if (put_str(&a->key, why) == -1 ||
-	    map_add(&a->bad_why, a->key.data, a->key.len, 1) == NULL)
+	    countmap_add(&a->bad_why, a->key.data, a->key.len, 1) == NULL)
 		return a->has_failed = true, -1;
 	if (a->n_bad++ >= AUDITAGG_KEEP_BAD)
 		return 0;
@@ -388,7 +367,7 @@ static struct shape *
 shape_of(struct auditagg *a, struct auditfields *af)
 {
 	static const char kinds[] = "sntfzo";
-	struct entry *e;
+	struct countmap_entry *e;
 
 	size_t size = 0;
 	char *w;
@@ -404,14 +383,14 @@ shape_of(struct auditagg *a, struct auditfields *af)
 		*w++ = kinds[af->f[i].kind];
 	}
 	strbuf_commit(&a->key, size);
-	if ((e = map_find(&a->shapes, a->key.data, a->key.len)) != NULL)
-		return e->shape;
+	if ((e = countmap_find(&a->shapes, a->key.data, a->key.len)) != NULL)
+		return e->value;
 	if (a->shapes.n >= AUDITAGG_SHAPES_MAX)	/* as the report: forget */
-		map_free(&a->shapes);
-	if ((e = map_add(&a->shapes, a->key.data, a->key.len, 1)) == NULL ||
-	    (e->shape = shape_new(af)) == NULL)
+		countmap_free(&a->shapes, shape_free);
+	if ((e = countmap_add(&a->shapes, a->key.data, a->key.len, 1)) == NULL ||
+	    (e->value = shape_new(af)) == NULL)
 		return NULL;
-	return e->shape;
+	return e->value;
 }
 
 /* shape_new - check a member list as the report's check_shape() does. */
@@ -678,7 +657,7 @@ rare(struct auditagg *a, struct auditfields *af, const struct shape *s)
 		    put_str(&a->key, name) == -1 ||
 		    strbuf_putc(&a->key, ',') == -1 ||
 		    put_str(&a->key, rule) == -1 ||
-		    map_add(&a->would, a->key.data, a->key.len, 1) == NULL)
+		    countmap_add(&a->would, a->key.data, a->key.len, 1) == NULL)
 			return a->has_failed = true, -1;
 	}
 	if (!exposed && !is_would && (strcmp(outcome, "accept") != 0 ||
@@ -700,11 +679,12 @@ row(struct auditagg *a, struct auditfields *af, const struct shape *s,
 	    af->f[s->pos[M_TLS]].kind == AUDITFIELD_TRUE ?
 	    get(af, s, M_TLS_VERSION, "-") : "plaintext";
 	const char *rule = get(af, s, M_RULE, "?");
-	struct entry *e = NULL;
+	struct countmap_entry *e = NULL;
 
 	if (name != NULL) {
 		strbuf_reset(&a->key);
-		if (put_str(&a->key, name) == -1 || (e = map_add(&a->exceptions,
+		if (put_str(&a->key, name) == -1 ||
+		    (e = countmap_add(&a->exceptions,
 		    a->key.data, a->key.len, 1)) == NULL)
 			return a->has_failed = true, -1;
 		if (e->n > AUDITAGG_KEEP_LIST)
@@ -759,7 +739,7 @@ count_compact(struct auditagg *a, struct auditfields *af,
 		is_first = false;
 	}
 	if (strbuf_putc(&a->key, ']') == -1 ||
-	    map_add(&a->compact, a->key.data, a->key.len, 1) == NULL)
+	    countmap_add(&a->compact, a->key.data, a->key.len, 1) == NULL)
 		return a->has_failed = true, -1;
 	return 0;
 }
@@ -828,7 +808,7 @@ get(struct auditfields *af, const struct shape *s, enum mem m,
  * 1000 entries each (KEY: JSON text, or JSON values separated by commas).
  */
 static int
-dump(struct auditagg *a, struct map *m, const char *name)
+dump(struct auditagg *a, struct countmap *m, const char *name)
 {
 	size_t i = 0, in_event = 0;
 
@@ -851,124 +831,24 @@ dump(struct auditagg *a, struct map *m, const char *name)
 	return 0;
 }
 
-/* hash - of the key, eight bytes at a time (a multiply-xorshift mix). */
-static uint64_t
-hash(const char *key, size_t len)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, key + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	for (w = 0; i < len; i++)
-		w = (w << 8) | (unsigned char)key[i];
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 29);
-}
-
-/* map_find - the entry of key, or NULL. */
-static struct entry *
-map_find(struct map *m, const char *key, size_t len)
-{
-	uint64_t h = hash(key, len);
-	struct entry *e;
-
-	if (m->cap == 0)
-		return NULL;
-	for (size_t i = h & (m->cap - 1); m->idx[i] != 0;
-	    i = (i + 1) & (m->cap - 1)) {
-		e = &m->e[m->idx[i] - 1];
-		if (e->hash == h && e->len == len &&
-		    memcmp(e->key, key, len) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-/* map_grow - room for one more entry; 0, or -1 (no memory). */
-static int
-map_grow(struct map *m)
-{
-	size_t cap = m->cap != 0 ? m->cap * 2 : 64, *idx, i;
-	struct entry *e;
-
-	if (m->n + 1 <= m->cap / 4 * 3)
-		return 0;
-	if ((e = realloc(m->e, cap / 4 * 3 * sizeof(*e))) == NULL)
-		return -1;
-	m->e = e;
-	if ((idx = calloc(cap, sizeof(*idx))) == NULL)
-		return -1;
-	for (size_t k = 0; k < m->n; k++) {
-		for (i = m->e[k].hash & (cap - 1); idx[i] != 0;
-		    i = (i + 1) & (cap - 1))
-			;
-		idx[i] = k + 1;
-	}
-	free(m->idx);
-	m->idx = idx;
-	m->cap = cap;
-	return 0;
-}
-
-/*
- * map_add - add n to the count of key (len bytes), made with count 0
- * when new.  The entry (valid until the next add), or NULL (no memory).
- */
-static struct entry *
-map_add(struct map *m, const char *key, size_t len, unsigned long n)
-{
-	struct entry *e;
-	size_t i;
-
-	if ((e = map_find(m, key, len)) != NULL) {
-		e->n += n;
-		return e;
-	}
-	if (map_grow(m) == -1)
-		return NULL;
-	e = &m->e[m->n];
-	if ((e->key = malloc(len + 1)) == NULL)
-		return NULL;
-	memcpy(e->key, key, len);
-	e->key[len] = '\0';
-	e->len = len;
-	e->hash = hash(key, len);
-	e->n = n;
-	e->shape = NULL;
-	for (i = e->hash & (m->cap - 1); m->idx[i] != 0;
-	    i = (i + 1) & (m->cap - 1))
-		;
-	m->idx[i] = ++m->n;
-	return e;
-}
-
-/* map_free - free the entries (and shapes); the map is empty after. */
+/* shape_free - countmap_free's function for the shapes. */
 static void
-map_free(struct map *m)
+shape_free(void *p)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->e[i].key);
-		if (m->e[i].shape != NULL)
-			free(m->e[i].shape->why);
-		free(m->e[i].shape);
-	}
-	free(m->e);
-	free(m->idx);
-	*m = (struct map){ .e = NULL };
+	struct shape *s = p;
+
+	free(s->why);
+	free(s);
 }
 
 /* file_reset - forget the counts of a file. */
 static void
 file_reset(struct auditagg *a)
 {
-	map_free(&a->bad_why);
-	map_free(&a->compact);
-	map_free(&a->would);
-	map_free(&a->exceptions);
+	countmap_free(&a->bad_why, NULL);
+	countmap_free(&a->compact, NULL);
+	countmap_free(&a->would, NULL);
+	countmap_free(&a->exceptions, NULL);
 	for (size_t i = 0; i < a->n_texts; i++)
 		free(a->texts[i]);
 	a->n_texts = 0;
