@@ -6,7 +6,9 @@
  *	#include "verifytool.h"
  *
  *	tlspolicy-milter --verify-audit [--key-file FILE] [--anchor HASH]
- *	    [--verification-key KEY] [--expect-head HASH] FILE...
+ *	    [--verification-key KEY] [--expect-head HASH]
+ *	    [--report-data FILE [--no-verify] [--from T] [--to T]
+ *	    [--listener NAME]...] FILE...
  *
  * DESCRIPTION
  *	Checks each file on its own with auditverify.c (every line, its
@@ -32,6 +34,15 @@
  *	Files are read through zlib, which reads gzip-compressed files (as
  *	logrotate's compress makes them) and plain files alike.
  *
+ *	Each file is read once: this thread checks each line, and a worker
+ *	(linequeue.c) parses it once with auditfields for the policy check
+ *	(every decision's fingerprint names a policy record before it; kept
+ *	when the files were given in chain order, else made again in chain
+ *	order) and, with --report-data FILE, for tlspolicy-report's
+ *	aggregate (auditagg.c), written to FILE as JSON Lines.  After a
+ *	problem the remaining lines and files are still read for the
+ *	aggregate, unchecked.
+ *
  *	The OK line names the anchor the chain starts from and its last
  *	hash: an auditor compares the last hash with a copy kept elsewhere to
  *	see that no records were cut off the end, and keeps it as the
@@ -42,10 +53,12 @@
  *	"FILE:LINE: why" for the first problem and exit 1 (LINE 0: the file
  *	cannot be read).  "FILE:LINE: warning: ..." for a torn fragment an
  *	older version left (skipped).  Usage errors on stderr, EX_USAGE; an
- *	unreadable key file, 2.
+ *	unreadable key file, 2; an aggregate that cannot be written whole
+ *	(--report-data), 2 with a message on stderr.
  *
  * SEE ALSO
- *	auditverify.c, auditchain.c, keyfile.c; doc/audit-format.md
+ *	auditverify.c, auditchain.c, auditagg.c, linequeue.c, keyfile.c;
+ *	doc/audit-format.md, tlspolicy-report(1)
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
