@@ -3,9 +3,10 @@
 # pass with the verifier) prints exactly what the report's own Python
 # aggregation prints: over every hostile-input case (corpus.py), a file of
 # 3,000 randomly mutated records (fuzz.py's mutations, fixed seed) and a
-# generated month with --from/--to and --listener, in text, --html and
-# --json, byte for byte.  The binary's invocation is logged to show the
-# one pass ran with --report-data and the filters.
+# generated month, gzip-compressed too and with --from/--to and
+# --listener, in text, --html and --json, byte for byte.  The binary's
+# invocation is logged to show the one pass ran with --report-data and the
+# filters, and read the gzip file itself.
 #
 #   python3 parity.py REPORT MILTER
 #
@@ -14,6 +15,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Copyright (c) 2026 The tlspolicy-milter authors
 
+import gzip
 import os
 import random
 import subprocess
@@ -77,6 +79,10 @@ def main():
         with open(month, "wb") as fp:
             fp.writelines(gen.chain(gen.month())[0])
         same(rep, wrapper, w, [month], "a month")
+        packed = os.path.join(w, "month.jsonl.1.gz")
+        with open(month, "rb") as fp, gzip.open(packed, "wb") as out:
+            out.write(fp.read())
+        same(rep, wrapper, w, [packed], "a month, gzip-compressed")
         same(rep, wrapper, w, ["--from", "2026-11-14", "--to",
                                "2026-11-16T12:00Z", "--listener", "mx",
                                "--listener", "submission", month],
@@ -86,6 +92,8 @@ def main():
         ok(logged and all("--report-data" in x for x in logged),
            "every run through tlspolicy-milter had --report-data (%d runs)"
            % len(logged))
+        ok(any(x.endswith(" " + packed) for x in logged),
+           "the gzip file went to tlspolicy-milter as it is (no copy)")
         ok(any("--from 2026-11-14T00:00:00.000Z --to 2026-11-16T12:00:59.999Z"
                " --listener mx --listener submission" in x for x in logged),
            "the period and listeners went to the one pass")
