@@ -87,8 +87,10 @@ def main():
                                "2026-11-16T12:00Z", "--listener", "mx",
                                "--listener", "submission", month],
              "a month, --from/--to/--listener")
-        with open(calls) as fp:
-            logged = fp.read().splitlines()
+        logged = []
+        if os.path.exists(calls):   # else tlspolicy-milter never ran
+            with open(calls) as fp:
+                logged = fp.read().splitlines()
         ok(logged and all("--report-data" in x for x in logged),
            "every run through tlspolicy-milter had --report-data (%d runs)"
            % len(logged))
