@@ -63,6 +63,13 @@ int	auditfields_parse(struct auditfields *, const char *line, size_t size);
 const struct auditfield *auditfields_get(struct auditfields *,
 	    const char *key);
 
+/*
+ * auditfields_plain_run - how many of the size bytes at p a JSON string
+ * holds as they are (no '"', no backslash, no control byte): where a
+ * string's reader must look next.  Pure; any thread.
+ */
+size_t	auditfields_plain_run(const char *p, size_t size);
+
 /* auditfields_str - the string value of key, or NULL (absent, not a string). */
 const char *auditfields_str(struct auditfields *, const char *key);
 

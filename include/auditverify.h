@@ -96,6 +96,20 @@ int	auditverify_line(struct auditverify *, const char *line, size_t size,
  */
 int	auditverify_file(struct auditverify *, FILE *fp, unsigned long *lineno);
 
+/* each - a line read (size bytes without its newline; is_whole: it had one). */
+typedef void (*auditverify_each_fn)(void *arg, const char *line, size_t size,
+	    bool is_whole);
+
+/*
+ * auditverify_stream - as auditverify_file(), and each line, checked or
+ * not, is then given to each(arg) in order: reading goes on to the end
+ * of the file after a failure (only checking stops), so one pass serves
+ * another reader too.  v may be NULL: nothing is checked (-1 is then a
+ * read error only).  0, or -1 with *lineno and v->why as there.
+ */
+int	auditverify_stream(struct auditverify *, FILE *fp, unsigned long *lineno,
+	    auditverify_each_fn each, void *arg);
+
 /* auditverify_is_json - the bytes are exactly one JSON value (RFC 8259). */
 bool	auditverify_is_json(const char *, size_t size);
 

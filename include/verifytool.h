@@ -13,10 +13,15 @@
 
 /*
  * verify_audit - the arguments after --verify-audit:
- * [--key-file FILE] [--anchor HASH] FILE...  Prints
+ * [--key-file FILE] [--anchor HASH] [--verification-key KEY]
+ * [--expect-head HASH] [--report-data FILE [--no-verify] [--from T]
+ * [--to T] [--listener NAME]...] FILE...  Prints
  * "OK: N records, anchor A, last L" (exit 0), or "FILE:LINE: why" for the
- * first problem (exit 1); warnings as "FILE:LINE: warning: why".  Exit 2
- * when the key file cannot be read, EX_USAGE for bad arguments.
+ * first problem (exit 1); warnings as "FILE:LINE: warning: why".  With
+ * --report-data, the same pass writes tlspolicy-report's aggregate
+ * (auditagg.h) to FILE.  Exit 2 when the key file cannot be read or the
+ * aggregate cannot be written, EX_USAGE for bad arguments.  Starts and
+ * joins one worker thread.
  */
 int	verify_audit(int argc, char **argv);
 

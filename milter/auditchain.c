@@ -144,10 +144,14 @@ auditchain_hex(const unsigned char *md, unsigned int size, char *hex)
 bool
 auditchain_is_hex(const char *s, size_t size)
 {
-	for (size_t i = 0; i < size; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+	unsigned bad = 0;
+
+	for (size_t i = 0; i < size; i++) {	/* no branch per digit */
+		unsigned c = (unsigned char)s[i];
+
+		bad |= (c - '0' > 9) & (c - 'a' > 5);
+	}
+	return bad == 0;
 }
 
 struct auditchain_hasher *

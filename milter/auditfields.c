@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +137,27 @@ auditfields_parse(struct auditfields *af, const char *line, size_t size)
 	return skip_ws(p + 1, end) == end ? 0 : -1;
 }
 
+size_t
+auditfields_plain_run(const char *p, size_t size)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	uint64_t w, q, b;
+	size_t i = 0;
+
+	for (; i + 8 <= size; i += 8) {	/* eight bytes at a time */
+		memcpy(&w, p + i, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+		    ((b - ones) & ~b)) & highs)
+			break;		/* one of them is in these eight */
+	}
+	while (i < size && (unsigned char)p[i] >= 0x20 && p[i] != '"' &&
+	    p[i] != '\\')
+		i++;
+	return i;
+}
+
 const struct auditfield *
 auditfields_get(struct auditfields *af, const char *key)
 {
@@ -194,12 +216,17 @@ string(const char *p, const char *end, char **o, size_t *len)
 	unsigned cp, lo;
 
 	for (p++; p < end && *p != '"'; p++) {
+		const char *run = p;
+
+		p += auditfields_plain_run(p, (size_t)(end - p));
+		if (p > run) {		/* a run of plain bytes at once */
+			memcpy(w, run, (size_t)(p - run));
+			w += p - run;
+		}
+		if (p == end || *p == '"')
+			break;
 		if ((unsigned char)*p < 0x20)
 			return NULL;
-		if (*p != '\\') {
-			*w++ = *p;
-			continue;
-		}
 		if (++p == end)
 			return NULL;
 		switch (*p) {

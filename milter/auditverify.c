@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "auditchain.h"
+#include "auditfields.h"
 #include "auditverify.h"
 
 #define DEPTH_MAX	32
@@ -63,6 +64,8 @@ static int	sealed_line(struct auditverify *, const char *,
 static int	check_seal(struct auditverify *, const char *,
 		    const struct auditchain_tail *);
 static bool	is_fragment(const char *, size_t, const char *, size_t);
+static int	check_line(struct auditverify *, const char *, size_t, bool,
+		    const char *, ssize_t, unsigned long);
 static bool	js_value(struct js *, int);
 static bool	js_object(struct js *, int);
 static bool	js_array(struct js *, int);
@@ -241,29 +244,33 @@ check_seal(struct auditverify *v, const char *line,
 int
 auditverify_file(struct auditverify *v, FILE *fp, unsigned long *lineno)
 {
+	return auditverify_stream(v, fp, lineno, NULL, NULL);
+}
+
+int
+auditverify_stream(struct auditverify *v, FILE *fp, unsigned long *lineno,
+    auditverify_each_fn each, void *arg)
+{
 	char *line = NULL, *next = NULL, *t;
 	size_t cap = 0, ncap = 0, tcap;
 	ssize_t n, nn = 0;
+	unsigned long at = 0;
 	int rc = 0;
 
 	*lineno = 0;
 	if ((n = getline(&line, &cap, fp)) != -1)
 		nn = getline(&next, &ncap, fp);
-	while (rc == 0 && n != -1) {
+	while ((rc == 0 || each != NULL) && n != -1) {
 		bool is_whole = n > 0 && line[n - 1] == '\n';
+		size_t size = (size_t)n - (is_whole ? 1 : 0);
 
-		++*lineno;
-		rc = auditverify_line(v, line, (size_t)n - (is_whole ? 1 : 0),
-		    is_whole);
-		if (rc == -1 && nn != -1 && is_whole &&
-		    is_fragment(line, (size_t)n - 1, next, (size_t)nn)) {
-			v->n_fragments++;
-			if (v->warn != NULL)
-				v->warn(v->warn_arg, *lineno, "torn fragment"
-				    " of the next line (an older version's"
-				    " failed write), skipped");
-			rc = 0;
+		at++;
+		if (rc == 0 && v != NULL) {
+			*lineno = at;
+			rc = check_line(v, line, size, is_whole, next, nn, at);
 		}
+		if (each != NULL)
+			each(arg, line, size, is_whole);
 		t = line;		/* the next line becomes this one */
 		line = next;
 		next = t;
@@ -277,10 +284,31 @@ auditverify_file(struct auditverify *v, FILE *fp, unsigned long *lineno)
 	free(line);
 	free(next);
 	if (rc == 0 && ferror(fp)) {
-		++*lineno;
-		return fail(v, "read error");
+		*lineno = at + 1;
+		return v != NULL ? fail(v, "read error") : -1;
 	}
 	return rc;
+}
+
+/*
+ * check_line - verify one line (size bytes, no newline) whose successor
+ * is next (next_size bytes with its newline, -1: none); a torn fragment
+ * of the next line is skipped with a warning.  0 or -1.
+ */
+static int
+check_line(struct auditverify *v, const char *line, size_t size,
+    bool is_whole, const char *next, ssize_t next_size, unsigned long at)
+{
+	if (auditverify_line(v, line, size, is_whole) == 0)
+		return 0;
+	if (next_size == -1 || !is_whole ||
+	    !is_fragment(line, size, next, (size_t)next_size))
+		return -1;
+	v->n_fragments++;
+	if (v->warn != NULL)
+		v->warn(v->warn_arg, at, "torn fragment of the next line (an"
+		    " older version's failed write), skipped");
+	return 0;
 }
 
 bool
@@ -340,7 +368,8 @@ is_fragment(const char *line, size_t size, const char *next,
 static void
 js_space(struct js *j)
 {
-	while (j->p < j->end && strchr(" \t\r\n", *j->p) != NULL && *j->p != '\0')
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+	    *j->p == '\r' || *j->p == '\n'))
 		j->p++;
 }
 
@@ -429,8 +458,13 @@ js_string(struct js *j)
 {
 	j->p++;
 	while (j->p < j->end) {
-		unsigned char c = (unsigned char)*j->p++;
+		unsigned char c;
 
+		/* the common case: plain bytes */
+		j->p += auditfields_plain_run(j->p, (size_t)(j->end - j->p));
+		if (j->p == j->end)
+			return false;
+		c = (unsigned char)*j->p++;
 		if (c == '"')
 			return true;
 		if (c < 0x20)

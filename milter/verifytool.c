@@ -6,7 +6,9 @@
  *	#include "verifytool.h"
  *
  *	tlspolicy-milter --verify-audit [--key-file FILE] [--anchor HASH]
- *	    [--verification-key KEY] [--expect-head HASH] FILE...
+ *	    [--verification-key KEY] [--expect-head HASH]
+ *	    [--report-data FILE [--no-verify] [--from T] [--to T]
+ *	    [--listener NAME]...] FILE...
  *
  * DESCRIPTION
  *	Checks each file on its own with auditverify.c (every line, its
@@ -32,6 +34,15 @@
  *	Files are read through zlib, which reads gzip-compressed files (as
  *	logrotate's compress makes them) and plain files alike.
  *
+ *	Each file is read once: this thread checks each line, and a worker
+ *	(linequeue.c) parses it once with auditfields for the policy check
+ *	(every decision's fingerprint names a policy record before it; kept
+ *	when the files were given in chain order, else made again in chain
+ *	order) and, with --report-data FILE, for tlspolicy-report's
+ *	aggregate (auditagg.c), written to FILE as JSON Lines.  After a
+ *	problem the remaining lines and files are still read for the
+ *	aggregate, unchecked.
+ *
  *	The OK line names the anchor the chain starts from and its last
  *	hash: an auditor compares the last hash with a copy kept elsewhere to
  *	see that no records were cut off the end, and keeps it as the
@@ -42,10 +53,12 @@
  *	"FILE:LINE: why" for the first problem and exit 1 (LINE 0: the file
  *	cannot be read).  "FILE:LINE: warning: ..." for a torn fragment an
  *	older version left (skipped).  Usage errors on stderr, EX_USAGE; an
- *	unreadable key file, 2.
+ *	unreadable key file, 2; an aggregate that cannot be written whole
+ *	(--report-data), 2 with a message on stderr.
  *
  * SEE ALSO
- *	auditverify.c, auditchain.c, keyfile.c; doc/audit-format.md
+ *	auditverify.c, auditchain.c, auditagg.c, linequeue.c, keyfile.c;
+ *	doc/audit-format.md, tlspolicy-report(1)
  *
  * LICENSE
  *	SPDX-License-Identifier: BSD-2-Clause
@@ -63,12 +76,14 @@
 
 #include <zlib.h>
 
+#include "auditagg.h"
 #include "auditchain.h"
 #include "auditfields.h"
 #include "auditseal.h"
 #include "auditstage.h"
 #include "auditverify.h"
 #include "keyfile.h"
+#include "linequeue.h"
 #include "policyrec.h"
 #include "verifytool.h"
 
@@ -82,6 +97,16 @@ struct vseal {
 	unsigned long	 n_before_first; /* sealed records before that seal */
 	unsigned long	 n_seals;
 	unsigned long	 expect_at;	/* line of the expected head, 0: none */
+};
+
+/* The report options (--report-data FILE and what it counts). */
+struct ropts {
+	const char	*data;		/* where the aggregate goes, or NULL */
+	bool		 is_unchecked;	/* --no-verify: aggregate only */
+	const char	*t_from;
+	const char	*t_to;
+	char		**listeners;	/* borrowed strings, owned array */
+	size_t		 n_listeners;
 };
 
 /* The sealing options of one run (--verification-key, --expect-head). */
@@ -100,11 +125,47 @@ struct vfile {
 	char		 last[AUDIT_HASH_HEX + 1];
 	bool		 is_placed;	/* in the chain order */
 	struct vseal	 seal;		/* sealing facts, for the junctions */
+	unsigned long	 n_policy_lines; /* lines naming a policy */
+};
+
+/* The policy check of the lines so far (check_policies). */
+struct pcheck {
+	char		**known;	/* fingerprints of policy records */
+	size_t		 n_known;
+	bool		 is_whole;	/* the chain starts at the zero anchor */
+	int		 rc;		/* -1 after the first problem */
+	FILE		*out;		/* where problems and warnings go */
+};
+
+/* One pass over a file: each line checked, policy-checked, aggregated. */
+struct vpass {
+	struct auditfields	 af;
+	struct pcheck		 pc;	/* in the order the files are given */
+	char			*pc_text; /* what pc printed, until placed */
+	size_t			 pc_size;
+	struct auditagg		*agg;	/* --report-data, or NULL */
+	FILE			*agg_out;
+	struct linequeue	*q;	/* lines to the worker (pass_line) */
+	struct vfile		*f;	/* the file being read */
+	unsigned long		 lineno;
+	bool			 is_checking; /* policy lines to pc */
 };
 
 static int	parse_anchor(const char *, char *);
 static int	verify_one(struct vfile *, const unsigned char *, size_t,
-		    const struct vopts *);
+		    const struct vopts *, struct vpass *);
+static void	read_only(struct vfile *, struct vpass *);
+static int	report_option(const char *, const char *, struct ropts *);
+static int	pass_init(struct vpass *, const struct ropts *, const char *);
+static void	pass_line(void *, const char *, size_t, bool);
+static int	pass_emit(void *, const char *, size_t);
+static int	pass_done(struct vpass *);
+static int	policies_placed(const struct vfile *, int, const char *,
+		    struct vpass *);
+static bool	is_given_order(const struct vfile *, int, const char *);
+static bool	policy_line(struct pcheck *, struct auditfields *,
+		    const char *, unsigned long);
+static void	pcheck_free(struct pcheck *);
 static int	seal_option(const char *, const char *, struct vopts *);
 static int	seal_junction(const struct vfile *, const struct vfile *);
 static int	seal_report(const struct vfile *, int, const struct vopts *,
@@ -121,8 +182,7 @@ static FILE	*open_any(const char *);
 static ssize_t	gz_read(void *, char *, size_t);
 static int	gz_close(void *);
 static int	check_policies(const struct vfile *, int, const char *);
-static int	check_policy_file(const struct vfile *, char ***, size_t *,
-		    bool);
+static int	check_policy_file(const struct vfile *, struct pcheck *);
 static int	remember(char ***, size_t *, const char *);
 static int	scan_one(struct vfile *);
 
@@ -134,52 +194,83 @@ verify_audit(int argc, char **argv)
 	char last[AUDIT_HASH_HEX + 1];
 	struct vfile *files;
 	struct vopts vo = { .has_vk = false };
+	struct ropts ro = { .data = NULL };
+	struct vpass pass;
 	unsigned long n_records = 0;
 	size_t keylen = 0;
 	int i = 0, n, rc = 0;
 
+	if ((ro.listeners = calloc((size_t)argc + 1, sizeof(char *))) == NULL) {
+		fprintf(stderr, "tlspolicy-milter: out of memory\n");
+		return EX_OSERR;
+	}
 	for (; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--key-file") == 0) {
+		if (strcmp(argv[i], "--no-verify") == 0) {
+			ro.is_unchecked = true;
+			i--;
+		} else if (strcmp(argv[i], "--key-file") == 0) {
 			if (keyfile_read(argv[i + 1], key, &keylen) == -1)
-				return 2;
+				return free(ro.listeners), 2;
 		} else if (strcmp(argv[i], "--anchor") == 0) {
 			if (parse_anchor(argv[i + 1], anchor) == -1)
-				return EX_USAGE;
-		} else if ((rc = seal_option(argv[i], argv[i + 1], &vo)) != 0) {
+				return free(ro.listeners), EX_USAGE;
+		} else if ((rc = seal_option(argv[i], argv[i + 1], &vo)) != 0 ||
+		    (rc = report_option(argv[i], argv[i + 1], &ro)) != 0) {
 			if (rc == -1)
-				return EX_USAGE;
+				return free(ro.listeners), EX_USAGE;
 			rc = 0;
 		} else
 			break;
 	}
-	if (i >= argc || strncmp(argv[i], "--", 2) == 0) {
+	if (i >= argc || strncmp(argv[i], "--", 2) == 0 ||
+	    (ro.is_unchecked && ro.data == NULL)) {
 		fprintf(stderr, "usage: tlspolicy-milter --verify-audit"
 		    " [--key-file file] [--anchor hash]\n"
-		    "    [--verification-key key] [--expect-head hash]"
-		    " FILE...\n");
+		    "    [--verification-key key] [--expect-head hash]\n"
+		    "    [--report-data file [--no-verify] [--from time]"
+		    " [--to time] [--listener name]...] FILE...\n");
+		free(ro.listeners);
 		return EX_USAGE;
 	}
 	n = argc - i;
-	if ((files = calloc((size_t)n, sizeof(*files))) == NULL) {
-		fprintf(stderr, "tlspolicy-milter: out of memory\n");
+	if ((files = calloc((size_t)n, sizeof(*files))) == NULL ||
+	    pass_init(&pass, &ro, anchor) == -1) {
+		fprintf(stderr, "tlspolicy-milter: out of memory or %s: %s\n",
+		    ro.data != NULL ? ro.data : "-", strerror(errno));
+		free(files);
+		free(ro.listeners);
 		return EX_OSERR;
 	}
-	for (int k = 0; rc == 0 && k < n; k++) {
+	for (int k = 0; k < n; k++) {
 		files[k].path = argv[i + k];
-		rc = verify_one(&files[k], keylen > 0 ? key : NULL, keylen,
-		    &vo);
+		pass.f = &files[k];
+		pass.lineno = 0;
+		if (pass.agg != NULL && auditagg_begin(pass.agg,
+		    (unsigned long)k) == -1)
+			break;
+		if (rc == 0 && !ro.is_unchecked)
+			rc = verify_one(&files[k], keylen > 0 ? key : NULL,
+			    keylen, &vo, &pass);
+		else if (pass.agg != NULL)
+			read_only(&files[k], &pass);
+		if (pass.agg != NULL && auditagg_end(pass.agg) == -1)
+			break;
 	}
-	if (rc == 0)
+	if (rc == 0 && !ro.is_unchecked) {
 		rc = order_files(files, n, anchor, last, &n_records);
-	if (rc == 0)
-		rc = check_policies(files, n, anchor);
-	if (rc == 0)
-		rc = seal_report(files, n, &vo, last);
-	if (rc == 0)
-		printf("OK: %lu records, anchor %s, last %s\n", n_records,
-		    anchor, last);
+		if (rc == 0)
+			rc = policies_placed(files, n, anchor, &pass);
+		if (rc == 0)
+			rc = seal_report(files, n, &vo, last);
+		if (rc == 0)
+			printf("OK: %lu records, anchor %s, last %s\n",
+			    n_records, anchor, last);
+	}
 	auditseal_wipe(&vo.vk);
 	free(files);
+	free(ro.listeners);
+	if (pass_done(&pass) == -1)
+		return 2;
 	return rc == 0 ? 0 : 1;
 }
 
@@ -208,7 +299,7 @@ parse_anchor(const char *arg, char *anchor)
  */
 static int
 verify_one(struct vfile *f, const unsigned char *key, size_t keylen,
-    const struct vopts *vo)
+    const struct vopts *vo, struct vpass *pass)
 {
 	struct auditverify v;
 	unsigned long line;
@@ -219,6 +310,7 @@ verify_one(struct vfile *f, const unsigned char *key, size_t keylen,
 		printf("%s:0: warning: the milter's stage file, not a log (what"
 		    " it holds reaches the log at the next start); skipped\n",
 		    f->path);
+		read_only(f, pass);
 		return 0;
 	}
 	if ((fp = open_any(f->path)) == NULL) {
@@ -232,7 +324,10 @@ verify_one(struct vfile *f, const unsigned char *key, size_t keylen,
 		v.expect = vo->expect;
 	v.warn = warn_line;
 	v.warn_arg = (void *)f->path;
-	rc = auditverify_file(&v, fp, &line);
+	pass->is_checking = true;
+	rc = auditverify_stream(&v, fp, &line, linequeue_put, pass->q);
+	linequeue_sync(pass->q);
+	pass->is_checking = false;
 	auditverify_done(&v);
 	(void) fclose(fp);
 	if (rc == -1) {
@@ -248,6 +343,26 @@ verify_one(struct vfile *f, const unsigned char *key, size_t keylen,
 	    .first_count = v.first_count, .n_before_first = v.n_before_first,
 	    .n_seals = v.n_seals, .expect_at = v.expect_at };
 	return 0;
+}
+
+/* read_only - a file's lines for the aggregate alone (nothing checked). */
+static void
+read_only(struct vfile *f, struct vpass *pass)
+{
+	unsigned long line;
+	FILE *fp;
+
+	if (pass->agg == NULL)
+		return;
+	if ((fp = open_any(f->path)) == NULL) {
+		fprintf(stderr, "%s:0: cannot open: %s\n", f->path,
+		    strerror(errno));
+		return;
+	}
+	if (auditverify_stream(NULL, fp, &line, linequeue_put, pass->q) == -1)
+		fprintf(stderr, "%s:%lu: read error\n", f->path, line);
+	linequeue_sync(pass->q);
+	(void) fclose(fp);
 }
 
 /*
@@ -424,25 +539,33 @@ gz_close(void *cookie)
 static int
 check_policies(const struct vfile *files, int n, const char *anchor)
 {
+	struct pcheck pc = { .is_whole = strcmp(anchor, AUDIT_CHAIN_ANCHOR) ==
+	    0, .out = stdout };
 	const char *cur = anchor;
-	char **known = NULL;
-	size_t n_known = 0;
-	int rc = 0, i;
+	int i;
 
 	for (;;) {
 		for (i = 0; i < n; i++)
 			if (files[i].n_records > 0 &&
 			    strcmp(files[i].first_prev, cur) == 0)
 				break;
-		if (i == n || (rc = check_policy_file(&files[i], &known,
-		    &n_known, strcmp(anchor, AUDIT_CHAIN_ANCHOR) == 0)) == -1)
+		if (i == n || check_policy_file(&files[i], &pc) == -1)
 			break;
 		cur = files[i].last;
 	}
-	for (size_t k = 0; k < n_known; k++)
-		free(known[k]);
-	free(known);
-	return rc;
+	pcheck_free(&pc);
+	return pc.rc;
+}
+
+/* pcheck_free - forget the fingerprints known. */
+static void
+pcheck_free(struct pcheck *pc)
+{
+	for (size_t k = 0; k < pc->n_known; k++)
+		free(pc->known[k]);
+	free(pc->known);
+	pc->known = NULL;
+	pc->n_known = 0;
 }
 
 /* remember - add fp to the known fingerprints; 0, or -1 (no memory). */
@@ -486,72 +609,221 @@ seal_option(const char *opt, const char *arg, struct vopts *vo)
 	return 0;
 }
 
-/*
- * check_policy_file - one file's records against the policies known.
- * is_whole: the chain starts at the zero anchor, so every policy record
- * is in the files given.
- */
+/* check_policy_file - one file's records against the policies known. */
 static int
-check_policy_file(const struct vfile *f, char ***known, size_t *n_known,
-    bool is_whole)
+check_policy_file(const struct vfile *f, struct pcheck *pc)
 {
 	struct auditfields af;
-	const char *type, *fp, *text;
-	const struct auditfield *t;
-	char *line = NULL, hex[AUDIT_HASH_HEX + 1];
+	char *line = NULL;
 	unsigned long lineno = 0;
-	size_t cap = 0, k;
+	size_t cap = 0;
 	ssize_t len;
 	FILE *in;
-	int rc = 0;
 
 	if ((in = open_any(f->path)) == NULL) {
 		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
-		return -1;
+		return pc->rc = -1;
 	}
 	auditfields_init(&af);
-	while (rc == 0 && (len = getline(&line, &cap, in)) > 0) {
+	while (pc->rc == 0 && (len = getline(&line, &cap, in)) > 0) {
 		lineno++;
 		if (line[len - 1] == '\n')
 			len--;
-		if (auditfields_parse(&af, line, (size_t)len) == -1 ||
-		    (type = auditfields_str(&af, "type")) == NULL ||
-		    (fp = auditfields_str(&af, "policy")) == NULL)
-			continue;	/* a torn fragment, or no policy named */
-		if (strcmp(type, "policy") == 0) {
-			t = auditfields_get(&af, "text");
-			text = t != NULL && t->kind == AUDITFIELD_STRING ?
-			    t->value : NULL;
-			if (text == NULL || policyrec_fingerprint(text, t->len,
-			    hex) == -1 || strcmp(hex, fp) != 0) {
-				printf("%s:%lu: policy record: its text does"
-				    " not have its fingerprint %s\n", f->path,
-				    lineno, fp);
-				rc = -1;
-			} else if ((rc = remember(known, n_known, fp)) == -1)
-				printf("%s:%lu: out of memory\n", f->path, lineno);
-			continue;
-		}
-		for (k = *n_known; k > 0; k--)
-			if (strcmp((*known)[k - 1], fp) == 0)
-				break;
-		if (k == 0 && is_whole) {
-			printf("%s:%lu: unknown policy fingerprint %s (no"
-			    " policy record before it in the chain)\n",
-			    f->path, lineno, fp);
-			rc = -1;
-		} else if (k == 0) {
-			/* its record may lie in the files before the anchor */
-			printf("%s:%lu: warning: policy fingerprint %s: no policy"
-			    " record after the anchor (it may be in the files"
-			    " before it)\n", f->path, lineno, fp);
-			rc = remember(known, n_known, fp);
-		}
+		if (auditfields_parse(&af, line, (size_t)len) == 0)
+			(void) policy_line(pc, &af, f->path, lineno);
 	}
 	free(line);
 	auditfields_free(&af);
 	(void) fclose(in);
+	return pc->rc;
+}
+
+/*
+ * policy_line - a parsed line against the policies known: a policy
+ * record's text must have its fingerprint, a decision's fingerprint
+ * must name a policy record before it (with a warning when the chain
+ * does not start at the zero anchor).  Checks until the first problem
+ * (pc->rc -1).  Whether the line names a policy.
+ */
+static bool
+policy_line(struct pcheck *pc, struct auditfields *af, const char *path,
+    unsigned long lineno)
+{
+	const char *type, *fp, *text;
+	const struct auditfield *t;
+	char hex[AUDIT_HASH_HEX + 1];
+	size_t k;
+
+	if ((type = auditfields_str(af, "type")) == NULL ||
+	    (fp = auditfields_str(af, "policy")) == NULL)
+		return false;	/* a torn fragment, or no policy named */
+	if (pc->rc == -1)
+		return true;
+	if (strcmp(type, "policy") == 0) {
+		t = auditfields_get(af, "text");
+		text = t != NULL && t->kind == AUDITFIELD_STRING ? t->value :
+		    NULL;
+		if (text == NULL || policyrec_fingerprint(text, t->len, hex) ==
+		    -1 || strcmp(hex, fp) != 0) {
+			fprintf(pc->out, "%s:%lu: policy record: its text does"
+			    " not have its fingerprint %s\n", path, lineno, fp);
+			pc->rc = -1;
+		} else if ((pc->rc = remember(&pc->known, &pc->n_known, fp)) ==
+		    -1)
+			fprintf(pc->out, "%s:%lu: out of memory\n", path, lineno);
+		return true;
+	}
+	for (k = pc->n_known; k > 0; k--)
+		if (strcmp(pc->known[k - 1], fp) == 0)
+			break;
+	if (k == 0 && pc->is_whole) {
+		fprintf(pc->out, "%s:%lu: unknown policy fingerprint %s (no"
+		    " policy record before it in the chain)\n", path, lineno,
+		    fp);
+		pc->rc = -1;
+	} else if (k == 0) {
+		/* its record may lie in the files before the anchor */
+		fprintf(pc->out, "%s:%lu: warning: policy fingerprint %s: no"
+		    " policy record after the anchor (it may be in the files"
+		    " before it)\n", path, lineno, fp);
+		pc->rc = remember(&pc->known, &pc->n_known, fp);
+	}
+	return true;
+}
+
+/*
+ * The one pass: each line read while a file is checked goes through
+ * auditfields once, to the policy check (in the order the files are
+ * given; kept when that is the chain's order, else done again in chain
+ * order) and to the aggregate of --report-data.
+ */
+
+/* report_option - --report-data, --from, --to, --listener: 1 taken, 0 not. */
+static int
+report_option(const char *opt, const char *arg, struct ropts *ro)
+{
+	if (strcmp(opt, "--report-data") == 0)
+		ro->data = arg;
+	else if (strcmp(opt, "--from") == 0)
+		ro->t_from = arg;
+	else if (strcmp(opt, "--to") == 0)
+		ro->t_to = arg;
+	else if (strcmp(opt, "--listener") == 0)
+		ro->listeners[ro->n_listeners++] = (char *)arg;
+	else
+		return 0;
+	return 1;
+}
+
+/* pass_init - ready to read; -1 with errno (no memory, cannot open). */
+static int
+pass_init(struct vpass *p, const struct ropts *ro, const char *anchor)
+{
+	struct auditagg_opts ao = { .t_from = ro->t_from, .t_to = ro->t_to,
+	    .listeners = ro->listeners, .n_listeners = ro->n_listeners };
+
+	memset(p, 0, sizeof(*p));
+	auditfields_init(&p->af);
+	p->pc.is_whole = strcmp(anchor, AUDIT_CHAIN_ANCHOR) == 0;
+	if ((p->pc.out = open_memstream(&p->pc_text, &p->pc_size)) == NULL ||
+	    (p->q = linequeue_new(pass_line, p)) == NULL)
+		return -1;
+	if (ro->data == NULL)
+		return 0;
+	if ((p->agg_out = fopen(ro->data, "w")) == NULL)
+		return -1;
+	if ((p->agg = auditagg_new(&ao, pass_emit, p->agg_out)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* pass_line - auditverify_stream's each: one line of the file p->f. */
+static void
+pass_line(void *arg, const char *line, size_t size, bool is_whole)
+{
+	struct vpass *p = arg;
+	bool is_parsed = auditfields_parse(&p->af, line, size) == 0;
+
+	p->lineno++;
+	if (is_parsed && p->is_checking &&
+	    policy_line(&p->pc, &p->af, p->f->path, p->lineno))
+		p->f->n_policy_lines++;
+	if (p->agg != NULL)
+		(void) auditagg_line(p->agg, line, size, is_whole,
+		    is_parsed ? &p->af : NULL);
+}
+
+/* pass_emit - an aggregate event as one line of the --report-data file. */
+static int
+pass_emit(void *arg, const char *json, size_t size)
+{
+	FILE *fp = arg;
+
+	if (fwrite(json, 1, size, fp) != size || putc('\n', fp) == EOF)
+		return -1;
+	return 0;
+}
+
+/* pass_done - free; -1 when the aggregate could not be written whole. */
+static int
+pass_done(struct vpass *p)
+{
+	int rc = 0;
+
+	linequeue_free(&p->q);
+	auditfields_free(&p->af);
+	pcheck_free(&p->pc);
+	if (p->pc.out != NULL)
+		(void) fclose(p->pc.out);
+	free(p->pc_text);
+	if (p->agg_out != NULL) {
+		if (auditagg_has_failed(p->agg) || ferror(p->agg_out) ||
+		    fclose(p->agg_out) == EOF) {
+			fprintf(stderr, "tlspolicy-milter: --report-data: cannot"
+			    " write the aggregate\n");
+			rc = -1;
+		}
+	}
+	auditagg_free(&p->agg);
 	return rc;
+}
+
+/*
+ * policies_placed - the policy check in chain order: the one made while
+ * reading when the files were given in chain order, else a second pass.
+ */
+static int
+policies_placed(const struct vfile *files, int n, const char *anchor,
+    struct vpass *p)
+{
+	if (!is_given_order(files, n, anchor))
+		return check_policies(files, n, anchor);
+	(void) fflush(p->pc.out);
+	if (p->pc_size > 0)
+		(void) fwrite(p->pc_text, 1, p->pc_size, stdout);
+	return p->pc.rc;
+}
+
+/*
+ * is_given_order - the files with records were given in chain order (as
+ * check_policies walks them) and the others name no policy.
+ */
+static bool
+is_given_order(const struct vfile *files, int n, const char *anchor)
+{
+	const char *cur = anchor;
+
+	for (int i = 0; i < n; i++) {
+		if (files[i].n_records == 0) {
+			if (files[i].n_policy_lines > 0)
+				return false;
+			continue;
+		}
+		if (strcmp(files[i].first_prev, cur) != 0)
+			return false;
+		cur = files[i].last;
+	}
+	return true;
 }
 
 FILE *

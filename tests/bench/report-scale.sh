@@ -2,9 +2,11 @@
 # report-scale.sh - how tlspolicy-report scales: a chained log of N records
 # (default 10,000,000, about 5 GB: a busy server's month) is generated,
 # then the report (text, with the chain checked by the real verifier, as
-# an auditor runs it) is timed, and its peak memory sampled: the largest
-# process (GNU time) and the whole process tree (the aggregation workers
-# and the verifier together, sampled every 0.2 s).  The same at N/10
+# an auditor runs it: one pass of `tlspolicy-milter --verify-audit
+# --report-data` checks and aggregates, the report renders) is timed, and
+# its peak memory sampled: the largest process (GNU time) and the whole
+# process tree (the report and the verifier together, sampled every
+# 0.2 s).  "verifier alone" is --verify-audit without the aggregate.  The same at N/10
 # shows memory does not grow with the number of records.  Not part of the
 # test suite (it takes minutes and 5 GB of TMPDIR).
 #

@@ -2,7 +2,10 @@
 # cli.sh - the check mode as an admin uses it: -n prints every global key
 # of the key table with its effective value; a config with several errors
 # gets every one reported with its file:line (exit 78); a write error of -n
-# (a full disk) is an error, not "ok".  Ends with "N passed, N failed".
+# (a full disk) is an error, not "ok"; --verify-audit --report-data to a
+# full disk is exit 2 with the cause, a gzip-compressed file gives the
+# same aggregate as the plain one, and --no-verify without
+# --report-data is a usage error.  Ends with "N passed, N failed".
 set -u
 : "${MILTER:=$(dirname "$0")/../../milter/tlspolicy-milter}"
 : "${SRCDIR:=$(cd "$(dirname "$0")" && pwd)}"
@@ -50,6 +53,25 @@ if [ -w /dev/full ]; then
 	fi
 else
 	ko "/dev/full is not writable here"
+fi
+
+# 4. the report's aggregate: a write error is no silent success
+printf '{"v":2,"time":"2026-11-24T09:00:00.000Z","listener":"mx"}\n' >"$w/a.jsonl"
+"$MILTER" --verify-audit --no-verify --report-data "$w/agg.out" "$w/a.jsonl" >/dev/null 2>&1
+rc_ok=$?
+out=$("$MILTER" --verify-audit --no-verify --report-data /dev/full "$w/a.jsonl" 2>&1)
+rc=$?
+"$MILTER" --verify-audit --no-verify "$w/a.jsonl" >/dev/null 2>&1
+rc_usage=$?
+gzip -c "$w/a.jsonl" >"$w/a.jsonl.1.gz"
+"$MILTER" --verify-audit --no-verify --report-data "$w/gz.out" "$w/a.jsonl.1.gz" >/dev/null 2>&1
+if [ $rc_ok -eq 0 ] && grep -q '^{"end":{"lines":1,"records":1,' "$w/agg.out" &&
+    cmp -s "$w/agg.out" "$w/gz.out" &&
+    [ $rc -eq 2 ] && echo "$out" | grep -q 'cannot write the aggregate' &&
+    [ $rc_usage -eq 64 ]; then
+	ok "--report-data: the aggregate written (exit 0), the same from a gzip file; to /dev/full exit 2, named; --no-verify alone exit 64"
+else
+	ko "--report-data: exit $rc_ok, to /dev/full exit $rc: $out; --no-verify alone exit $rc_usage"
 fi
 
 tl_finish

@@ -10,8 +10,9 @@
 # coverage of a log the real milter sealed (seal.py, as root), and the
 # rendering of a real `tlspolicy-milter --simulate --json` run
 # (simulation.py: every count and table row, escaping, malformed
-# documents), all in tests/report/.  Rendering in
-# headless Chromium is tests/report-html.sh.
+# documents), and the same output whether tlspolicy-milter --report-data
+# or the report's own code aggregated (parity.py), all in tests/report/.
+# Rendering in headless Chromium is tests/report-html.sh.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 # Copyright (c) 2026 The tlspolicy-milter authors
@@ -135,9 +136,9 @@ python3 "$report" --help | grep -q "^  2  usage error" && ok "--help documents t
 # The integrity tests run the real verifier (make check exports MILTER).
 milter=${MILTER:-$top/build/normal/milter/tlspolicy-milter}
 [ -x "$milter" ] || ko "no tlspolicy-milter to verify with (set MILTER)"
-for t in hostile fuzz chain month seal simulation; do
+for t in hostile fuzz chain month seal simulation parity; do
 	set -- "$report"
-	case $t in chain | month | seal | simulation) set -- "$report" "$milter" ;; esac
+	case $t in chain | month | seal | simulation | parity) set -- "$report" "$milter" ;; esac
 	python3 "$top/tests/report/$t.py" "$@" >"$w/$t.out" 2>&1
 	rc=$?
 	line=$(tail -1 "$w/$t.out")
