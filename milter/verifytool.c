@@ -4,6 +4,7 @@
  *
  * SYNOPSIS
  *	#include "verifytool.h"
+#include "verifytool_int.h"
  *
  *	tlspolicy-milter --verify-audit [--key-file FILE] [--anchor HASH]
  *	    [--verification-key KEY] [--expect-head HASH]
@@ -57,7 +58,8 @@
  *	(--report-data), 2 with a message on stderr.
  *
  * SEE ALSO
- *	auditverify.c, auditchain.c, auditagg.c, linequeue.c, keyfile.c;
+ *	verifypolicy.c (the policy check), auditverify.c, auditchain.c,
+ *	auditagg.c, linequeue.c, keyfile.c;
  *	doc/audit-format.md, tlspolicy-report(1)
  *
  * LICENSE
@@ -84,20 +86,8 @@
 #include "auditverify.h"
 #include "keyfile.h"
 #include "linequeue.h"
-#include "policyrec.h"
 #include "verifytool.h"
-
-/* What sealing needs of a file to check where it joins the one before. */
-struct vseal {
-	long long	 first_epoch;	/* -1: unsealed (or empty) */
-	long long	 last_epoch;
-	bool		 is_last_seal;
-	bool		 has_first_count;
-	unsigned long	 first_count;	/* its first seal's "records" */
-	unsigned long	 n_before_first; /* sealed records before that seal */
-	unsigned long	 n_seals;
-	unsigned long	 expect_at;	/* line of the expected head, 0: none */
-};
+#include "verifytool_int.h"
 
 /* The report options (--report-data FILE and what it counts). */
 struct ropts {
@@ -115,26 +105,6 @@ struct vopts {
 	bool			 has_vk;
 	char			 expect[AUDIT_HASH_HEX + 1];
 	bool			 has_expect;
-};
-
-/* One file given, after its own check. */
-struct vfile {
-	const char	*path;
-	unsigned long	 n_records;
-	char		 first_prev[AUDIT_HASH_HEX + 1];
-	char		 last[AUDIT_HASH_HEX + 1];
-	bool		 is_placed;	/* in the chain order */
-	struct vseal	 seal;		/* sealing facts, for the junctions */
-	unsigned long	 n_policy_lines; /* lines naming a policy */
-};
-
-/* The policy check of the lines so far (check_policies). */
-struct pcheck {
-	char		**known;	/* fingerprints of policy records */
-	size_t		 n_known;
-	bool		 is_whole;	/* the chain starts at the zero anchor */
-	int		 rc;		/* -1 after the first problem */
-	FILE		*out;		/* where problems and warnings go */
 };
 
 /* One pass over a file: each line checked, policy-checked, aggregated. */
@@ -162,10 +132,6 @@ static int	pass_emit(void *, const char *, size_t);
 static int	pass_done(struct vpass *);
 static int	policies_placed(const struct vfile *, int, const char *,
 		    struct vpass *);
-static bool	is_given_order(const struct vfile *, int, const char *);
-static bool	policy_line(struct pcheck *, struct auditfields *,
-		    const char *, unsigned long);
-static void	pcheck_free(struct pcheck *);
 static int	seal_option(const char *, const char *, struct vopts *);
 static int	seal_junction(const struct vfile *, const struct vfile *);
 static int	seal_report(const struct vfile *, int, const struct vopts *,
@@ -181,9 +147,6 @@ static bool	is_stage(const char *);
 static FILE	*open_any(const char *);
 static ssize_t	gz_read(void *, char *, size_t);
 static int	gz_close(void *);
-static int	check_policies(const struct vfile *, int, const char *);
-static int	check_policy_file(const struct vfile *, struct pcheck *);
-static int	remember(char ***, size_t *, const char *);
 static int	scan_one(struct vfile *);
 
 int
@@ -535,54 +498,6 @@ gz_close(void *cookie)
  * order), and a policy record's text must have its fingerprint.
  */
 
-/* check_policies - walk the files in chain order; -1 after FILE:LINE: why. */
-static int
-check_policies(const struct vfile *files, int n, const char *anchor)
-{
-	struct pcheck pc = { .is_whole = strcmp(anchor, AUDIT_CHAIN_ANCHOR) ==
-	    0, .out = stdout };
-	const char *cur = anchor;
-	int i;
-
-	for (;;) {
-		for (i = 0; i < n; i++)
-			if (files[i].n_records > 0 &&
-			    strcmp(files[i].first_prev, cur) == 0)
-				break;
-		if (i == n || check_policy_file(&files[i], &pc) == -1)
-			break;
-		cur = files[i].last;
-	}
-	pcheck_free(&pc);
-	return pc.rc;
-}
-
-/* pcheck_free - forget the fingerprints known. */
-static void
-pcheck_free(struct pcheck *pc)
-{
-	for (size_t k = 0; k < pc->n_known; k++)
-		free(pc->known[k]);
-	free(pc->known);
-	pc->known = NULL;
-	pc->n_known = 0;
-}
-
-/* remember - add fp to the known fingerprints; 0, or -1 (no memory). */
-static int
-remember(char ***known, size_t *n_known, const char *fp)
-{
-	char **grown;
-
-	if ((grown = realloc(*known, (*n_known + 1) * sizeof(*grown))) == NULL)
-		return -1;
-	*known = grown;
-	if ((grown[*n_known] = strdup(fp)) == NULL)
-		return -1;
-	(*n_known)++;
-	return 0;
-}
-
 /*
  * seal_option - --verification-key KEY or --expect-head HASH into vo: 1
  * when taken, 0 when opt is neither, -1 after a message (usage).
@@ -607,88 +522,6 @@ seal_option(const char *opt, const char *arg, struct vopts *vo)
 		return 1;
 	}
 	return 0;
-}
-
-/* check_policy_file - one file's records against the policies known. */
-static int
-check_policy_file(const struct vfile *f, struct pcheck *pc)
-{
-	struct auditfields af;
-	char *line = NULL;
-	unsigned long lineno = 0;
-	size_t cap = 0;
-	ssize_t len;
-	FILE *in;
-
-	if ((in = open_any(f->path)) == NULL) {
-		printf("%s:0: cannot open: %s\n", f->path, strerror(errno));
-		return pc->rc = -1;
-	}
-	auditfields_init(&af);
-	while (pc->rc == 0 && (len = getline(&line, &cap, in)) > 0) {
-		lineno++;
-		if (line[len - 1] == '\n')
-			len--;
-		if (auditfields_parse(&af, line, (size_t)len) == 0)
-			(void) policy_line(pc, &af, f->path, lineno);
-	}
-	free(line);
-	auditfields_free(&af);
-	(void) fclose(in);
-	return pc->rc;
-}
-
-/*
- * policy_line - a parsed line against the policies known: a policy
- * record's text must have its fingerprint, a decision's fingerprint
- * must name a policy record before it (with a warning when the chain
- * does not start at the zero anchor).  Checks until the first problem
- * (pc->rc -1).  Whether the line names a policy.
- */
-static bool
-policy_line(struct pcheck *pc, struct auditfields *af, const char *path,
-    unsigned long lineno)
-{
-	const char *type, *fp, *text;
-	const struct auditfield *t;
-	char hex[AUDIT_HASH_HEX + 1];
-	size_t k;
-
-	if ((type = auditfields_str(af, "type")) == NULL ||
-	    (fp = auditfields_str(af, "policy")) == NULL)
-		return false;	/* a torn fragment, or no policy named */
-	if (pc->rc == -1)
-		return true;
-	if (strcmp(type, "policy") == 0) {
-		t = auditfields_get(af, "text");
-		text = t != NULL && t->kind == AUDITFIELD_STRING ? t->value :
-		    NULL;
-		if (text == NULL || policyrec_fingerprint(text, t->len, hex) ==
-		    -1 || strcmp(hex, fp) != 0) {
-			fprintf(pc->out, "%s:%lu: policy record: its text does"
-			    " not have its fingerprint %s\n", path, lineno, fp);
-			pc->rc = -1;
-		} else if ((pc->rc = remember(&pc->known, &pc->n_known, fp)) ==
-		    -1)
-			fprintf(pc->out, "%s:%lu: out of memory\n", path, lineno);
-		return true;
-	}
-	for (k = pc->n_known; k > 0; k--)
-		if (strcmp(pc->known[k - 1], fp) == 0)
-			break;
-	if (k == 0 && pc->is_whole) {
-		fprintf(pc->out, "%s:%lu: unknown policy fingerprint %s (no"
-		    " policy record before it in the chain)\n", path, lineno,
-		    fp);
-		pc->rc = -1;
-	} else if (k == 0) {
-		/* its record may lie in the files before the anchor */
-		fprintf(pc->out, "%s:%lu: warning: policy fingerprint %s: no"
-		    " policy record after the anchor (it may be in the files"
-		    " before it)\n", path, lineno, fp);
-		pc->rc = remember(&pc->known, &pc->n_known, fp);
-	}
-	return true;
 }
 
 /*
@@ -746,7 +579,7 @@ pass_line(void *arg, const char *line, size_t size, bool is_whole)
 
 	p->lineno++;
 	if (is_parsed && p->is_checking &&
-	    policy_line(&p->pc, &p->af, p->f->path, p->lineno))
+	    verifypolicy_line(&p->pc, &p->af, p->f->path, p->lineno))
 		p->f->n_policy_lines++;
 	if (p->agg != NULL)
 		(void) auditagg_line(p->agg, line, size, is_whole,
@@ -772,7 +605,7 @@ pass_done(struct vpass *p)
 
 	linequeue_free(&p->q);
 	auditfields_free(&p->af);
-	pcheck_free(&p->pc);
+	verifypolicy_free(&p->pc);
 	if (p->pc.out != NULL)
 		(void) fclose(p->pc.out);
 	free(p->pc_text);
@@ -796,34 +629,12 @@ static int
 policies_placed(const struct vfile *files, int n, const char *anchor,
     struct vpass *p)
 {
-	if (!is_given_order(files, n, anchor))
-		return check_policies(files, n, anchor);
+	if (!verifypolicy_in_given_order(files, n, anchor))
+		return verifypolicy_check(files, n, anchor);
 	(void) fflush(p->pc.out);
 	if (p->pc_size > 0)
 		(void) fwrite(p->pc_text, 1, p->pc_size, stdout);
 	return p->pc.rc;
-}
-
-/*
- * is_given_order - the files with records were given in chain order (as
- * check_policies walks them) and the others name no policy.
- */
-static bool
-is_given_order(const struct vfile *files, int n, const char *anchor)
-{
-	const char *cur = anchor;
-
-	for (int i = 0; i < n; i++) {
-		if (files[i].n_records == 0) {
-			if (files[i].n_policy_lines > 0)
-				return false;
-			continue;
-		}
-		if (strcmp(files[i].first_prev, cur) != 0)
-			return false;
-		cur = files[i].last;
-	}
-	return true;
 }
 
 FILE *
