@@ -38,10 +38,8 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,7 +47,6 @@
 #include "facts.h"
 #include "policy.h"
 #include "strbuf.h"
-#include "tlsinfo.h"
 
 /* The longest escape of one byte (\u00NN), and the bytes escaped per step. */
 #define ESCAPE_MAX	6
