@@ -1,21 +1,35 @@
 /*
  * callbacks.h - the libmilter callbacks: macros -> facts -> decide -> reply
  *
- * The glue between libmilter and the core.  setup.c registers the filter
- * description and hands over the audit sink; everything else happens in
- * the callbacks.
+ * The glue between libmilter and the core, and the only module that
+ * calls libmilter: setup.c opens the socket (callbacks_listen) and hands
+ * over the audit sink, runloop.c runs and stops libmilter (callbacks_main,
+ * callbacks_stop); everything else happens in the callbacks.
  */
 #ifndef TLSPOLICY_CALLBACKS_H
 #define TLSPOLICY_CALLBACKS_H
 
-#include <libmilter/mfapi.h>
+#include <stdbool.h>
 
 struct audit_sink;
 struct conf;
 struct conf_overrides;
 
-/* callbacks_desc - the filter description for smfi_register(). */
-struct smfiDesc *callbacks_desc(void);
+/*
+ * callbacks_listen - register the filter and open its socket (libmilter's
+ * spec: unix:PATH, inet:PORT@HOST, ...) with the caller's umask.  Whether
+ * it listens.
+ */
+bool	callbacks_listen(const char *socket);
+
+/* callbacks_main - serve until stopped (smfi_main); whether it ended well. */
+bool	callbacks_main(void);
+
+/*
+ * callbacks_stop - ask libmilter to stop (smfi_stop): waits for its
+ * listener's lock, held across its poll.
+ */
+void	callbacks_stop(void);
 
 /*
  * callbacks_set_sink - where JSON records go (NULL: none).  Set before

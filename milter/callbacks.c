@@ -150,10 +150,25 @@ static struct smfiDesc desc = {
 	.xxfi_negotiate = cb_negotiate,
 };
 
-struct smfiDesc *
-callbacks_desc(void)
+bool
+callbacks_listen(const char *socket)
 {
-	return &desc;
+	/* smfi_setconn copies the spec; its prototype only lacks const */
+	return smfi_setconn((char *)socket) == MI_SUCCESS &&
+	    smfi_register(desc) == MI_SUCCESS &&
+	    smfi_opensocket(false) == MI_SUCCESS;
+}
+
+bool
+callbacks_main(void)
+{
+	return smfi_main() == MI_SUCCESS;
+}
+
+void
+callbacks_stop(void)
+{
+	(void) smfi_stop();
 }
 
 void

@@ -47,9 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libmilter/mfapi.h>
-
 #include "auditsink.h"
+#include "callbacks.h"
 #include "log.h"
 #include "options.h"
 #include "reload.h"
@@ -73,7 +72,7 @@ static void	*milter_thread(void *);
 /* Sent to the thread in smfi_main to cut its listener's poll short. */
 #define WAKE_SIGNAL		SIGURG
 
-static volatile int milter_status;	/* smfi_main's result */
+static volatile bool milter_ok;	/* smfi_main ended well */
 
 void
 runloop_block_signals(void)
@@ -130,7 +129,7 @@ runloop_run(const struct options *opt, struct audit_sink **sinkp,
 		return EX_SOFTWARE;
 	}
 	log_msg(LOG_LEVEL_INFO, "stopped");
-	return milter_status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+	return milter_ok ? EX_OK : EX_SOFTWARE;
 }
 
 void
@@ -247,7 +246,7 @@ static void *
 stopper(void *arg)
 {
 	(void) arg;
-	(void) smfi_stop();
+	callbacks_stop();
 	return NULL;
 }
 
@@ -266,7 +265,7 @@ stop_milter(pthread_t tid)
 
 	has_stopper = pthread_create(&st, NULL, stopper, NULL) == 0;
 	if (!has_stopper)
-		(void) smfi_stop();	/* then it waits for the poll */
+		callbacks_stop();	/* then it waits for the poll */
 	rc = join_milter(tid);
 	if (has_stopper && rc == 0)
 		(void) pthread_join(st, NULL);
@@ -314,7 +313,7 @@ milter_thread(void *arg)
 	(void) sigemptyset(&wake);
 	(void) sigaddset(&wake, WAKE_SIGNAL);
 	(void) pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
-	milter_status = smfi_main();
+	milter_ok = callbacks_main();
 	(void) kill(getpid(), SIGUSR2);
 	return NULL;
 }

@@ -52,7 +52,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <libmilter/mfapi.h>
 
 #include "auditsink.h"
 #include "callbacks.h"
@@ -273,10 +272,7 @@ open_socket(const struct conf *conf, const char *socket,
 		return EX_UNAVAILABLE;
 	}
 	old = umask(~conf->socket_mode & 0777);
-	/* smfi_setconn copies the spec; its prototype only lacks const */
-	ok = smfi_setconn((char *)socket) == MI_SUCCESS &&
-	    smfi_register(*callbacks_desc()) == MI_SUCCESS &&
-	    smfi_opensocket(false) == MI_SUCCESS;
+	ok = callbacks_listen(socket);
 	(void) umask(old);
 	if (!ok) {
 		fprintf(stderr, "tlspolicy-milter: cannot listen on %s\n",
