@@ -130,6 +130,7 @@ static void	hasher_key_init(void);
 static void	hasher_free(void *);
 static void	read_head(struct audit_sink *);
 static size_t	read_torn(const struct audit_sink *, char *, size_t);
+static struct auditchain_hasher *keyed_hasher(const unsigned char *, size_t);
 static void	sync_locked(struct audit_sink *);
 static int	seal_locked(struct audit_sink *, const char *, bool,
 		    struct audit_sink_sealed *);
@@ -307,14 +308,8 @@ audit_sink_set_key(struct audit_sink *s, const unsigned char *key, size_t size)
 {
 	struct auditchain_hasher *h, *old;
 
-	if ((h = auditchain_hasher_new()) == NULL) {
-		errno = ENOMEM;
+	if ((h = keyed_hasher(key, size)) == NULL)
 		return -1;
-	}
-	if (auditchain_hasher_set_key(h, key, size) == -1) {
-		auditchain_hasher_free(&h);
-		return -1;
-	}
 	(void) pthread_mutex_lock(&s->lock);
 	old = s->own.ch;
 	s->own.ch = h;
@@ -339,14 +334,8 @@ audit_sink_set_seal(struct audit_sink *s, long long epoch,
 {
 	struct auditchain_hasher *h;
 
-	if ((h = auditchain_hasher_new()) == NULL) {
-		errno = ENOMEM;
+	if ((h = keyed_hasher(key, size)) == NULL)
 		return -1;
-	}
-	if (auditchain_hasher_set_key(h, key, size) == -1) {
-		auditchain_hasher_free(&h);
-		return -1;
-	}
 	(void) pthread_mutex_lock(&s->lock);
 	auditchain_hasher_free(&s->sealer);
 	s->sealer = h;
@@ -853,4 +842,19 @@ sync_locked(struct audit_sink *s)
 	if (s->is_dirty && s->fsync != AUDIT_FSYNC_NONE &&
 	    fdatasync(s->fd) == 0)
 		s->is_dirty = false;
+}
+
+/* keyed_hasher - a new hasher with key; NULL with errno. */
+static struct auditchain_hasher *
+keyed_hasher(const unsigned char *key, size_t size)
+{
+	struct auditchain_hasher *h;
+
+	if ((h = auditchain_hasher_new()) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (auditchain_hasher_set_key(h, key, size) == -1)
+		auditchain_hasher_free(&h);	/* h is NULL now */
+	return h;
 }
